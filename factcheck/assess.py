@@ -1,0 +1,28 @@
+"""Assess: how sure the model is of a claim before any retrieval.
+
+Certainty tau follows PCC (arXiv 2601.02574, section 2.1): if the two most probable
+tokens at the answer position start the same label, tau = 1; otherwise tau is the margin
+between the two most probable labels.
+"""
+
+from __future__ import annotations
+
+from .cost import Meter
+from .judge import Judge
+from .records import Assessment, LabelDistribution
+
+
+def certainty(distribution: LabelDistribution) -> float:
+    """PCC's tau for one label distribution, in [0, 1]."""
+    if distribution.top_tokens_same_label:
+        return 1.0
+    ranked = distribution.ranked
+    return ranked[0][1] - ranked[1][1]
+
+
+def assess(judge: Judge, claim: str, meter: Meter) -> tuple[Assessment, list[str]]:
+    """Closed-book assessment of ``claim``; returns it with any warnings."""
+    with meter.stage("assess"):
+        judgement = judge.closed_book(claim, meter)
+    dist = judgement.distribution
+    return Assessment(distribution=dist, certainty=certainty(dist)), judgement.warnings

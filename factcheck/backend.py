@@ -1,0 +1,251 @@
+"""The language model behind one small interface.
+
+``LanguageModel`` is what the pipeline stages use: render a chat into tokens (claims and
+evidence tokenized as plain text, never as special tokens), read the next-token
+distribution after a prompt, and generate a short completion. ``LlamaModel`` implements it
+with llama-cpp-python, in-process; unit tests use a scripted fake with the same methods.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .errors import ModelError
+from .model_files import check_gguf
+
+_SLOT = re.compile("\ue000(\\d+)\ue001")  # private-use sentinels mark message content
+
+
+@dataclass
+class Message:
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+@dataclass
+class NextToken:
+    """The next-token distribution after a prompt, and what reading it cost."""
+
+    probs: np.ndarray  # softmax over the vocabulary
+    evaluated: int  # prompt tokens run through the model
+    reused: int  # prompt tokens whose KV cache was reused
+    seconds: float
+
+
+@dataclass
+class Completion:
+    text: str
+    prompt_tokens: int
+    reused: int
+    generated: int
+    seconds: float
+
+
+@dataclass
+class ModelInfo:
+    path: Path
+    name: str
+    sha256: str
+    size: int
+    context_length: int  # what the model was trained for
+    n_ctx: int  # the context this process allocated
+    chat_template: str | None
+    architecture: str
+    metadata: dict[str, str] = field(default_factory=dict, repr=False)
+
+
+class LanguageModel(Protocol):
+    info: ModelInfo
+
+    def vocab_pieces(self) -> list[str]: ...
+    def tokenize(self, text: str) -> list[int]: ...
+    def detokenize(self, tokens: list[int]) -> str: ...
+    def chat_tokens(self, messages: list[Message]) -> list[int]: ...
+    def next_token(self, tokens: list[int]) -> NextToken: ...
+    def complete(
+        self, tokens: list[int], max_tokens: int, temperature: float = 0.0,
+        grammar: str | None = None, seed: int | None = None,
+    ) -> Completion: ...
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max()
+    exp = np.exp(shifted)
+    return exp / exp.sum()
+
+
+class LlamaModel:
+    """llama.cpp in-process. Keeps the KV cache of the last prompt so that a following
+    prompt sharing its prefix only evaluates the new tokens."""
+
+    def __init__(self, path: Path, sha256: str, *, n_ctx: int, threads: int, gpu_layers: int,
+                 name: str | None = None) -> None:
+        check_gguf(path)
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:  # pragma: no cover - dependency of the package
+            raise ModelError(f"llama-cpp-python is not installed: pip install factcheck ({exc})") from None
+        try:
+            self._llm = Llama(
+                model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
+                n_gpu_layers=gpu_layers, logits_all=False, verbose=False, n_batch=512,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelError(
+                f"llama.cpp could not load {path} ({exc}); the file may be truncated or made for "
+                f"a newer llama.cpp: re-download it or pass --model PATH to another GGUF"
+            ) from None
+        meta = dict(self._llm.metadata or {})
+        arch = meta.get("general.architecture", "unknown")
+        self.info = ModelInfo(
+            path=path, name=name or meta.get("general.name", path.stem), sha256=sha256,
+            size=path.stat().st_size,
+            context_length=int(meta.get(f"{arch}.context_length", 0) or 0),
+            n_ctx=self._llm.n_ctx(), chat_template=meta.get("tokenizer.chat_template"),
+            architecture=arch, metadata=meta,
+        )
+        self._template = _compile_template(self.info.chat_template) if self.info.chat_template else None
+        self._n_vocab = self._llm.n_vocab()
+        self._pieces: list[str] | None = None
+
+    # -- tokens ----------------------------------------------------------------------
+
+    def vocab_pieces(self) -> list[str]:
+        if self._pieces is None:
+            model = self._llm._model
+            self._pieces = [
+                model.token_to_piece(i).rstrip(b"\0").decode("utf-8", "replace")
+                for i in range(self._n_vocab)
+            ]
+        return self._pieces
+
+    def tokenize(self, text: str) -> list[int]:
+        """Plain text to tokens; special-token syntax inside ``text`` stays text."""
+        if not text:
+            return []
+        return self._llm.tokenize(text.encode("utf-8", "replace"), add_bos=False, special=False)
+
+    def detokenize(self, tokens: list[int]) -> str:
+        return self._llm.detokenize(tokens).decode("utf-8", "replace")
+
+    def chat_tokens(self, messages: list[Message]) -> list[int]:
+        """Render the chat template around the messages and tokenize it.
+
+        The template's own text is tokenized with special tokens; message content is
+        inserted as sentinels first and tokenized as plain text, so a claim containing
+        ``<|im_start|>`` cannot open a new turn."""
+        slots = [{"role": m.role, "content": f"\ue000{i}\ue001"} for i, m in enumerate(messages)]
+        if self._template is not None:
+            rendered = self._template.render(
+                messages=slots, add_generation_prompt=True,
+                bos_token=self._token_text(self._llm.token_bos()),
+                eos_token=self._token_text(self._llm.token_eos()),
+            )
+        else:  # no template in the file: a plain transcript
+            rendered = "".join(f"{s['role'].title()}: {s['content']}\n\n" for s in slots) + "Assistant:"
+        tokens: list[int] = []
+        if self._llm._model.add_bos_token() and not rendered.startswith(self._token_text(self._llm.token_bos())):
+            tokens.append(self._llm.token_bos())
+        for i, part in enumerate(_SLOT.split(rendered)):
+            if i % 2:
+                tokens += self.tokenize(messages[int(part)].content)
+            elif part:
+                tokens += self._llm.tokenize(part.encode("utf-8"), add_bos=False, special=True)
+        return tokens
+
+    def _token_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self._llm._model.token_to_piece(token, special=True).rstrip(b"\0").decode("utf-8", "replace")
+
+    # -- evaluation ------------------------------------------------------------------
+
+    def _prefill(self, tokens: list[int]) -> tuple[int, int]:
+        """Bring the KV cache to ``tokens``, reusing the longest cached prefix.
+
+        Returns (evaluated, reused). At least the last token is always evaluated so
+        its logits are fresh."""
+        if len(tokens) > self.info.n_ctx:
+            raise ModelError(f"prompt of {len(tokens)} tokens exceeds the context of {self.info.n_ctx}")
+        cached = self._llm.input_ids[: self._llm.n_tokens]
+        limit = min(len(cached), len(tokens) - 1)
+        if limit > 0:
+            diff = np.nonzero(cached[:limit] != np.asarray(tokens[:limit]))[0]
+            reuse = int(diff[0]) if diff.size else limit
+        else:
+            reuse = 0
+        self._llm.n_tokens = reuse  # eval() drops the KV cache from n_tokens on
+        try:
+            self._llm.eval(tokens[reuse:])
+        except RuntimeError as exc:
+            self._llm.reset()
+            raise ModelError(f"llama.cpp failed to evaluate the prompt: {exc}") from None
+        return len(tokens) - reuse, reuse
+
+    def _last_logits(self) -> np.ndarray:
+        import llama_cpp
+
+        ptr = llama_cpp.llama_get_logits_ith(self._llm.ctx, -1)
+        return np.ctypeslib.as_array(ptr, shape=(self._n_vocab,)).astype(np.float64)
+
+    def next_token(self, tokens: list[int]) -> NextToken:
+        start = time.perf_counter()
+        evaluated, reused = self._prefill(tokens)
+        probs = _softmax(self._last_logits())
+        return NextToken(probs=probs, evaluated=evaluated, reused=reused,
+                         seconds=time.perf_counter() - start)
+
+    def complete(self, tokens: list[int], max_tokens: int, temperature: float = 0.0,
+                 grammar: str | None = None, seed: int | None = None) -> Completion:
+        from llama_cpp import LlamaGrammar
+
+        start = time.perf_counter()
+        before = self._llm.n_tokens
+        cached = self._llm.input_ids[:before]
+        limit = min(len(cached), len(tokens) - 1)
+        diff = np.nonzero(cached[:limit] != np.asarray(tokens[:limit]))[0] if limit > 0 else np.array([0])
+        reused = int(diff[0]) if diff.size else limit
+        kwargs = {}
+        if grammar is not None:
+            kwargs["grammar"] = LlamaGrammar.from_string(grammar, verbose=False)
+        if seed is not None:
+            self._llm.set_seed(seed)
+        try:
+            out = self._llm.create_completion(
+                prompt=tokens, max_tokens=max_tokens, temperature=temperature,
+                top_p=0.95 if temperature > 0 else 1.0, top_k=40 if temperature > 0 else 1,
+                stream=False, **kwargs,
+            )
+        except (RuntimeError, ValueError) as exc:
+            self._llm.reset()
+            raise ModelError(f"llama.cpp failed to generate: {exc}") from None
+        usage = out["usage"]
+        return Completion(
+            text=out["choices"][0]["text"], prompt_tokens=max(0, usage["prompt_tokens"] - reused),
+            reused=reused, generated=usage["completion_tokens"], seconds=time.perf_counter() - start,
+        )
+
+
+def _compile_template(source: str):
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.BaseLoader(), trim_blocks=True, lstrip_blocks=True,
+        extensions=["jinja2.ext.loopcontrols"],
+    )
+
+    def raise_exception(message: str):
+        raise jinja2.TemplateError(message)
+
+    env.globals["raise_exception"] = raise_exception
+    try:
+        return env.from_string(source)
+    except jinja2.TemplateError as exc:
+        raise ModelError(f"the model's chat template does not compile: {exc}") from None

@@ -1,0 +1,158 @@
+"""The ``factcheck`` command line. Commands parse options, call one library function and
+render its result: records on stdout, progress and messages on stderr.
+
+Exit codes: 0 every claim SUPPORTED; 1 at least one REFUTED or NOT_ENOUGH_INFO;
+2 usage or input error; 3 model or runtime error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .errors import EXIT_NOT_SUPPORTED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, FactcheckError, InputError
+
+app = typer.Typer(
+    name="factcheck", no_args_is_help=True, add_completion=False,
+    help="Fact-check claims with a local quantized LLM that retrieves evidence only when unsure.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+model_app = typer.Typer(help="Inspect the model.", no_args_is_help=True)
+app.add_typer(model_app, name="model")
+
+_state = {"debug": False}
+
+ModelOpt = Annotated[Optional[Path], typer.Option("--model", "-m", help="GGUF model file (default: the bundled Qwen2.5-Coder-1.5B). Env FACTCHECK_MODEL.", show_default=False)]
+GpuOpt = Annotated[Optional[int], typer.Option("--gpu-layers", help="Layers to offload to the GPU (-1 all). Env FACTCHECK_GPU_LAYERS.", show_default=False)]
+ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", help="CPU threads. Env FACTCHECK_THREADS.", show_default=False)]
+CtxOpt = Annotated[Optional[int], typer.Option("--ctx", help="Context length in tokens (default 4096). Env FACTCHECK_CTX.", show_default=False)]
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="TOML config file (default ~/.config/factcheck/config.toml). Env FACTCHECK_CONFIG.", show_default=False)]
+
+
+def _stderr():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def _fail(exc: BaseException) -> None:
+    """Print one line for a known error (traceback with --debug) and exit."""
+    if _state["debug"]:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    code = exc.exit_code if isinstance(exc, FactcheckError) else EXIT_RUNTIME
+    label = "error" if isinstance(exc, FactcheckError) else f"unexpected error ({type(exc).__name__})"
+    _stderr().print(f"[bold red]{label}:[/] {exc}", markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def _root(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False) -> None:
+    _state["debug"] = debug
+
+
+def _settings(config: Path | None, **flags):
+    from .config import resolve
+
+    return resolve(flags, config)
+
+
+def _load(settings):
+    """Load the model, with a progress line on stderr while the default model is assembled."""
+    from .loader import open_model
+
+    console = _stderr()
+    if not console.is_terminal:
+        return open_model(settings)
+    with console.status("Loading model…") as status:
+        def progress(done: int, total: int) -> None:
+            status.update(f"Assembling the default model (first run): {done * 100 // total}%")
+
+        return open_model(settings, progress)
+
+
+def read_claims(claims: list[str], stdin=None) -> list[str]:
+    """Claims from arguments; ``-`` or no arguments with piped stdin read one claim a line."""
+    stdin = stdin or sys.stdin
+    if claims and claims != ["-"]:
+        if "-" in claims:
+            raise InputError("'-' (read stdin) cannot be mixed with claims given as arguments")
+        return claims
+    if not claims and stdin.isatty():
+        raise InputError("no claim given: factcheck check \"CLAIM\" (or pipe claims, one a line)")
+    data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"stdin is not UTF-8 text (byte {exc.start})") from None
+    return [line for line in text.splitlines() if line.strip()] or [""]
+
+
+@app.command()
+def check(
+    claims: Annotated[Optional[list[str]], typer.Argument(help="Claims to check; '-' reads one a line from stdin.", show_default=False)] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON record per claim (JSON Lines).")] = False,
+    labels: Annotated[Optional[str], typer.Option("--labels", help="three (SUPPORTED/REFUTED/NOT_ENOUGH_INFO) or binary (True/False). Env FACTCHECK_LABELS.", show_default=False)] = None,
+    model: ModelOpt = None, gpu_layers: GpuOpt = None, threads: ThreadsOpt = None,
+    ctx: CtxOpt = None, config: ConfigOpt = None,
+) -> None:
+    """Check claims and print a verdict, confidence and evidence for each."""
+    from .pipeline import Checker
+    from .records import Claim
+    from .render import print_records
+
+    try:
+        texts = read_claims(list(claims or []))
+        settings = _settings(config, model=model, gpu_layers=gpu_layers, threads=threads, ctx=ctx, labels=labels)
+        checker = Checker(_load(settings), labels=settings.labels)
+        records = []
+        for number, text in enumerate(texts, start=1):
+            record = checker.check_or_error(Claim(id=str(number), text=text))
+            if record.error:
+                _stderr().print(f"[red]claim {number}:[/] {record.error.reason}", markup=True)
+            records.append(record)
+            if json_out:  # stream: a script sees each record as soon as it exists
+                print_records([record], json_out=True)
+        if not json_out:
+            print_records(records, json_out=False)
+    except FactcheckError as exc:
+        _fail(exc)
+    raise typer.Exit(exit_code_for(records))
+
+
+def exit_code_for(records) -> int:
+    """0 all SUPPORTED, 2 if any claim was bad input, else 1."""
+    if any(r.error for r in records):
+        return EXIT_USAGE
+    if all(r.verdict and r.verdict.value == "SUPPORTED" for r in records):
+        return EXIT_OK
+    return EXIT_NOT_SUPPORTED
+
+
+@model_app.command("info")
+def model_info(
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    model: ModelOpt = None, gpu_layers: GpuOpt = None, threads: ThreadsOpt = None,
+    ctx: CtxOpt = None, config: ConfigOpt = None,
+) -> None:
+    """Show the model file: path, size, SHA-256, chat template, context length."""
+    from .render import print_model_info
+
+    try:
+        settings = _settings(config, model=model, gpu_layers=gpu_layers, threads=threads, ctx=ctx)
+        print_model_info(_load(settings).info, json_out=json_out)
+    except FactcheckError as exc:
+        _fail(exc)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        _stderr().print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,104 @@
+"""Settings, resolved with the precedence flag > environment > config file > default.
+
+The config file is TOML, at ``--config PATH``, ``$FACTCHECK_CONFIG``, or
+``$XDG_CONFIG_HOME/factcheck/config.toml`` (else ``~/.config/factcheck/config.toml``).
+Its keys are the settings' names; unknown keys and wrong types are errors. Every setting
+``name`` can also be set in the environment as ``FACTCHECK_<NAME>``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError
+from .labels import LabelSet
+
+ENV_PREFIX = "FACTCHECK_"
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "factcheck"
+
+
+def config_dir() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "factcheck"
+
+
+def default_threads() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+class Settings(BaseModel):
+    """Everything a check needs to know; validated wherever it comes from."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    model: Path | None = None  # None: the default model from factcheck[default-model]
+    gpu_layers: int = Field(default=0, ge=-1)
+    threads: int = Field(default_factory=default_threads, ge=1)
+    ctx: int = Field(default=4096, ge=256)
+    labels: LabelSet = LabelSet.THREE
+
+
+def _config_path(explicit: Path | None) -> Path | None:
+    if explicit is not None:
+        return explicit
+    if env := os.environ.get(ENV_PREFIX + "CONFIG"):
+        return Path(env)
+    path = config_dir() / "config.toml"
+    return path if path.exists() else None
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config path is a directory, not a file: {path}") from None
+    except PermissionError:
+        raise ConfigError(f"config file is not readable: {path}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    return data
+
+
+def _read_env() -> dict[str, Any]:
+    values = {}
+    for name in Settings.model_fields:
+        if (raw := os.environ.get(ENV_PREFIX + name.upper())) not in (None, ""):
+            values[name] = raw
+    return values
+
+
+def _describe(exc: ValidationError, origin: str) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{origin}: {where}: {first['msg']}{more}"
+
+
+def resolve(flags: dict[str, Any] | None = None, config: Path | None = None) -> Settings:
+    """Merge settings: flags (None means unset) > env > config file > defaults."""
+    merged: dict[str, Any] = {}
+    layers: list[tuple[str, dict[str, Any]]] = []
+    path = _config_path(config)
+    if path is not None:
+        layers.append((f"config file {path}", _read_file(path)))
+    layers.append(("environment", _read_env()))
+    layers.append(("options", {k: v for k, v in (flags or {}).items() if v is not None}))
+    for origin, values in layers:
+        try:  # validate each layer alone so the error names where the bad value came from
+            Settings.model_validate({**values})
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc, origin)) from None
+        merged.update(values)
+    return Settings.model_validate(merged)

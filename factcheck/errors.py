@@ -1,0 +1,53 @@
+"""The one exception tree of factcheck.
+
+    FactcheckError                 base; ``exit_code`` tells the CLI what to return
+    ├── InputError                 bad claims, files or options from the user (exit 2)
+    │   └── ConfigError            a config or profile file that does not validate
+    ├── ModelError                 the model file cannot be found, verified or loaded (exit 3)
+    │   └── ModelNotInstalled      the default-model packages are missing
+    └── RetrievalError             an evidence source failed (exit 3 when nothing else works)
+        ├── IndexFormatError       a local index that is missing or corrupt
+        └── WebError               an HTTP source failed after its retries
+
+Errors raised by llama.cpp, httpx and the file system are translated into these at the
+boundary, with a message that names the fix.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_NOT_SUPPORTED = 1
+EXIT_USAGE = 2
+EXIT_RUNTIME = 3
+
+
+class FactcheckError(Exception):
+    exit_code = EXIT_RUNTIME
+
+
+class InputError(FactcheckError):
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(InputError):
+    pass
+
+
+class ModelError(FactcheckError):
+    exit_code = EXIT_RUNTIME
+
+
+class ModelNotInstalled(ModelError):
+    pass
+
+
+class RetrievalError(FactcheckError):
+    exit_code = EXIT_RUNTIME
+
+
+class IndexFormatError(RetrievalError):
+    pass
+
+
+class WebError(RetrievalError):
+    pass

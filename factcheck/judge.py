@@ -1,0 +1,93 @@
+"""Read a verdict distribution from the model in one forward pass.
+
+Both the closed-book assessment and the evidence-grounded verdict end here: build the
+prompt (from prompts/), run it, and sum next-token probabilities per label. Claims and
+passages that would overflow the context are cut, and the cut is reported as a warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import prompts
+from .backend import LanguageModel, Message
+from .cost import Meter
+from .labels import LabelSet, LabelTokens, distribution_from_probs, map_label_tokens
+from .records import LabelDistribution, Passage
+
+# Tokens kept free at the end of the context (the answer, plus margin).
+_ANSWER_RESERVE = 16
+# A passage longer than this is cut: evidence prompts stay short because prompt
+# processing, not generation, dominates the cost of an evidence-grounded verdict.
+MAX_PASSAGE_TOKENS = 160
+
+
+@dataclass
+class Judgement:
+    distribution: LabelDistribution
+    warnings: list[str] = field(default_factory=list)
+    shown: list[str] = field(default_factory=list)  # ids of the passages in the prompt
+
+
+def format_evidence(passages: list[Passage]) -> str:
+    blocks = []
+    for number, passage in enumerate(passages, start=1):
+        title = f" ({passage.title})" if passage.title else ""
+        blocks.append(f"[{number}]{title} {passage.text}")
+    return "\n".join(blocks)
+
+
+class Judge:
+    """Reads label distributions for one model and one label set."""
+
+    def __init__(self, model: LanguageModel, label_set: LabelSet) -> None:
+        self.model = model
+        self.label_set = label_set
+        self.label_tokens: LabelTokens = map_label_tokens(model.vocab_pieces(), label_set)
+        self._system = prompts.load("system").strip()
+        self._options = prompts.load(f"options_{label_set.value}").strip()
+
+    def _messages(self, template: str, **values: str) -> list[Message]:
+        user = prompts.render(template, options=self._options, **values)
+        return [Message("system", self._system), Message("user", user)]
+
+    def _fit(self, text: str, budget: int, what: str, warnings: list[str]) -> str:
+        tokens = self.model.tokenize(text)
+        if len(tokens) <= budget:
+            return text
+        warnings.append(f"{what} truncated from {len(tokens)} to {budget} tokens to fit the context")
+        return self.model.detokenize(tokens[:max(budget, 0)])
+
+    def _read(self, messages: list[Message], meter: Meter) -> LabelDistribution:
+        tokens = self.model.chat_tokens(messages)
+        step = self.model.next_token(tokens)
+        meter.model_call(step.evaluated, step.reused)
+        return distribution_from_probs(step.probs, self.label_tokens)
+
+    def _claim_budget(self, template: str, **values: str) -> int:
+        overhead = len(self.model.chat_tokens(self._messages(template, claim="", **values)))
+        return self.model.info.n_ctx - overhead - _ANSWER_RESERVE
+
+    def closed_book(self, claim: str, meter: Meter) -> Judgement:
+        """The label distribution from the model's own knowledge."""
+        warnings: list[str] = []
+        claim = self._fit(claim, self._claim_budget("verdict_closed"), "claim", warnings)
+        return Judgement(self._read(self._messages("verdict_closed", claim=claim), meter), warnings)
+
+    def with_evidence(self, claim: str, passages: list[Passage], meter: Meter) -> Judgement:
+        """The label distribution conditioned on numbered, quoted evidence passages."""
+        warnings: list[str] = []
+        fitted = [
+            p.model_copy(update={"text": self._fit(p.text, MAX_PASSAGE_TOKENS, f"passage {p.id}", [])})
+            for p in passages
+        ]
+        # Claims get at most half of the context; the rest is for evidence.
+        claim = self._fit(claim, self.model.info.n_ctx // 2, "claim", warnings)
+        while fitted:
+            evidence = format_evidence(fitted)
+            if self._claim_budget("verdict_evidence", evidence=evidence) >= len(self.model.tokenize(claim)):
+                break
+            warnings.append(f"passage {fitted[-1].id} dropped to fit the context")
+            fitted.pop()
+        messages = self._messages("verdict_evidence", claim=claim, evidence=format_evidence(fitted))
+        return Judgement(self._read(messages, meter), warnings, [p.id for p in fitted])

@@ -1,0 +1,29 @@
+"""Turn settings into a loaded model: the default model or any GGUF file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from .backend import LlamaModel
+from .config import Settings
+from .model_files import (DEFAULT_MODEL_NAME, DEFAULT_MODEL_SHA256, check_gguf,
+                          ensure_default_model, file_sha256)
+
+Progress = Callable[[int, int], None]
+
+
+def model_file(settings: Settings, progress: Progress | None = None) -> tuple[Path, str, str | None]:
+    """Return (path, sha256, display name or None) of the model the settings ask for."""
+    if settings.model is None:
+        return ensure_default_model(progress), DEFAULT_MODEL_SHA256, DEFAULT_MODEL_NAME
+    path = settings.model.expanduser()
+    check_gguf(path)
+    return path, file_sha256(path), None
+
+
+def open_model(settings: Settings, progress: Progress | None = None) -> LlamaModel:
+    """Load the model once; every claim of the process then shares it."""
+    path, sha, name = model_file(settings, progress)
+    return LlamaModel(path, sha, n_ctx=settings.ctx, threads=settings.threads,
+                      gpu_layers=settings.gpu_layers, name=name)

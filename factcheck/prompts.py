@@ -1,0 +1,36 @@
+"""Load prompt templates from the ``prompts`` package and fill their placeholders.
+
+A template names its placeholders as ``{name}``. Filling checks both ways: a placeholder
+left without a value, or a value the template does not use, is a programming error and
+raises, so a prompt can never go out with a silent blank.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+@cache
+def load(name: str) -> str:
+    """Return the text of ``prompts/<name>.txt``."""
+    return resources.files("prompts").joinpath(f"{name}.txt").read_text(encoding="utf-8")
+
+
+def placeholders(name: str) -> set[str]:
+    return set(_PLACEHOLDER.findall(load(name)))
+
+
+def render(name: str, **values: str) -> str:
+    """Fill template ``name``; values are inserted verbatim (never re-formatted)."""
+    wanted = placeholders(name)
+    missing = wanted - values.keys()
+    unused = values.keys() - wanted
+    if missing or unused:
+        raise KeyError(
+            f"prompt {name!r}: missing placeholders {sorted(missing)}, unused values {sorted(unused)}"
+        )
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], load(name))

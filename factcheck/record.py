@@ -1,0 +1,42 @@
+"""Record: assemble the one result record from what the stages produced."""
+
+from __future__ import annotations
+
+from .backend import ModelInfo
+from .cost import Meter
+from .records import (Assessment, CheckRecord, Claim, EvidenceItem, ModelRef, Passage,
+                      RecordError, RouteDecision, Verdict)
+
+
+def build_record(claim: Claim, assessment: Assessment, decision: RouteDecision, verdict: Verdict,
+                 passages: list[Passage], queries: list[str], meter: Meter, model: ModelInfo,
+                 warnings: list[str]) -> CheckRecord:
+    used = set(verdict.used_passages)
+    dist = verdict.distribution
+    return CheckRecord(
+        id=claim.id,
+        claim=claim.text,
+        verdict=verdict.label,
+        confidence=round(verdict.confidence, 6),
+        label_probs={label: round(p, 6) for label, p in dist.probs.items()},
+        outside_mass=round(dist.outside_mass, 6),
+        entropy_bits=round(dist.entropy_bits, 6),
+        certainty=round(assessment.certainty, 6),
+        consistency=assessment.consistency,
+        route=decision.route,
+        route_reason=decision.reason,
+        basis=verdict.basis,
+        queries=queries,
+        evidence=[EvidenceItem(**p.model_dump(), used=p.id in used) for p in passages],
+        model=ModelRef(name=model.name, sha256=model.sha256),
+        timings_ms={k: round(v, 2) for k, v in meter.timings_ms.items()},
+        tokens=meter.tokens,
+        calls=meter.calls,
+        warnings=warnings,
+    )
+
+
+def error_record(claim: Claim, reason: str, line: int | None = None,
+                 source: str | None = None) -> CheckRecord:
+    return CheckRecord(id=claim.id, claim=claim.text,
+                       error=RecordError(reason=reason, line=line, source=source))

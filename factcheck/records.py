@@ -1,0 +1,145 @@
+"""Typed records passed between pipeline stages, and the one result record.
+
+A claim flows: Claim -> Assessment (assess) -> RouteDecision (route) -> passages
+(retrieve) -> Verdict (verify) -> CheckRecord (record). ``CheckRecord`` is exactly what
+``--json`` prints, what batch files hold and what the cache stores.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Label(str, Enum):
+    SUPPORTED = "SUPPORTED"
+    REFUTED = "REFUTED"
+    NOT_ENOUGH_INFO = "NOT_ENOUGH_INFO"
+
+
+class Route(str, Enum):
+    DIRECT = "direct"  # both tau and gamma high: answer from the model
+    TARGETED = "targeted"  # high tau, low gamma: one query from contradictory rationales
+    REFLECT = "reflect"  # low tau, high gamma: one query from self-reflection
+    DEEP = "deep"  # both low: iterative multi-hop search
+    RETRIEVE = "retrieve"  # forced: one search with the claim as the query
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Claim(_Record):
+    id: str
+    text: str
+
+
+class LabelDistribution(_Record):
+    """The verdict distribution read from one forward pass at the answer position."""
+
+    probs: dict[Label, float]  # renormalised over the label set
+    outside_mass: float  # probability that fell on tokens starting no label
+    top_tokens_same_label: bool  # PCC: the two most probable tokens start the same label
+
+    @property
+    def ranked(self) -> list[tuple[Label, float]]:
+        return sorted(self.probs.items(), key=lambda kv: kv[1], reverse=True)
+
+    @property
+    def top(self) -> Label:
+        return self.ranked[0][0]
+
+    @property
+    def entropy_bits(self) -> float:
+        return -sum(p * math.log2(p) for p in self.probs.values() if p > 0)
+
+
+class Assessment(_Record):
+    """How sure the model is of the claim before any retrieval."""
+
+    distribution: LabelDistribution
+    certainty: float  # tau, PCC section 2.1
+    consistency: float | None = None  # gamma; None when not measured
+
+
+class RouteDecision(_Record):
+    route: Route
+    reason: str
+
+
+class Passage(_Record):
+    """One retrieved passage; ``source`` names the retriever it came from."""
+
+    id: str
+    doc_id: str
+    title: str = ""
+    text: str
+    source: str
+    score: float = 0.0
+
+
+class EvidenceItem(Passage):
+    used: bool = False  # whether the verdict rests on this passage
+
+
+class Verdict(_Record):
+    label: Label
+    distribution: LabelDistribution
+    confidence: float
+    basis: str  # "evidence" or "model" (the model's own knowledge alone)
+    used_passages: list[str] = Field(default_factory=list)
+
+
+class ModelRef(_Record):
+    name: str
+    sha256: str
+
+
+class TokenUsage(_Record):
+    prompt: int = 0  # prompt tokens the model evaluated
+    cached: int = 0  # prompt tokens reused from the KV cache instead of evaluated
+    generated: int = 0
+
+    def add(self, other: TokenUsage) -> None:
+        self.prompt += other.prompt
+        self.cached += other.cached
+        self.generated += other.generated
+
+
+class Calls(_Record):
+    model: int = 0
+    retrieval: int = 0
+
+
+class RecordError(_Record):
+    reason: str
+    line: int | None = None
+    source: str | None = None
+
+
+class CheckRecord(_Record):
+    """The result for one claim. Every route fills the same schema."""
+
+    id: str
+    claim: str
+    verdict: Label | None = None
+    confidence: float | None = None
+    label_probs: dict[Label, float] = Field(default_factory=dict)
+    outside_mass: float | None = None
+    entropy_bits: float | None = None
+    certainty: float | None = None
+    consistency: float | None = None
+    route: Route | None = None
+    route_reason: str = ""
+    basis: str | None = None
+    queries: list[str] = Field(default_factory=list)
+    evidence: list[EvidenceItem] = Field(default_factory=list)
+    model: ModelRef | None = None
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    tokens: TokenUsage = Field(default_factory=TokenUsage)
+    calls: Calls = Field(default_factory=Calls)
+    warnings: list[str] = Field(default_factory=list)
+    error: RecordError | None = None
+    extra: dict[str, object] = Field(default_factory=dict)  # input fields carried through

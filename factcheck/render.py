@@ -1,0 +1,68 @@
+"""Render records for people (rich tables) and for programs (JSON Lines) on stdout."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from .backend import ModelInfo
+from .records import CheckRecord
+
+_STYLE = {"SUPPORTED": "green", "REFUTED": "red", "NOT_ENOUGH_INFO": "yellow"}
+
+
+def _stdout():
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def print_records(records: list[CheckRecord], *, json_out: bool) -> None:
+    if json_out:
+        for record in records:
+            sys.stdout.write(record.model_dump_json() + "\n")
+        sys.stdout.flush()
+        return
+    from rich.table import Table
+
+    table = Table(show_lines=False, expand=False)
+    for column in ("#", "claim", "verdict", "conf.", "tau", "route", "evidence", "tokens", "ms"):
+        table.add_column(column, overflow="fold")
+    for r in records:
+        if r.error:
+            table.add_row(r.id, r.claim or "(empty)", "[bold red]ERROR[/]", "", "", "", r.error.reason, "", "")
+            continue
+        verdict = r.verdict.value if r.verdict else ""
+        if r.basis == "model":
+            evidence = "(model knowledge only)"
+        else:
+            used = [e for e in r.evidence if e.used]
+            evidence = "; ".join(f"[{e.source}] {e.title or e.doc_id}" for e in used[:3])
+        table.add_row(
+            r.id, r.claim, f"[{_STYLE.get(verdict, 'white')}]{verdict}[/]", f"{r.confidence:.2f}",
+            f"{r.certainty:.2f}", r.route.value if r.route else "", evidence,
+            str(r.tokens.prompt + r.tokens.generated), f"{sum(r.timings_ms.values()):.0f}",
+        )
+    console = _stdout()
+    console.print(table)
+    for r in records:
+        for warning in r.warnings:
+            console.print(f"[yellow]claim {r.id}: {warning}[/]", soft_wrap=True)
+
+
+def print_model_info(info: ModelInfo, *, json_out: bool) -> None:
+    data = {
+        "path": str(info.path), "name": info.name, "size_bytes": info.size, "sha256": info.sha256,
+        "architecture": info.architecture, "context_length": info.context_length,
+        "n_ctx": info.n_ctx, "chat_template": info.chat_template,
+    }
+    if json_out:
+        sys.stdout.write(json.dumps(data) + "\n")
+        return
+    console = _stdout()
+    for key, value in data.items():
+        if key == "chat_template":
+            continue
+        console.print(f"[bold]{key}[/]: {value}", soft_wrap=True)
+    console.print("[bold]chat_template[/]:", soft_wrap=True)
+    console.print(info.chat_template or "(none: a plain transcript is used)", markup=False, soft_wrap=True)

@@ -1,0 +1,46 @@
+"""Retrieve: query every configured source, merge, and drop duplicates."""
+
+from __future__ import annotations
+
+import re
+
+from retrievers import Retriever
+
+from .cost import Meter
+from .errors import RetrievalError
+from .records import Passage
+
+_SPACE = re.compile(r"\s+")
+
+
+def _fingerprint(text: str) -> str:
+    return _SPACE.sub(" ", text).strip().casefold()
+
+
+def gather(sources: list[Retriever], query: str, k: int, meter: Meter,
+           seen: set[str] | None = None) -> tuple[list[Passage], list[str]]:
+    """Search each source for ``query`` and merge the results.
+
+    Results are interleaved by rank (each source's best first) so that no source's score
+    scale dominates, then de-duplicated by text; ``seen`` carries fingerprints across calls
+    (deep search). A failing source becomes a warning; the others still count.
+    Returns (passages, warnings)."""
+    seen = set() if seen is None else seen
+    ranked: list[list[Passage]] = []
+    warnings: list[str] = []
+    with meter.stage("retrieve"):
+        for source in sources:
+            meter.retrieval_call()
+            try:
+                ranked.append(source.search(query, k))
+            except RetrievalError as exc:
+                warnings.append(f"{source.name}: {exc}")
+    merged: list[Passage] = []
+    for rank in range(max((len(r) for r in ranked), default=0)):
+        for results in ranked:
+            if rank < len(results):
+                key = _fingerprint(results[rank].text)
+                if key not in seen:
+                    seen.add(key)
+                    merged.append(results[rank])
+    return merged[:k], warnings

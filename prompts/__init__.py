@@ -1,0 +1,1 @@
+"""Prompt templates for factcheck, one file each, with ``{name}`` placeholders."""

@@ -1,0 +1,83 @@
+"""A scripted fake language model for unit tests: same interface as LlamaModel.
+
+Its vocabulary is a few answer-word pieces plus one token per printable character, so
+tokenizing is exact and prompts can be read back. A script maps the prompt text to the
+next-token probabilities (by piece) the fake should return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from factcheck.backend import Completion, Message, ModelInfo, NextToken
+
+WORD_PIECES = ["<|im_start|>", "<|im_end|>", "TRUE", "FALSE", "FAL", "UNKNOWN", "UN",
+               "True", "False", "Maybe"]
+CHAR_BASE = len(WORD_PIECES)
+CHARS = [chr(c) for c in range(32, 127)] + ["\n", "\ue000", "\ue001", "?"]
+
+Script = Callable[[str], dict[str, float]]
+
+
+def supported_unless_false(prompt: str) -> dict[str, float]:
+    """Claims mentioning 'false' or 'Berlin' are refuted, others supported."""
+    claim = prompt.rsplit("<claim>", 1)[-1]
+    if "false" in claim or "Berlin" in claim:
+        return {"FALSE": 0.7, "FAL": 0.1, "TRUE": 0.1, "Maybe": 0.1}
+    return {"TRUE": 0.6, "FALSE": 0.3, "Maybe": 0.1}
+
+
+class FakeModel:
+    def __init__(self, script: Script = supported_unless_false, n_ctx: int = 4096,
+                 completions: list[str] | None = None) -> None:
+        self.script = script
+        self.pieces = WORD_PIECES + CHARS
+        self.index = {p: i for i, p in enumerate(self.pieces)}
+        self.info = ModelInfo(path=Path("fake.gguf"), name="fake", sha256="0" * 64, size=0,
+                              context_length=n_ctx, n_ctx=n_ctx, chat_template=None,
+                              architecture="fake")
+        self.prompts: list[str] = []
+        self.completions = list(completions or [])
+        self._cached: list[int] = []
+
+    def vocab_pieces(self) -> list[str]:
+        return self.pieces
+
+    def tokenize(self, text: str) -> list[int]:
+        unknown = self.index["?"]
+        return [CHAR_BASE + CHARS.index(c) if c in CHARS else unknown for c in text]
+
+    def detokenize(self, tokens: list[int]) -> str:
+        return "".join(self.pieces[t] for t in tokens)
+
+    def chat_tokens(self, messages: list[Message]) -> list[int]:
+        tokens: list[int] = []
+        for m in messages:
+            tokens += [self.index["<|im_start|>"]] + self.tokenize(f"{m.role}\n{m.content}")
+            tokens += [self.index["<|im_end|>"]] + self.tokenize("\n")
+        return tokens + [self.index["<|im_start|>"]] + self.tokenize("assistant\n")
+
+    def next_token(self, tokens: list[int]) -> NextToken:
+        if len(tokens) > self.info.n_ctx:
+            raise AssertionError(f"prompt of {len(tokens)} tokens overflows n_ctx {self.info.n_ctx}")
+        reused = 0
+        while reused < min(len(tokens) - 1, len(self._cached)) and tokens[reused] == self._cached[reused]:
+            reused += 1
+        self._cached = list(tokens)
+        prompt = self.detokenize(tokens)
+        self.prompts.append(prompt)
+        probs = np.full(len(self.pieces), 1e-9)
+        for piece, p in self.script(prompt).items():
+            probs[self.index[piece]] = p
+        return NextToken(probs=probs / probs.sum(), evaluated=len(tokens) - reused,
+                         reused=reused, seconds=0.0)
+
+    def complete(self, tokens: list[int], max_tokens: int, temperature: float = 0.0,
+                 grammar: str | None = None, seed: int | None = None) -> Completion:
+        self.prompts.append(self.detokenize(tokens))
+        text = self.completions.pop(0) if self.completions else ""
+        return Completion(text=text, prompt_tokens=len(tokens), reused=0,
+                          generated=len(self.tokenize(text)), seconds=0.0)

@@ -1,0 +1,67 @@
+from pathlib import Path
+
+import pytest
+
+from factcheck.config import resolve
+from factcheck.errors import ConfigError
+from factcheck.labels import LabelSet
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_defaults_without_any_source():
+    settings = resolve({})
+    assert settings.model is None and settings.ctx == 4096 and settings.gpu_layers == 0
+    assert settings.labels is LabelSet.THREE and settings.threads >= 1
+
+
+def test_precedence_flag_over_env_over_file(tmp_path, monkeypatch):
+    cfg = write(tmp_path / "c.toml", 'ctx = 1024\nthreads = 3\ngpu_layers = 5\nmodel = "/file.gguf"\n')
+    monkeypatch.setenv("FACTCHECK_CTX", "2048")
+    monkeypatch.setenv("FACTCHECK_THREADS", "2")
+    settings = resolve({"ctx": 512, "threads": None}, cfg)
+    assert settings.ctx == 512  # flag
+    assert settings.threads == 2  # env
+    assert settings.gpu_layers == 5  # file
+    assert settings.model == Path("/file.gguf")
+
+
+def test_config_file_from_xdg_config_home(isolated_dirs):
+    (isolated_dirs / "factcheck").mkdir()
+    write(isolated_dirs / "factcheck" / "config.toml", 'labels = "binary"\n')
+    assert resolve({}).labels is LabelSet.BINARY
+
+
+def test_config_file_from_env_var(tmp_path, monkeypatch):
+    monkeypatch.setenv("FACTCHECK_CONFIG", str(write(tmp_path / "x.toml", "ctx = 999\n")))
+    assert resolve({}).ctx == 999
+
+
+@pytest.mark.parametrize("text, message", [
+    ("colour = 'blue'\n", "colour: Extra inputs are not permitted"),
+    ("ctx = 'large'\n", "ctx: Input should be a valid integer"),
+    ("ctx = 10\n", "ctx: Input should be greater than or equal to 256"),
+    ("labels = 'four'\n", "labels: Input should be 'three' or 'binary'"),
+    ("ctx = = 3\n", "is not valid TOML"),
+])
+def test_bad_config_file_names_file_key_and_problem(tmp_path, text, message):
+    cfg = write(tmp_path / "bad.toml", text)
+    with pytest.raises(ConfigError) as info:
+        resolve({}, cfg)
+    assert message in str(info.value) and str(cfg) in str(info.value)
+
+
+def test_config_path_that_is_a_directory_or_missing(tmp_path):
+    with pytest.raises(ConfigError, match="is a directory"):
+        resolve({}, tmp_path)
+    with pytest.raises(ConfigError, match="not found"):
+        resolve({}, tmp_path / "nope.toml")
+
+
+def test_bad_env_value_names_the_environment(monkeypatch):
+    monkeypatch.setenv("FACTCHECK_THREADS", "many")
+    with pytest.raises(ConfigError, match="environment: threads"):
+        resolve({})
