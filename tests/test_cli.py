@@ -1,0 +1,122 @@
+"""CLI behaviour with the scripted fake model: parsing, output streams, exit codes."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from factcheck.cli import app
+from factcheck.errors import ModelError
+
+from .fakes import FakeModel
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    model = FakeModel()
+    monkeypatch.setattr("factcheck.loader.open_model", lambda settings, progress=None: model)
+    return model
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(app, list(args), input=input)
+
+
+def records(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+def test_all_supported_exits_zero(fake):
+    result = run("check", "--json", "Water is wet.", "Paris is in France.")
+    assert result.exit_code == 0, result.output
+    out = records(result.stdout)
+    assert [r["verdict"] for r in out] == ["SUPPORTED", "SUPPORTED"]
+    assert [r["id"] for r in out] == ["1", "2"]
+
+
+def test_any_refuted_exits_one(fake):
+    result = run("check", "--json", "Water is wet.", "The Eiffel Tower is in Berlin.")
+    assert result.exit_code == 1
+    assert [r["verdict"] for r in records(result.stdout)] == ["SUPPORTED", "REFUTED"]
+
+
+def test_empty_claim_is_an_input_error_but_others_are_still_checked(fake):
+    result = run("check", "--json", "Water is wet.", "   ", "The Eiffel Tower is in Berlin.")
+    assert result.exit_code == 2
+    out = records(result.stdout)
+    assert len(out) == 3
+    assert out[1]["error"]["reason"].startswith("empty claim") and out[1]["verdict"] is None
+    assert out[2]["verdict"] == "REFUTED"
+    assert "claim 2: empty claim" in result.stderr
+
+
+def test_dash_reads_one_claim_per_line_from_stdin(fake):
+    result = run("check", "--json", "-", input="Water is wet.\n\nThe Eiffel Tower is in Berlin.\n")
+    assert [r["claim"] for r in records(result.stdout)] == ["Water is wet.", "The Eiffel Tower is in Berlin."]
+
+
+def test_piped_stdin_without_arguments_is_read(fake):
+    result = run("check", "--json", input="Water is wet.\n")
+    assert result.exit_code == 0 and len(records(result.stdout)) == 1
+
+
+def test_invalid_utf8_on_stdin_is_a_clear_input_error(fake):
+    result = run("check", "--json", "-", input=b"caf\xe9\n")
+    assert result.exit_code == 2
+    assert "not UTF-8" in result.stderr and result.stdout == ""
+
+
+def test_mixing_dash_with_claims_is_a_usage_error(fake):
+    result = run("check", "Water is wet.", "-")
+    assert result.exit_code == 2 and "cannot be mixed" in result.stderr
+
+
+def test_table_output_names_verdicts(fake):
+    result = run("check", "Water is wet.")
+    assert result.exit_code == 0
+    assert "SUPPORTED" in result.stdout and "direct" in result.stdout
+
+
+def test_model_error_exits_three_with_one_line(monkeypatch):
+    def broken(settings, progress=None):
+        raise ModelError("model file not found: /nope.gguf (pass --model PATH to a .gguf file)")
+
+    monkeypatch.setattr("factcheck.loader.open_model", broken)
+    result = run("check", "Water is wet.")
+    assert result.exit_code == 3
+    assert result.stderr.strip().splitlines() == [
+        "error: model file not found: /nope.gguf (pass --model PATH to a .gguf file)"]
+    assert "Traceback" not in result.stderr
+
+
+def test_debug_shows_traceback(monkeypatch):
+    def broken(settings, progress=None):
+        raise ModelError("boom")
+
+    monkeypatch.setattr("factcheck.loader.open_model", broken)
+    result = run("--debug", "check", "x")
+    assert result.exit_code == 3 and "Traceback" in result.stderr
+
+
+def test_bad_option_value_exits_two(fake):
+    result = run("check", "--labels", "four", "x")
+    assert result.exit_code == 2 and "labels" in result.stderr
+
+
+def test_real_missing_model_file_exits_three(tmp_path):
+    result = run("check", "--model", str(tmp_path / "missing.gguf"), "x")
+    assert result.exit_code == 3 and "model file not found" in result.stderr
+
+
+def test_non_gguf_model_file_exits_three(tmp_path):
+    bogus = tmp_path / "weights.gguf"
+    bogus.write_bytes(b"PK\x03\x04 not a gguf")
+    result = run("check", "--model", str(bogus), "x")
+    assert result.exit_code == 3 and "is not a GGUF model file" in result.stderr
+
+
+def test_truncated_gguf_exits_three(tmp_path):
+    truncated = tmp_path / "cut.gguf"
+    truncated.write_bytes(b"GGUF\x03\x00\x00\x00" + b"\x00" * 20)
+    result = run("check", "--model", str(truncated), "x")
+    assert result.exit_code == 3 and "could not load" in result.stderr

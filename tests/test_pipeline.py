@@ -1,0 +1,75 @@
+"""The pipeline stages with the scripted fake model."""
+
+import json
+
+import pytest
+
+from factcheck.errors import InputError
+from factcheck.labels import LabelSet
+from factcheck.pipeline import Checker
+from factcheck.records import CheckRecord, Claim, Label, Route
+
+from .fakes import FakeModel
+
+
+def test_record_has_every_documented_field():
+    record = Checker(FakeModel()).check(Claim(id="a", text="Water is wet."))
+    data = json.loads(record.model_dump_json())
+    for key in ("id", "claim", "verdict", "confidence", "label_probs", "certainty", "route",
+                "evidence", "model", "timings_ms", "tokens", "warnings"):
+        assert key in data
+    assert data["model"] == {"name": "fake", "sha256": "0" * 64}
+    assert set(data["tokens"]) >= {"prompt", "generated"}
+    assert data["route"] == "direct" and data["basis"] == "model" and data["evidence"] == []
+    assert set(data["label_probs"]) == {"SUPPORTED", "REFUTED", "NOT_ENOUGH_INFO"}
+    assert CheckRecord.model_validate_json(record.model_dump_json()) == record
+
+
+def test_confidence_is_the_verdict_probability_and_tau_the_margin():
+    record = Checker(FakeModel()).check(Claim(id="1", text="Water is wet."))
+    probs = record.label_probs
+    assert record.verdict is Label.SUPPORTED
+    assert record.confidence == pytest.approx(probs[Label.SUPPORTED], abs=1e-6)
+    assert record.certainty == pytest.approx(probs[Label.SUPPORTED] - probs[Label.REFUTED], abs=1e-5)
+
+
+def test_binary_labels_never_give_not_enough_info():
+    record = Checker(FakeModel(), labels=LabelSet.BINARY).check(Claim(id="1", text="Water is false."))
+    assert record.verdict is Label.REFUTED
+    assert set(record.label_probs) == {Label.SUPPORTED, Label.REFUTED}
+
+
+def test_second_claim_reuses_the_cached_prompt_prefix():
+    checker = Checker(FakeModel())
+    first = checker.check(Claim(id="1", text="Water is wet."))
+    second = checker.check(Claim(id="2", text="Grass is green."))
+    assert first.tokens.cached == 0 and second.tokens.cached > 0
+    assert second.tokens.prompt < first.tokens.prompt
+
+
+def test_claim_longer_than_context_is_truncated_with_a_warning():
+    model = FakeModel(n_ctx=700)
+    record = Checker(model).check(Claim(id="1", text="word " * 2000))
+    assert record.verdict is not None
+    assert any("claim truncated" in w for w in record.warnings)
+    assert model.prompts[-1].count("word") < 2000  # the fake raises if the prompt overflows
+
+
+def test_empty_and_nul_only_claims_are_input_errors():
+    checker = Checker(FakeModel())
+    for text in ("", "   \n\t", "\x00\x00"):
+        with pytest.raises(InputError, match="empty claim"):
+            checker.check(Claim(id="1", text=text))
+    record = checker.check_or_error(Claim(id="x", text=" "))
+    assert record.error is not None and record.verdict is None
+
+
+def test_nul_bytes_are_removed_from_a_claim():
+    model = FakeModel()
+    Checker(model).check(Claim(id="1", text="Water\x00 is wet."))
+    assert "<claim>Water is wet.</claim>" in model.prompts[-1]
+
+
+def test_route_is_direct_without_sources_even_when_forced():
+    record = Checker(FakeModel(), route=Route.DEEP).check(Claim(id="1", text="x y"))
+    assert record.route is Route.DIRECT and "no evidence source" in record.route_reason
