@@ -41,3 +41,20 @@ def real_model():
     from factcheck.loader import open_model
 
     return open_model(resolve({"ctx": 2048}))
+
+
+@pytest.fixture(scope="session")
+def wiki_server(shared_data):
+    """A MediaWiki/SearXNG stand-in on 127.0.0.1 over FM2's dev corpus."""
+    from .wiki_server import WikiServer, load_pages
+
+    server = WikiServer(load_pages(shared_data / "fm2" / "corpus_dev.jsonl")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def wiki(wiki_server):
+    wiki_server.reset("ok")
+    yield wiki_server
+    wiki_server.reset("ok")

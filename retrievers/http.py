@@ -1,0 +1,223 @@
+"""HTTP for the web retrievers: one careful GET, shared by every web source.
+
+- http and https only; at most ``max_redirects`` redirects, each checked again;
+- no redirect into (and no fetched page on) a private, loopback or link-local address
+  unless ``allow_private`` is set; the base URL a user configures is trusted;
+- explicit connect and read timeouts, and a cap on the response size;
+- bounded retries with exponential backoff on 429 (honouring Retry-After, capped),
+  5xx, timeouts and connection errors;
+- an on-disk cache of successful responses, so re-runs do not touch the network.
+Every failure becomes a ``WebError`` whose message says what happened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import os
+import socket
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from factcheck import __version__
+from factcheck.errors import WebError
+
+USER_AGENT = f"factcheck/{__version__} (local fact-checking CLI; +https://pypi.org/project/factcheck/)"
+RETRY_STATUS = {429, 500, 502, 503, 504}
+
+
+@dataclass
+class WebOptions:
+    connect_timeout: float = 5.0
+    read_timeout: float = 15.0
+    retries: int = 3
+    backoff: float = 0.5  # seconds, doubled each retry
+    max_retry_after: float = 30.0
+    max_bytes: int = 5_000_000
+    max_redirects: int = 5
+    allow_private: bool = False
+    cache_dir: Path | None = None
+
+
+@dataclass
+class Response:
+    url: str
+    status: int
+    content_type: str
+    text: str
+
+    def json(self):
+        try:
+            return json.loads(self.text)
+        except ValueError as exc:
+            raise WebError(f"{self.url} did not return valid JSON ({exc})") from None
+
+
+def _is_private_host(host: str) -> bool:
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except socket.gaierror:
+        return False  # unresolvable: the request itself will fail with a clear error
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
+            return True
+    return False
+
+
+def check_url(url: str, *, allow_private: bool) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise WebError(f"refusing {url!r}: only http and https URLs are fetched")
+    if not parts.hostname:
+        raise WebError(f"refusing {url!r}: no host")
+    if not allow_private and _is_private_host(parts.hostname):
+        raise WebError(f"refusing {url}: it points into a private or loopback network")
+
+
+class Fetcher:
+    """GETs with timeouts, caps, retries and a cache. One per process; closes its client."""
+
+    def __init__(self, options: WebOptions | None = None, transport: httpx.BaseTransport | None = None) -> None:
+        self.options = options or WebOptions()
+        timeout = httpx.Timeout(self.options.read_timeout, connect=self.options.connect_timeout)
+        self._client = httpx.Client(timeout=timeout, follow_redirects=False, transport=transport,
+                                    headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"})
+        self.requests = 0  # network requests made (cache hits excluded)
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- cache -----------------------------------------------------------------------
+
+    def _cache_path(self, url: str) -> Path | None:
+        if self.options.cache_dir is None:
+            return None
+        key = hashlib.sha256(url.encode()).hexdigest()
+        return self.options.cache_dir / key[:2] / f"{key}.json"
+
+    def _cached(self, url: str) -> Response | None:
+        path = self._cache_path(url)
+        if path is None:
+            return None
+        try:
+            return Response(**json.loads(path.read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def _store(self, response: Response, url: str) -> None:
+        path = self._cache_path(url)
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            json.dump(response.__dict__, fh)
+        os.replace(tmp, path)
+
+    # -- requests --------------------------------------------------------------------
+
+    def get(self, url: str, params: dict | None = None, *, trusted: bool = False) -> Response:
+        """GET ``url`` (with ``params``); ``trusted`` skips the private-address check for
+        the first hop (a base URL the user configured), never for redirects."""
+        full = str(httpx.URL(url, params=params)) if params else url
+        check_url(full, allow_private=self.options.allow_private or trusted)
+        if (hit := self._cached(full)) is not None:
+            return hit
+        response = self._get_with_retries(full)
+        self._store(response, full)
+        return response
+
+    def _get_with_retries(self, url: str) -> Response:
+        last = "no attempt"
+        for attempt in range(self.options.retries + 1):
+            try:
+                return self._follow(url)
+            except _Retryable as exc:
+                last = str(exc)
+                if attempt == self.options.retries:
+                    break
+                delay = self.options.backoff * 2 ** attempt
+                if exc.retry_after is not None:
+                    delay = min(exc.retry_after, self.options.max_retry_after)
+                time.sleep(delay)
+        raise WebError(f"{url}: gave up after {self.options.retries + 1} attempts ({last})")
+
+    def _follow(self, url: str) -> Response:
+        current = url
+        for _ in range(self.options.max_redirects + 1):
+            status, headers, body = self._one(current)
+            if status in (301, 302, 303, 307, 308):
+                location = headers.get("location")
+                if not location:
+                    raise WebError(f"{current}: redirect without a Location header")
+                current = urljoin(current, location)
+                check_url(current, allow_private=self.options.allow_private)
+                continue
+            if status in RETRY_STATUS:
+                raise _Retryable(f"HTTP {status}", _retry_after(headers.get("retry-after")))
+            if status >= 400:
+                raise WebError(f"{current}: HTTP {status}")
+            content_type = headers.get("content-type", "")
+            return Response(url=current, status=status, content_type=content_type,
+                            text=body.decode(_charset(content_type), errors="replace"))
+        raise WebError(f"{url}: more than {self.options.max_redirects} redirects")
+
+    def _one(self, url: str) -> tuple[int, httpx.Headers, bytes]:
+        self.requests += 1
+        try:
+            with self._client.stream("GET", url) as response:
+                declared = response.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > self.options.max_bytes:
+                    raise WebError(f"{url}: response of {declared} bytes exceeds the {self.options.max_bytes}-byte cap")
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > self.options.max_bytes:
+                        raise WebError(f"{url}: response exceeds the {self.options.max_bytes}-byte cap")
+                    chunks.append(chunk)
+                return response.status_code, response.headers, b"".join(chunks)
+        except httpx.TimeoutException as exc:
+            raise _Retryable(f"timed out ({type(exc).__name__})", None) from None
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            raise _Retryable(f"connection failed ({type(exc).__name__})", None) from None
+        except httpx.HTTPError as exc:
+            raise WebError(f"{url}: {type(exc).__name__}: {exc}") from None
+
+
+class _Retryable(Exception):
+    def __init__(self, message: str, retry_after: float | None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+def _charset(content_type: str) -> str:
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            try:
+                "".encode(value.strip('"'))
+                return value.strip('"')
+            except LookupError:
+                break
+    return "utf-8"

@@ -1,0 +1,94 @@
+"""Web retrievers against a real HTTP server on 127.0.0.1, including its fault modes."""
+
+import time
+
+import pytest
+
+from factcheck.errors import WebError
+from retrievers.http import Fetcher, WebOptions, check_url
+from retrievers.mediawiki import MediaWiki
+from retrievers.searxng import SearXNG
+
+CLAIM = "As I Lay Dying is a song by the heavy metal band Metallica."
+
+
+def fetcher(tmp_path=None, **overrides):
+    options = dict(connect_timeout=1.0, read_timeout=1.0, retries=2, backoff=0.05,
+                   max_bytes=1_000_000, allow_private=True,
+                   cache_dir=(tmp_path / "web") if tmp_path else None)
+    options.update(overrides)
+    return Fetcher(WebOptions(**options))
+
+
+def test_mediawiki_search_then_extracts_ranked_passages(wiki):
+    results = MediaWiki(fetcher(), wiki.api).search(CLAIM, 4)
+    assert results and all(p.source == "web:wikipedia" for p in results)
+    assert any("As I Lay Dying" in p.title and "Faulkner" in p.text for p in results)
+    assert [p.score for p in results] == sorted((p.score for p in results), reverse=True)
+
+
+def test_searxng_fetches_pages_and_strips_markup(wiki):
+    results = SearXNG(fetcher(), wiki.base).search(CLAIM, 4)
+    assert results and all(p.source == "web:searxng" for p in results)
+    text = " ".join(p.text for p in results)
+    assert "Faulkner" in text and "var x" not in text and "menu" not in text
+
+
+def test_cache_means_reruns_do_not_touch_the_network(wiki, tmp_path):
+    MediaWiki(fetcher(tmp_path), wiki.api).search(CLAIM, 3)
+    first = wiki.hits
+    assert first > 0
+    MediaWiki(fetcher(tmp_path), wiki.api).search(CLAIM, 3)
+    assert wiki.hits == first
+
+
+def test_429_with_retry_after_is_honoured_then_succeeds(wiki):
+    wiki.reset("429")
+    wiki.fail_times = 1
+    start = time.monotonic()
+    results = MediaWiki(fetcher(), wiki.api).search(CLAIM, 2)
+    assert results and time.monotonic() - start >= 0.9  # waited for Retry-After: 1
+
+
+@pytest.mark.parametrize("mode, message", [
+    ("500", r"gave up after 3 attempts \(HTTP 500\)"),
+    ("malformed", "did not return valid JSON"),
+    ("huge", "byte cap"),
+    ("reset", "connection failed"),
+    ("truncated", "gave up"),
+    ("wrong_type", "did not return valid JSON"),
+    ("redirect_loop", "more than 5 redirects"),
+])
+def test_faults_become_clear_web_errors(wiki, mode, message):
+    wiki.reset(mode)
+    with pytest.raises(WebError, match=message):
+        MediaWiki(fetcher(), wiki.api).search(CLAIM, 2)
+
+
+def test_slow_server_times_out_within_the_configured_bound(wiki):
+    wiki.reset("slow")
+    wiki.delay = 2.0
+    start = time.monotonic()
+    with pytest.raises(WebError, match="timed out"):
+        MediaWiki(fetcher(read_timeout=0.3, retries=1), wiki.api).search(CLAIM, 2)
+    # two attempts of 0.3 s plus one 0.05 s backoff, with slack for a loaded machine
+    assert time.monotonic() - start < 1.5
+
+
+def test_redirect_into_a_private_network_is_refused(wiki):
+    wiki.reset("redirect_private")
+    with pytest.raises(WebError, match="private or loopback"):
+        MediaWiki(fetcher(allow_private=False), wiki.api).search(CLAIM, 2)
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.org/x", "gopher://h/", "//nohost"])
+def test_only_http_and_https_are_fetched(url):
+    with pytest.raises(WebError, match="refusing"):
+        check_url(url, allow_private=True)
+
+
+def test_page_on_loopback_from_search_results_is_refused_unless_allowed(wiki):
+    """SearXNG results are untrusted URLs: pages on loopback are skipped (snippet kept)."""
+    results = SearXNG(fetcher(allow_private=False), wiki.base).search(CLAIM, 4)
+    assert results  # from snippets
+    assert all(len(p.text) <= 260 for p in results)
