@@ -30,6 +30,10 @@ ModelOpt = Annotated[Optional[Path], typer.Option("--model", "-m", help="GGUF mo
 GpuOpt = Annotated[Optional[int], typer.Option("--gpu-layers", help="Layers to offload to the GPU (-1 all). Env FACTCHECK_GPU_LAYERS.", show_default=False)]
 ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", help="CPU threads. Env FACTCHECK_THREADS.", show_default=False)]
 CtxOpt = Annotated[Optional[int], typer.Option("--ctx", help="Context length in tokens (default 4096). Env FACTCHECK_CTX.", show_default=False)]
+IndexOpt = Annotated[Optional[list[Path]], typer.Option("--index", "-i", help="Local index folder (from 'factcheck index build'); repeatable. Env FACTCHECK_INDEX.", show_default=False)]
+WebOpt = Annotated[Optional[str], typer.Option("--web", help="Web source: wikipedia or searxng. Env FACTCHECK_WEB.", show_default=False)]
+WebUrlOpt = Annotated[Optional[str], typer.Option("--web-url", help="MediaWiki api.php URL (default English Wikipedia) or SearXNG base URL. Env FACTCHECK_WEB_URL.", show_default=False)]
+KOpt = Annotated[Optional[int], typer.Option("--k", "-k", help="Passages per search (default 3). Env FACTCHECK_K.", show_default=False)]
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="TOML config file (default ~/.config/factcheck/config.toml). Env FACTCHECK_CONFIG.", show_default=False)]
 
 
@@ -98,6 +102,7 @@ def check(
     claims: Annotated[Optional[list[str]], typer.Argument(help="Claims to check; '-' reads one a line from stdin.", show_default=False)] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON record per claim (JSON Lines).")] = False,
     labels: Annotated[Optional[str], typer.Option("--labels", help="three (SUPPORTED/REFUTED/NOT_ENOUGH_INFO) or binary (True/False). Env FACTCHECK_LABELS.", show_default=False)] = None,
+    index: IndexOpt = None, web: WebOpt = None, web_url: WebUrlOpt = None, k: KOpt = None,
     model: ModelOpt = None, gpu_layers: GpuOpt = None, threads: ThreadsOpt = None,
     ctx: CtxOpt = None, config: ConfigOpt = None,
 ) -> None:
@@ -105,11 +110,14 @@ def check(
     from .pipeline import Checker
     from .records import Claim
     from .render import print_records
+    from .sources import open_sources
 
     try:
         texts = read_claims(list(claims or []))
-        settings = _settings(config, model=model, gpu_layers=gpu_layers, threads=threads, ctx=ctx, labels=labels)
-        checker = Checker(_load(settings), labels=settings.labels)
+        settings = _settings(config, model=model, gpu_layers=gpu_layers, threads=threads, ctx=ctx,
+                             labels=labels, index=index, web=web, web_url=web_url, k=k)
+        sources = open_sources(settings)
+        checker = Checker(_load(settings), labels=settings.labels, sources=sources, k=settings.k)
         records = []
         for number, text in enumerate(texts, start=1):
             record = checker.check_or_error(Claim(id=str(number), text=text))
@@ -148,6 +156,73 @@ def model_info(
         print_model_info(_load(settings).info, json_out=json_out)
     except FactcheckError as exc:
         _fail(exc)
+
+
+index_app = typer.Typer(help="Build and inspect local BM25 indexes.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+
+@index_app.command("build")
+def index_build(
+    sources: Annotated[list[str], typer.Argument(help="JSON Lines corpora ({id,title,text}), folders of .txt/.md files, or '-' for JSON Lines on stdin.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Index folder to write.")],
+    passage_words: Annotated[int, typer.Option("--passage-words", min=20, max=1000, help="Words per passage; documents are split at sentence ends.")] = 100,
+) -> None:
+    """Split documents into passages and build a persistent BM25 index."""
+    from retrievers.local_index import build_index
+
+    try:
+        manifest = build_index(sources, out, max_words=passage_words)
+    except FactcheckError as exc:
+        _fail(exc)
+    console = _stderr()
+    for skipped in manifest["skipped"][:10]:
+        console.print(f"[yellow]skipped[/] {skipped}", markup=True, soft_wrap=True)
+    if manifest["skipped_count"] > 10:
+        console.print(f"[yellow]… and {manifest['skipped_count'] - 10} more skipped[/]", markup=True)
+    console.print(f"indexed {manifest['documents']} documents as {manifest['passages']} passages "
+                  f"into {out} in {manifest['build_seconds']} s")
+
+
+@index_app.command("info")
+def index_info(
+    folder: Annotated[Path, typer.Argument(help="Index folder.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show what an index holds and how it was built."""
+    import json
+
+    from retrievers.local_index import read_manifest
+
+    try:
+        manifest = read_manifest(folder)
+    except FactcheckError as exc:
+        _fail(exc)
+    if json_out:
+        print(json.dumps(manifest))
+        return
+    for key, value in manifest.items():
+        if key != "skipped":
+            print(f"{key}: {value}")
+
+
+@app.command()
+def search(
+    folder: Annotated[Path, typer.Argument(help="Index folder.")],
+    query: Annotated[str, typer.Argument(help="Search query.")],
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=1000, help="Passages to return.")] = 5,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON passage a line.")] = False,
+) -> None:
+    """Search a local index and print ranked passages with their BM25 scores."""
+    from retrievers.local_index import LocalIndex
+
+    from .render import print_passages
+
+    try:
+        passages = LocalIndex(folder).search(query, k)
+    except FactcheckError as exc:
+        _fail(exc)
+    print_passages(passages, json_out=json_out)
 
 
 def main() -> None:

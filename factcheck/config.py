@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -45,6 +45,13 @@ class Settings(BaseModel):
     threads: int = Field(default_factory=default_threads, ge=1)
     ctx: int = Field(default=4096, ge=256)
     labels: LabelSet = LabelSet.THREE
+    # evidence sources
+    index: list[Path] = Field(default_factory=list)  # local BM25 index folders
+    web: Literal["wikipedia", "searxng"] | None = None
+    web_url: str | None = None  # MediaWiki api.php or SearXNG base URL
+    web_timeout: float = Field(default=15.0, gt=0)
+    web_allow_private: bool = False  # let fetched pages and redirects reach private networks
+    k: int = Field(default=3, ge=1, le=50)  # passages shown to the verdict
 
 
 def _config_path(explicit: Path | None) -> Path | None:
@@ -75,7 +82,8 @@ def _read_env() -> dict[str, Any]:
     values = {}
     for name in Settings.model_fields:
         if (raw := os.environ.get(ENV_PREFIX + name.upper())) not in (None, ""):
-            values[name] = raw
+            # list settings take os.pathsep-separated values, like PATH
+            values[name] = raw.split(os.pathsep) if name == "index" else raw
     return values
 
 

@@ -2,11 +2,11 @@
 
     FactcheckError                 base; ``exit_code`` tells the CLI what to return
     ├── InputError                 bad claims, files or options from the user (exit 2)
-    │   └── ConfigError            a config or profile file that does not validate
+    │   ├── ConfigError            a config or profile file that does not validate
+    │   └── IndexFormatError       a local index that is missing or corrupt
     ├── ModelError                 the model file cannot be found, verified or loaded (exit 3)
     │   └── ModelNotInstalled      the default-model packages are missing
-    └── RetrievalError             an evidence source failed (exit 3 when nothing else works)
-        ├── IndexFormatError       a local index that is missing or corrupt
+    └── RetrievalError             an evidence source failed; the claim falls back to the others
         └── WebError               an HTTP source failed after its retries
 
 Errors raised by llama.cpp, httpx and the file system are translated into these at the
@@ -45,7 +45,7 @@ class RetrievalError(FactcheckError):
     exit_code = EXIT_RUNTIME
 
 
-class IndexFormatError(RetrievalError):
+class IndexFormatError(InputError):
     pass
 
 

@@ -19,7 +19,7 @@ from .records import LabelDistribution, Passage
 _ANSWER_RESERVE = 16
 # A passage longer than this is cut: evidence prompts stay short because prompt
 # processing, not generation, dominates the cost of an evidence-grounded verdict.
-MAX_PASSAGE_TOKENS = 160
+MAX_PASSAGE_TOKENS = 128
 
 
 @dataclass

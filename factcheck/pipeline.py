@@ -20,7 +20,7 @@ class Checker:
     """Checks claims with one loaded model and a fixed set of evidence sources."""
 
     def __init__(self, model: LanguageModel, *, labels: LabelSet = LabelSet.THREE,
-                 sources: list[Retriever] | None = None, k: int = 4,
+                 sources: list[Retriever] | None = None, k: int = 3,
                  route: Route | None = None) -> None:
         self.model = model
         self.judge = Judge(model, labels)

@@ -6,7 +6,7 @@ import json
 import sys
 
 from .backend import ModelInfo
-from .records import CheckRecord
+from .records import CheckRecord, Passage
 
 _STYLE = {"SUPPORTED": "green", "REFUTED": "red", "NOT_ENOUGH_INFO": "yellow"}
 
@@ -66,3 +66,19 @@ def print_model_info(info: ModelInfo, *, json_out: bool) -> None:
         console.print(f"[bold]{key}[/]: {value}", soft_wrap=True)
     console.print("[bold]chat_template[/]:", soft_wrap=True)
     console.print(info.chat_template or "(none: a plain transcript is used)", markup=False, soft_wrap=True)
+
+
+def print_passages(passages: list[Passage], *, json_out: bool) -> None:
+    if json_out:
+        for passage in passages:
+            sys.stdout.write(passage.model_dump_json() + "\n")
+        return
+    from rich.table import Table
+
+    table = Table()
+    for column in ("rank", "score", "id", "title", "text"):
+        table.add_column(column, overflow="fold")
+    for rank, p in enumerate(passages, start=1):
+        text = p.text if len(p.text) <= 300 else p.text[:300] + "…"
+        table.add_row(str(rank), f"{p.score:.2f}", p.id, p.title, text)
+    _stdout().print(table)

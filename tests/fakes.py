@@ -81,3 +81,24 @@ class FakeModel:
         text = self.completions.pop(0) if self.completions else ""
         return Completion(text=text, prompt_tokens=len(tokens), reused=0,
                           generated=len(self.tokenize(text)), seconds=0.0)
+
+
+class FakeRetriever:
+    """A scripted evidence source: fixed passages, or an error to raise."""
+
+    def __init__(self, passages=None, error: Exception | None = None, name: str = "fake") -> None:
+        from factcheck.records import Passage
+
+        self.name = name
+        self.passages = [p if isinstance(p, Passage) else Passage(**p) for p in (passages or [])]
+        self.error = error
+        self.queries: list[str] = []
+
+    def search(self, query: str, k: int):
+        self.queries.append(query)
+        if self.error:
+            raise self.error
+        return self.passages[:k]
+
+    def close(self) -> None:
+        pass

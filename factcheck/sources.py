@@ -1,0 +1,38 @@
+"""Open the evidence sources that the settings name."""
+
+from __future__ import annotations
+
+from retrievers import Retriever
+
+from .config import Settings, cache_dir
+
+
+def open_sources(settings: Settings) -> list[Retriever]:
+    """Local indexes first, then the web source, in the order they were given."""
+    from retrievers.local_index import LocalIndex
+
+    sources: list[Retriever] = [LocalIndex(path.expanduser()) for path in settings.index]
+    if settings.web:
+        from urllib.parse import urlsplit
+
+        from retrievers.http import Fetcher, WebOptions
+
+        from .errors import InputError
+
+        if settings.web_url and urlsplit(settings.web_url).scheme not in ("http", "https"):
+            raise InputError(f"--web-url must be an http or https URL, not {settings.web_url!r}")
+
+        fetcher = Fetcher(WebOptions(read_timeout=settings.web_timeout,
+                                     allow_private=settings.web_allow_private,
+                                     cache_dir=cache_dir() / "web"))
+        if settings.web == "wikipedia":
+            from retrievers.mediawiki import DEFAULT_API, MediaWiki
+
+            sources.append(MediaWiki(fetcher, settings.web_url or DEFAULT_API))
+        else:
+            from retrievers.searxng import SearXNG
+
+            if not settings.web_url:
+                raise InputError("--web searxng needs --web-url, the base URL of a SearXNG instance")
+            sources.append(SearXNG(fetcher, settings.web_url))
+    return sources

@@ -1,0 +1,63 @@
+"""Retrieval in the pipeline, with the fake model and scripted sources."""
+
+from factcheck.cost import Meter
+from factcheck.errors import WebError
+from factcheck.pipeline import Checker
+from factcheck.records import Claim, Passage, Route
+from factcheck.retrieve import gather
+
+from .fakes import FakeModel, FakeRetriever
+
+
+def passage(pid, text, source="a", score=1.0):
+    return Passage(id=pid, doc_id=pid.split("#")[0], title="T", text=text, source=source, score=score)
+
+
+def test_gather_interleaves_sources_and_drops_duplicate_text():
+    a = FakeRetriever([passage("a1", "Same text."), passage("a2", "Only in a.")], name="a")
+    b = FakeRetriever([passage("b1", "same   TEXT."), passage("b2", "Only in b.")], name="b")
+    merged, warnings = gather([a, b], "q", 10, Meter())
+    assert [p.id for p in merged] == ["a1", "a2", "b2"] and warnings == []
+
+
+def test_failing_source_is_a_warning_and_the_others_still_count():
+    good = FakeRetriever([passage("g1", "Good.")], name="good")
+    bad = FakeRetriever(error=WebError("http://x: gave up after 4 attempts (HTTP 500)"), name="web:wikipedia")
+    merged, warnings = gather([bad, good], "q", 5, Meter())
+    assert [p.id for p in merged] == ["g1"]
+    assert warnings == ["web:wikipedia: http://x: gave up after 4 attempts (HTTP 500)"]
+
+
+def test_check_with_sources_grounds_the_verdict_in_numbered_quoted_evidence():
+    model = FakeModel()
+    source = FakeRetriever([passage("d#0", "Water is wet indeed."), passage("d#1", "Also wet.")])
+    record = Checker(model, sources=[source], k=2).check(Claim(id="1", text="Water is wet."))
+    assert record.route is Route.RETRIEVE and record.basis == "evidence"
+    assert record.queries == ["Water is wet."] and source.queries == ["Water is wet."]
+    assert [(e.id, e.used) for e in record.evidence] == [("d#0", True), ("d#1", True)]
+    prompt = model.prompts[-1]
+    assert "<evidence>\n[1] (T) Water is wet indeed.\n[2] (T) Also wet.\n</evidence>" in prompt
+    assert record.calls.model == 2 and record.calls.retrieval == 1
+    assert set(record.timings_ms) == {"assess", "retrieve", "verify"}
+
+
+def test_no_evidence_found_falls_back_to_the_model_with_a_warning():
+    record = Checker(FakeModel(), sources=[FakeRetriever([])]).check(Claim(id="1", text="Water is wet."))
+    assert record.basis == "model" and record.evidence == []
+    assert any("no evidence found" in w for w in record.warnings)
+
+
+def test_all_sources_failing_still_gives_a_verdict_and_records_the_failure():
+    bad = FakeRetriever(error=WebError("timed out"), name="web:wikipedia")
+    record = Checker(FakeModel(), sources=[bad]).check(Claim(id="1", text="Water is wet."))
+    assert record.verdict is not None and record.basis == "model"
+    assert "web:wikipedia: timed out" in record.warnings
+
+
+def test_passages_that_do_not_fit_the_context_are_dropped_with_a_warning():
+    model = FakeModel(n_ctx=900)
+    long = [passage(f"p#{i}", f"word{i} " * 100) for i in range(6)]
+    record = Checker(model, sources=[FakeRetriever(long)], k=6).check(Claim(id="1", text="Water is wet."))
+    assert any("dropped to fit the context" in w for w in record.warnings)
+    used = [e for e in record.evidence if e.used]
+    assert 0 < len(used) < 6
