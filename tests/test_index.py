@@ -1,0 +1,116 @@
+"""Passage splitting, the persistent bm25s index, and the index/search commands."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from factcheck.cli import app
+from factcheck.errors import IndexFormatError, InputError
+from retrievers.local_index import LocalIndex, build_index
+from retrievers.passages import Document, split_passages
+
+DOCS = [
+    {"id": "d1", "title": "Eiffel Tower", "text": "The Eiffel Tower is a wrought-iron lattice tower in Paris. It was built in 1889."},
+    {"id": "d2", "title": "Berlin", "text": "Berlin is the capital of Germany. Its television tower is on Alexanderplatz."},
+    {"id": "d3", "title": "Tamoxifen", "text": "Tamoxifen is metabolised by CYP2D6 into endoxifen."},
+]
+
+
+def write_jsonl(path, rows, extra_lines=()):
+    with path.open("wb") as fh:
+        for row in rows:
+            fh.write(json.dumps(row).encode() + b"\n")
+        for line in extra_lines:
+            fh.write(line + b"\n")
+    return path
+
+
+def test_split_keeps_whole_sentences_and_the_document_id():
+    doc = Document("d", "Title", "One two three. Four five six. Seven eight nine ten. Eleven.")
+    passages = split_passages(doc, "s", max_words=6)
+    assert [p.text for p in passages] == ["One two three. Four five six.", "Seven eight nine ten. Eleven."]
+    assert [p.id for p in passages] == ["d#0", "d#1"] and {p.doc_id for p in passages} == {"d"}
+    assert all(p.title == "Title" for p in passages)
+
+
+def test_an_overlong_sentence_is_cut_by_words():
+    doc = Document("d", "", " ".join(f"w{i}" for i in range(25)))
+    assert [len(p.text.split()) for p in split_passages(doc, "s", max_words=10)] == [10, 10, 5]
+
+
+def test_build_skips_bad_records_and_indexes_the_rest(tmp_path):
+    corpus = write_jsonl(tmp_path / "c.jsonl", DOCS, [b"{not json", b"\xff\xfe", b'{"id": "x"}', b"[1,2]"])
+    manifest = build_index([str(corpus)], tmp_path / "idx")
+    assert manifest["documents"] == 3 and manifest["skipped_count"] == 4
+    assert any("not JSON" in s for s in manifest["skipped"]) and any("not UTF-8" in s for s in manifest["skipped"])
+    hits = LocalIndex(tmp_path / "idx").search("Where is the Eiffel Tower?", 2)
+    assert hits[0].doc_id == "d1" and hits[0].title == "Eiffel Tower" and hits[0].score > 0
+    assert hits[0].source == "index:c.jsonl"
+
+
+def test_title_is_searchable_with_every_passage(tmp_path):
+    build_index([str(write_jsonl(tmp_path / "c.jsonl", DOCS))], tmp_path / "idx")
+    assert LocalIndex(tmp_path / "idx").search("Berlin", 1)[0].doc_id == "d2"
+
+
+def test_folder_of_text_and_markdown(tmp_path):
+    folder = tmp_path / "notes"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.md").write_text("# Volcanoes\n\nMauna Loa is the largest active volcano on Earth.\n")
+    (folder / "sub" / "b.txt").write_text("Penguins live in the Southern Hemisphere.")
+    (folder / "skip.bin").write_bytes(b"\x00\x01")
+    manifest = build_index([str(folder)], tmp_path / "idx")
+    assert manifest["documents"] == 2
+    hit = LocalIndex(tmp_path / "idx").search("largest volcano", 1)[0]
+    assert hit.doc_id == "a.md" and hit.title == "Volcanoes"
+
+
+def test_stemming_matches_word_forms(tmp_path):
+    build_index([str(write_jsonl(tmp_path / "c.jsonl", DOCS))], tmp_path / "idx")
+    assert LocalIndex(tmp_path / "idx").search("metabolism of tamoxifen", 1)[0].doc_id == "d3"
+
+
+def test_query_with_no_known_words_returns_nothing(tmp_path):
+    build_index([str(write_jsonl(tmp_path / "c.jsonl", DOCS))], tmp_path / "idx")
+    assert LocalIndex(tmp_path / "idx").search("zzzz qqqq", 5) == []
+    assert LocalIndex(tmp_path / "idx").search("", 5) == []
+
+
+def test_empty_corpus_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="no passages to index"):
+        build_index([str(write_jsonl(tmp_path / "c.jsonl", [], [b"garbage"]))], tmp_path / "idx")
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: (d / "manifest.json").unlink(), "not a factcheck index"),
+    (lambda d: (d / "manifest.json").write_text("{broken"), "corrupt"),
+    (lambda d: (d / "offsets.npy").write_bytes(b"junk"), "corrupt"),
+    (lambda d: (d / "bm25" / "params.index.json").unlink(), "corrupt"),
+])
+def test_corrupt_index_is_a_clear_error(tmp_path, damage, message):
+    folder = tmp_path / "idx"
+    build_index([str(write_jsonl(tmp_path / "c.jsonl", DOCS))], folder)
+    damage(folder)
+    with pytest.raises(IndexFormatError, match=message):
+        LocalIndex(folder)
+
+
+def test_cli_build_from_stdin_info_and_search(tmp_path):
+    runner = CliRunner()
+    stdin = "".join(json.dumps(d) + "\n" for d in DOCS)
+    result = runner.invoke(app, ["index", "build", "-", "-o", str(tmp_path / "idx")], input=stdin)
+    assert result.exit_code == 0, result.output
+    assert "indexed 3 documents" in result.stderr
+    info = runner.invoke(app, ["index", "info", str(tmp_path / "idx"), "--json"])
+    assert json.loads(info.stdout)["passages"] == 3
+    found = runner.invoke(app, ["search", str(tmp_path / "idx"), "television tower Berlin", "-k", "2", "--json"])
+    hits = [json.loads(line) for line in found.stdout.splitlines()]
+    assert hits[0]["doc_id"] == "d2" and hits[0]["score"] >= hits[-1]["score"]
+    table = runner.invoke(app, ["search", str(tmp_path / "idx"), "Eiffel"])
+    assert "Eiffel Tower" in table.stdout
+
+
+def test_cli_missing_index_exits_two(tmp_path):
+    result = CliRunner().invoke(app, ["search", str(tmp_path / "none"), "q"])
+    assert result.exit_code == 2 and "index folder not found" in result.stderr
