@@ -2,11 +2,13 @@
 
 Certainty tau follows PCC (arXiv 2601.02574, section 2.1): if the two most probable
 tokens at the answer position start the same label, tau = 1; otherwise tau is the margin
-between the two most probable labels.
+between the two most probable labels. Consistency gamma comes from an estimator in
+``consistency.py``.
 """
 
 from __future__ import annotations
 
+from .consistency import ConsistencyEstimator
 from .cost import Meter
 from .judge import Judge
 from .records import Assessment, LabelDistribution
@@ -20,9 +22,15 @@ def certainty(distribution: LabelDistribution) -> float:
     return ranked[0][1] - ranked[1][1]
 
 
-def assess(judge: Judge, claim: str, meter: Meter) -> tuple[Assessment, list[str]]:
-    """Closed-book assessment of ``claim``; returns it with any warnings."""
+def assess(judge: Judge, claim: str, meter: Meter,
+           consistency: ConsistencyEstimator | None = None) -> tuple[Assessment, list[str]]:
+    """Closed-book assessment of ``claim`` (tau, and gamma when an estimator is given);
+    returns it with any warnings."""
     with meter.stage("assess"):
         judgement = judge.closed_book(claim, meter)
-    dist = judgement.distribution
-    return Assessment(distribution=dist, certainty=certainty(dist)), judgement.warnings
+        dist = judgement.distribution
+        assessment = Assessment(distribution=dist, certainty=certainty(dist))
+    if consistency is not None:
+        with meter.stage("consistency"):
+            assessment = consistency.measure(judge, claim, assessment, meter)
+    return assessment, judgement.warnings

@@ -34,6 +34,12 @@ IndexOpt = Annotated[Optional[list[Path]], typer.Option("--index", "-i", help="L
 WebOpt = Annotated[Optional[str], typer.Option("--web", help="Web source: wikipedia or searxng. Env FACTCHECK_WEB.", show_default=False)]
 WebUrlOpt = Annotated[Optional[str], typer.Option("--web-url", help="MediaWiki api.php URL (default English Wikipedia) or SearXNG base URL. Env FACTCHECK_WEB_URL.", show_default=False)]
 KOpt = Annotated[Optional[int], typer.Option("--k", "-k", help="Passages per search (default 3). Env FACTCHECK_K.", show_default=False)]
+ConsistencyOpt = Annotated[Optional[str], typer.Option("--consistency", help="Consistency estimator: framings (default, no generation), rationales (the paper's) or none. Env FACTCHECK_CONSISTENCY.", show_default=False)]
+AlphaOpt = Annotated[Optional[float], typer.Option("--alpha", help="Threshold on certainty tau (default 0.5). Env FACTCHECK_ALPHA.", show_default=False)]
+BetaOpt = Annotated[Optional[float], typer.Option("--beta", help="Threshold on consistency gamma (default 0.9). Env FACTCHECK_BETA.", show_default=False)]
+RouteOpt = Annotated[Optional[str], typer.Option("--route", help="auto (default), direct, retrieve or deep. Env FACTCHECK_ROUTE.", show_default=False)]
+HopsOpt = Annotated[Optional[int], typer.Option("--max-hops", help="Deep search hops (default 3). Env FACTCHECK_MAX_HOPS.", show_default=False)]
+ProfileOpt = Annotated[Optional[Path], typer.Option("--profile", help="Routing profile TOML (alpha, beta, consistency). Env FACTCHECK_PROFILE.", show_default=False)]
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="TOML config file (default ~/.config/factcheck/config.toml). Env FACTCHECK_CONFIG.", show_default=False)]
 
 
@@ -103,21 +109,23 @@ def check(
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON record per claim (JSON Lines).")] = False,
     labels: Annotated[Optional[str], typer.Option("--labels", help="three (SUPPORTED/REFUTED/NOT_ENOUGH_INFO) or binary (True/False). Env FACTCHECK_LABELS.", show_default=False)] = None,
     index: IndexOpt = None, web: WebOpt = None, web_url: WebUrlOpt = None, k: KOpt = None,
+    consistency: ConsistencyOpt = None, alpha: AlphaOpt = None, beta: BetaOpt = None,
+    route: RouteOpt = None, max_hops: HopsOpt = None, profile: ProfileOpt = None,
     model: ModelOpt = None, gpu_layers: GpuOpt = None, threads: ThreadsOpt = None,
     ctx: CtxOpt = None, config: ConfigOpt = None,
 ) -> None:
     """Check claims and print a verdict, confidence and evidence for each."""
-    from .pipeline import Checker
     from .records import Claim
     from .render import print_records
-    from .sources import open_sources
+    from .sources import make_checker
 
     try:
         texts = read_claims(list(claims or []))
         settings = _settings(config, model=model, gpu_layers=gpu_layers, threads=threads, ctx=ctx,
-                             labels=labels, index=index, web=web, web_url=web_url, k=k)
-        sources = open_sources(settings)
-        checker = Checker(_load(settings), labels=settings.labels, sources=sources, k=settings.k)
+                             labels=labels, index=index, web=web, web_url=web_url, k=k,
+                             consistency=consistency, alpha=alpha, beta=beta, route=route,
+                             max_hops=max_hops, profile=profile)
+        checker = make_checker(settings, _load)
         records = []
         for number, text in enumerate(texts, start=1):
             record = checker.check_or_error(Claim(id=str(number), text=text))

@@ -52,6 +52,15 @@ class Settings(BaseModel):
     web_timeout: float = Field(default=15.0, gt=0)
     web_allow_private: bool = False  # let fetched pages and redirects reach private networks
     k: int = Field(default=3, ge=1, le=50)  # passages shown to the verdict
+    # routing (PCC)
+    consistency: Literal["framings", "rationales", "none"] = "framings"
+    rationales_k: int = Field(default=2, ge=1, le=8)
+    alpha: float = Field(default=0.5, ge=0.0, le=1.0)  # threshold on certainty tau
+    beta: float = Field(default=0.9, ge=0.0, le=1.0)  # threshold on consistency gamma
+    route: Literal["auto", "direct", "retrieve", "deep"] = "auto"
+    max_hops: int = Field(default=3, ge=1, le=10)
+    deep_token_budget: int = Field(default=4000, ge=100)
+    profile: Path | None = None  # TOML with alpha, beta, consistency (factcheck calibrate)
 
 
 def _config_path(explicit: Path | None) -> Path | None:
@@ -94,15 +103,31 @@ def _describe(exc: ValidationError, origin: str) -> str:
     return f"{origin}: {where}: {first['msg']}{more}"
 
 
+# The settings a profile may hold: what `factcheck calibrate` fits for one model.
+PROFILE_KEYS = {"alpha", "beta", "consistency", "labels", "k"}
+
+
 def resolve(flags: dict[str, Any] | None = None, config: Path | None = None) -> Settings:
-    """Merge settings: flags (None means unset) > env > config file > defaults."""
+    """Merge settings: flags (None means unset) > env > profile > config file > defaults."""
     merged: dict[str, Any] = {}
     layers: list[tuple[str, dict[str, Any]]] = []
     path = _config_path(config)
+    file_values = _read_file(path) if path is not None else {}
     if path is not None:
-        layers.append((f"config file {path}", _read_file(path)))
-    layers.append(("environment", _read_env()))
-    layers.append(("options", {k: v for k, v in (flags or {}).items() if v is not None}))
+        layers.append((f"config file {path}", file_values))
+    env = _read_env()
+    options = {k: v for k, v in (flags or {}).items() if v is not None}
+    profile = options.get("profile") or env.get("profile") or file_values.get("profile")
+    if profile:
+        values = _read_file(Path(profile))
+        values.pop("meta", None)  # how the profile was fitted: for people, not settings
+        unknown = set(values) - PROFILE_KEYS
+        if unknown:
+            raise ConfigError(f"profile {profile}: unknown keys {sorted(unknown)} "
+                              f"(a profile may set {sorted(PROFILE_KEYS)})")
+        layers.append((f"profile {profile}", values))
+    layers.append(("environment", env))
+    layers.append(("options", options))
     for origin, values in layers:
         try:  # validate each layer alone so the error names where the bad value came from
             Settings.model_validate({**values})

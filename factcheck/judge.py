@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from . import prompts
 from .backend import LanguageModel, Message
 from .cost import Meter
-from .labels import LabelSet, LabelTokens, distribution_from_probs, map_label_tokens
+from .labels import (YES_NO_WORDS, LabelSet, LabelTokens, distribution_from_probs,
+                     map_answer_tokens, map_label_tokens)
 from .records import LabelDistribution, Passage
 
 # Tokens kept free at the end of the context (the answer, plus margin).
@@ -44,8 +45,10 @@ class Judge:
         self.model = model
         self.label_set = label_set
         self.label_tokens: LabelTokens = map_label_tokens(model.vocab_pieces(), label_set)
+        self.yes_no_tokens: LabelTokens = map_answer_tokens(model.vocab_pieces(), YES_NO_WORDS)
         self._system = prompts.load("system").strip()
         self._options = prompts.load(f"options_{label_set.value}").strip()
+        self._options_reversed = prompts.load(f"options_{label_set.value}_reversed").strip()
 
     def _messages(self, template: str, **values: str) -> list[Message]:
         user = prompts.render(template, options=self._options, **values)
@@ -91,3 +94,35 @@ class Judge:
             fitted.pop()
         messages = self._messages("verdict_evidence", claim=claim, evidence=format_evidence(fitted))
         return Judgement(self._read(messages, meter), warnings, [p.id for p in fitted])
+
+    # -- other questions the stages ask -------------------------------------------------
+
+    def framing(self, name: str, claim: str, meter: Meter) -> LabelDistribution:
+        """The label distribution under framing ``name`` (prompts/framing_<name>.txt).
+        Framings put the claim first, so they share the KV cache after the first one."""
+        options = self._options_reversed if name == "reversed" else self._options
+        claim = self._fit(claim, self.model.info.n_ctx // 2, "claim", [])
+        user = prompts.render(f"framing_{name}", claim=claim, options=options)
+        return self._read([Message("system", self._system), Message("user", user)], meter)
+
+    def yes_probability(self, template: str, meter: Meter, **values: str) -> float:
+        """P(YES) for a yes/no question, renormalised over YES and NO, from one pass."""
+        values = {k: self._fit(v, self.model.info.n_ctx // 4, k, []) for k, v in values.items()}
+        tokens = self.model.chat_tokens([Message("system", self._system),
+                                         Message("user", prompts.render(template, **values))])
+        step = self.model.next_token(tokens)
+        meter.model_call(step.evaluated, step.reused)
+        from .records import Label
+
+        return distribution_from_probs(step.probs, self.yes_no_tokens).probs[Label.SUPPORTED]
+
+    def write(self, template: str, meter: Meter, *, max_tokens: int, temperature: float = 0.0,
+              grammar: str | None = None, seed: int | None = None, **values: str) -> str:
+        """Generate a short text for prompt ``template`` (rationales, search queries)."""
+        values = {k: self._fit(v, self.model.info.n_ctx // 3, k, []) for k, v in values.items()}
+        tokens = self.model.chat_tokens([Message("system", self._system),
+                                         Message("user", prompts.render(template, **values))])
+        out = self.model.complete(tokens, max_tokens=max_tokens, temperature=temperature,
+                                  grammar=prompts.grammar(grammar) if grammar else None, seed=seed)
+        meter.model_call(out.prompt_tokens, out.reused, out.generated)
+        return out.text.strip()

@@ -54,7 +54,14 @@ class LabelTokens:
 
 def map_label_tokens(pieces: Sequence[str], label_set: LabelSet) -> LabelTokens:
     """Find, for each label, every vocabulary token that can start its answer word."""
-    words = {label: [w.casefold() for w in ws] for label, ws in ANSWER_WORDS[label_set].items()}
+    return map_answer_tokens(pieces, ANSWER_WORDS[label_set], label_set)
+
+
+def map_answer_tokens(pieces: Sequence[str], answer_words: dict[Label, tuple[str, ...]],
+                      label_set: LabelSet = LabelSet.BINARY) -> LabelTokens:
+    """Map tokens to the answers in ``answer_words`` (e.g. YES/NO questions, whose
+    answers are given as SUPPORTED for yes and REFUTED for no)."""
+    words = {label: [w.casefold() for w in ws] for label, ws in answer_words.items()}
     owner: dict[int, Label] = {}
     ambiguous: set[int] = set()
     for token_id, piece in enumerate(pieces):
@@ -76,6 +83,10 @@ def map_label_tokens(pieces: Sequence[str], label_set: LabelSet) -> LabelTokens:
     if empty:
         raise ValueError(f"no vocabulary token starts the answer word of {empty}")
     return LabelTokens(label_set=label_set, ids=ids, owner=owner)
+
+
+# A yes/no question read like a binary verdict: "yes" is SUPPORTED, "no" is REFUTED.
+YES_NO_WORDS: dict[Label, tuple[str, ...]] = {Label.SUPPORTED: ("YES",), Label.REFUTED: ("NO",)}
 
 
 def distribution_from_probs(probs: np.ndarray, tokens: LabelTokens) -> LabelDistribution:

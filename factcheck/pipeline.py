@@ -1,18 +1,22 @@
-"""The pipeline: assess -> route -> retrieve -> verify -> record, for one claim at a time."""
+"""The pipeline: assess -> route -> retrieve -> verify -> record, one claim at a time."""
 
 from __future__ import annotations
 
 from retrievers import Retriever
+from retrievers.deep import deep_search
 
-from .assess import assess
+from .assess import assess, certainty
 from .backend import LanguageModel
+from .consistency import ConsistencyEstimator
 from .cost import Meter
+from .errors import InputError
 from .judge import Judge
 from .labels import LabelSet
+from .queries import next_query, reflect_query, targeted_query
 from .record import build_record, error_record
-from .records import CheckRecord, Claim, Route
+from .records import Assessment, CheckRecord, Claim, Hop, Label, Passage, Route, RouteDecision
 from .retrieve import gather
-from .route import decide
+from .route import Thresholds, decide
 from .verify import verify
 
 
@@ -21,37 +25,78 @@ class Checker:
 
     def __init__(self, model: LanguageModel, *, labels: LabelSet = LabelSet.THREE,
                  sources: list[Retriever] | None = None, k: int = 3,
-                 route: Route | None = None) -> None:
+                 route: Route | None = None, consistency: ConsistencyEstimator | None = None,
+                 thresholds: Thresholds | None = None, max_hops: int = 3,
+                 deep_token_budget: int = 4000) -> None:
         self.model = model
         self.judge = Judge(model, labels)
         self.sources = list(sources or [])
         self.k = k
         self.forced_route = route
+        self.consistency = consistency
+        self.thresholds = thresholds or Thresholds()
+        self.max_hops = max_hops
+        self.deep_token_budget = deep_token_budget
 
     def check(self, claim: Claim) -> CheckRecord:
         """Check one claim. Raises InputError for an empty claim."""
         text = validate_claim_text(claim.text)
         meter = Meter()
         warnings: list[str] = []
-        assessment, notes = assess(self.judge, text, meter)
+        assessment, notes = assess(self.judge, text, meter, self.consistency)
         warnings += notes
-        decision = decide(assessment, have_sources=bool(self.sources), forced=self.forced_route)
-        passages, queries = [], []
-        if decision.route is not Route.DIRECT:
-            queries.append(text)
-            passages, notes = gather(self.sources, text, self.k, meter)
-            warnings += notes
+        decision = decide(assessment, self.thresholds, have_sources=bool(self.sources),
+                          forced=self.forced_route)
+        passages, queries, hops = self._retrieve(text, assessment, decision, meter, warnings)
         verdict, notes = verify(self.judge, text, assessment, passages, meter)
         warnings += notes
         if decision.route is not Route.DIRECT and not passages:
             warnings.append("no evidence found: the verdict rests on the model's knowledge alone")
-        return build_record(claim, assessment, decision, verdict, passages, queries, meter,
-                            self.model.info, warnings)
+        record = build_record(claim, assessment, decision, verdict, passages, queries, meter,
+                              self.model.info, warnings)
+        return record.model_copy(update={"hops": hops, "thresholds": self.thresholds.model_dump()})
+
+    def _retrieve(self, claim: str, assessment: Assessment, decision: RouteDecision, meter: Meter,
+                  warnings: list[str]) -> tuple[list[Passage], list[str], list[Hop]]:
+        route = decision.route
+        if route is Route.DIRECT:
+            return [], [], []
+        if route is Route.DEEP:
+            return self._deep(claim, meter, warnings)
+        query = claim
+        if route is Route.TARGETED:
+            query = targeted_query(claim, assessment)
+        elif route is Route.REFLECT:
+            with meter.stage("query"):
+                query = reflect_query(self.judge, claim, meter)
+        passages, notes = gather(self.sources, query, self.k, meter)
+        warnings += notes
+        return passages, [query], []
+
+    def _deep(self, claim: str, meter: Meter, warnings: list[str]):
+        def search(query: str, seen: set[str]) -> list[Passage]:
+            found, notes = gather(self.sources, query, self.k, meter, seen)
+            warnings.extend(notes)
+            return found
+
+        def sufficiency(evidence: list[Passage]) -> float:
+            # The evidence-grounded verdict's own margin: no extra question to the model,
+            # and verify() later re-reads this same prompt from the KV cache.
+            with meter.stage("verify"):
+                dist = self.judge.with_evidence(claim, evidence[: 2 * self.k], meter).distribution
+            return 0.0 if dist.top is Label.NOT_ENOUGH_INFO else certainty(dist)
+
+        def write_next(evidence: list[Passage], tried: list[str]) -> str:
+            with meter.stage("query"):
+                return next_query(self.judge, claim, evidence, tried, meter)
+
+        result = deep_search(claim, search, sufficiency, write_next, threshold=self.thresholds.alpha,
+                             max_hops=self.max_hops, token_budget=self.deep_token_budget,
+                             spent=lambda: meter.tokens.prompt + meter.tokens.generated)
+        return result.passages[: 2 * self.k], result.queries, result.hops
 
     def check_or_error(self, claim: Claim) -> CheckRecord:
         """Like ``check``, but bad input becomes an error record instead of raising."""
-        from .errors import InputError
-
         try:
             return self.check(claim)
         except InputError as exc:
@@ -60,8 +105,6 @@ class Checker:
 
 def validate_claim_text(text: str) -> str:
     """Return the claim with NUL bytes removed; raise InputError when nothing is left."""
-    from .errors import InputError
-
     cleaned = text.replace("\x00", "").strip()
     if not cleaned:
         raise InputError("empty claim: give the text of a claim to check")

@@ -34,3 +34,9 @@ def render(name: str, **values: str) -> str:
             f"prompt {name!r}: missing placeholders {sorted(missing)}, unused values {sorted(unused)}"
         )
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], load(name))
+
+
+@cache
+def grammar(name: str) -> str:
+    """Return the GBNF grammar ``prompts/<name>.gbnf``."""
+    return resources.files("prompts").joinpath(f"{name}.gbnf").read_text(encoding="utf-8")

@@ -56,12 +56,25 @@ class LabelDistribution(_Record):
         return -sum(p * math.log2(p) for p in self.probs.values() if p > 0)
 
 
+class RationalePair(_Record):
+    """The most contradictory pair of opposing rationales (the ``rationales`` estimator)."""
+
+    for_true: str
+    for_false: str
+    contradiction: float
+
+
 class Assessment(_Record):
     """How sure the model is of the claim before any retrieval."""
 
-    distribution: LabelDistribution
+    distribution: LabelDistribution  # the neutral closed-book prompt
     certainty: float  # tau, PCC section 2.1
     consistency: float | None = None  # gamma; None when not measured
+    method: str = "none"  # which consistency estimator measured gamma
+    views: dict[str, LabelDistribution] = Field(default_factory=dict)  # framing -> distribution
+    disagreeing: list[str] = Field(default_factory=list)  # framings whose top label differs
+    pair: RationalePair | None = None
+    combined: LabelDistribution | None = None  # the distribution a direct verdict uses
 
 
 class RouteDecision(_Record):
@@ -90,6 +103,15 @@ class Verdict(_Record):
     confidence: float
     basis: str  # "evidence" or "model" (the model's own knowledge alone)
     used_passages: list[str] = Field(default_factory=list)
+
+
+class Hop(_Record):
+    """One round of deep search."""
+
+    query: str
+    passages: list[str]  # ids of the new passages this hop found
+    sufficiency: float  # how far the evidence so far settles the claim, from the logits
+    sufficient: bool
 
 
 class ModelRef(_Record):
@@ -134,7 +156,10 @@ class CheckRecord(_Record):
     route: Route | None = None
     route_reason: str = ""
     basis: str | None = None
+    consistency_method: str | None = None
+    thresholds: dict[str, float] = Field(default_factory=dict)  # alpha (tau), beta (gamma)
     queries: list[str] = Field(default_factory=list)
+    hops: list[Hop] = Field(default_factory=list)
     evidence: list[EvidenceItem] = Field(default_factory=list)
     model: ModelRef | None = None
     timings_ms: dict[str, float] = Field(default_factory=dict)

@@ -1,4 +1,4 @@
-"""Open the evidence sources that the settings name."""
+"""Turn settings into evidence sources and a ready Checker."""
 
 from __future__ import annotations
 
@@ -36,3 +36,21 @@ def open_sources(settings: Settings) -> list[Retriever]:
                 raise InputError("--web searxng needs --web-url, the base URL of a SearXNG instance")
             sources.append(SearXNG(fetcher, settings.web_url))
     return sources
+
+
+def make_checker(settings: Settings, load):
+    """Open the sources first (cheap, and a bad index fails before the model loads), then
+    load the model with ``load(settings)`` and build the Checker."""
+    from .consistency import estimator
+    from .pipeline import Checker
+    from .records import Route
+    from .route import Thresholds
+
+    sources = open_sources(settings)
+    return Checker(
+        load(settings), labels=settings.labels, sources=sources, k=settings.k,
+        route=None if settings.route == "auto" else Route(settings.route),
+        consistency=estimator(settings.consistency, settings.rationales_k),
+        thresholds=Thresholds(alpha=settings.alpha, beta=settings.beta),
+        max_hops=settings.max_hops, deep_token_budget=settings.deep_token_budget,
+    )

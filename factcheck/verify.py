@@ -19,7 +19,7 @@ def verify(judge: Judge, claim: str, assessment: Assessment, passages: list[Pass
 
     Returns the verdict and any warnings."""
     if not passages:
-        return _verdict(assessment.distribution, "model", []), []
+        return _verdict(assessment.combined or assessment.distribution, "model", []), []
     with meter.stage("verify"):
         judgement = judge.with_evidence(claim, passages, meter)
     return _verdict(judgement.distribution, "evidence", judgement.shown), judgement.warnings

@@ -15,7 +15,7 @@ import numpy as np
 from factcheck.backend import Completion, Message, ModelInfo, NextToken
 
 WORD_PIECES = ["<|im_start|>", "<|im_end|>", "TRUE", "FALSE", "FAL", "UNKNOWN", "UN",
-               "True", "False", "Maybe"]
+               "True", "False", "Maybe", "YES", "NO"]
 CHAR_BASE = len(WORD_PIECES)
 CHARS = [chr(c) for c in range(32, 127)] + ["\n", "\ue000", "\ue001", "?"]
 
@@ -24,7 +24,7 @@ Script = Callable[[str], dict[str, float]]
 
 def supported_unless_false(prompt: str) -> dict[str, float]:
     """Claims mentioning 'false' or 'Berlin' are refuted, others supported."""
-    claim = prompt.rsplit("<claim>", 1)[-1]
+    claim = prompt.rsplit("<claim>", 1)[-1].split("</claim>", 1)[0]
     if "false" in claim or "Berlin" in claim:
         return {"FALSE": 0.7, "FAL": 0.1, "TRUE": 0.1, "Maybe": 0.1}
     return {"TRUE": 0.6, "FALSE": 0.3, "Maybe": 0.1}

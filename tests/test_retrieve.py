@@ -31,7 +31,7 @@ def test_failing_source_is_a_warning_and_the_others_still_count():
 def test_check_with_sources_grounds_the_verdict_in_numbered_quoted_evidence():
     model = FakeModel()
     source = FakeRetriever([passage("d#0", "Water is wet indeed."), passage("d#1", "Also wet.")])
-    record = Checker(model, sources=[source], k=2).check(Claim(id="1", text="Water is wet."))
+    record = Checker(model, sources=[source], k=2, route=Route.RETRIEVE).check(Claim(id="1", text="Water is wet."))
     assert record.route is Route.RETRIEVE and record.basis == "evidence"
     assert record.queries == ["Water is wet."] and source.queries == ["Water is wet."]
     assert [(e.id, e.used) for e in record.evidence] == [("d#0", True), ("d#1", True)]
