@@ -40,6 +40,7 @@ BetaOpt = Annotated[Optional[float], typer.Option("--beta", help="Threshold on c
 RouteOpt = Annotated[Optional[str], typer.Option("--route", help="auto (default), direct, retrieve or deep. Env FACTCHECK_ROUTE.", show_default=False)]
 HopsOpt = Annotated[Optional[int], typer.Option("--max-hops", help="Deep search hops (default 3). Env FACTCHECK_MAX_HOPS.", show_default=False)]
 ProfileOpt = Annotated[Optional[Path], typer.Option("--profile", help="Routing profile TOML (alpha, beta, consistency). Env FACTCHECK_PROFILE.", show_default=False)]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the result cache.")]
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="TOML config file (default ~/.config/factcheck/config.toml). Env FACTCHECK_CONFIG.", show_default=False)]
 
 
@@ -111,10 +112,12 @@ def check(
     index: IndexOpt = None, web: WebOpt = None, web_url: WebUrlOpt = None, k: KOpt = None,
     consistency: ConsistencyOpt = None, alpha: AlphaOpt = None, beta: BetaOpt = None,
     route: RouteOpt = None, max_hops: HopsOpt = None, profile: ProfileOpt = None,
+    no_cache: NoCacheOpt = False,
     model: ModelOpt = None, gpu_layers: GpuOpt = None, threads: ThreadsOpt = None,
     ctx: CtxOpt = None, config: ConfigOpt = None,
 ) -> None:
     """Check claims and print a verdict, confidence and evidence for each."""
+    from .cache import cached_check
     from .records import Claim
     from .render import print_records
     from .sources import make_checker
@@ -126,9 +129,10 @@ def check(
                              consistency=consistency, alpha=alpha, beta=beta, route=route,
                              max_hops=max_hops, profile=profile)
         checker = make_checker(settings, _load)
+        cache, cache_key = _cache(settings, checker, no_cache)
         records = []
         for number, text in enumerate(texts, start=1):
-            record = checker.check_or_error(Claim(id=str(number), text=text))
+            record = cached_check(checker, Claim(id=str(number), text=text), cache, cache_key)
             if record.error:
                 _stderr().print(f"[red]claim {number}:[/] {record.error.reason}", markup=True)
             records.append(record)
@@ -139,6 +143,15 @@ def check(
     except FactcheckError as exc:
         _fail(exc)
     raise typer.Exit(exit_code_for(records))
+
+
+def _cache(settings, checker, no_cache: bool):
+    """The result cache and this run's key prefix, or (None, "") with --no-cache."""
+    if no_cache:
+        return None, ""
+    from .cache import ResultCache, settings_key
+
+    return ResultCache(), settings_key(settings, checker.model.info.sha256)
 
 
 def exit_code_for(records) -> int:
@@ -231,6 +244,126 @@ def search(
     except FactcheckError as exc:
         _fail(exc)
     print_passages(passages, json_out=json_out)
+
+
+@app.command()
+def batch(
+    inputs: Annotated[list[str], typer.Argument(help="Claim files (.txt one a line, .jsonl, .csv/.tsv) or '-' for stdin; documents with --extract.")],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="JSON Lines output; re-running with the same file resumes. Default: stdout.", show_default=False)] = None,
+    field_name: Annotated[str, typer.Option("--field", help="JSON Lines field that holds the claim.")] = "claim",
+    column: Annotated[str, typer.Option("--column", help="CSV/TSV column that holds the claim.")] = "claim",
+    fmt: Annotated[Optional[str], typer.Option("--format", help="txt, jsonl, csv or tsv (default: from the file name; stdin: txt).", show_default=False)] = None,
+    extract: Annotated[bool, typer.Option("--extract", help="Inputs are documents (.txt/.md): extract claims with the model, then check them.")] = False,
+    labels: Annotated[Optional[str], typer.Option("--labels", help="three or binary. Env FACTCHECK_LABELS.", show_default=False)] = None,
+    index: IndexOpt = None, web: WebOpt = None, web_url: WebUrlOpt = None, k: KOpt = None,
+    consistency: ConsistencyOpt = None, alpha: AlphaOpt = None, beta: BetaOpt = None,
+    route: RouteOpt = None, max_hops: HopsOpt = None, profile: ProfileOpt = None,
+    no_cache: NoCacheOpt = False,
+    model: ModelOpt = None, gpu_layers: GpuOpt = None, threads: ThreadsOpt = None,
+    ctx: CtxOpt = None, config: ConfigOpt = None,
+) -> None:
+    """Check every claim of files or stdin; one JSON record per claim, resumable.
+
+    Exit codes: 0 every claim checked; 1 some records are errors; 2 usage error or no claim
+    could be checked; 3 model or runtime error; 130 interrupted (the output is complete up
+    to the last record and the next run resumes)."""
+    from .batch import Output, run_batch
+    from .inputs import FORMATS, read_items
+    from .render import BatchProgress, print_summary
+    from .sources import make_checker
+
+    try:
+        if fmt is not None and fmt not in FORMATS:
+            raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        settings = _settings(config, model=model, gpu_layers=gpu_layers, threads=threads, ctx=ctx,
+                             labels=labels, index=index, web=web, web_url=web_url, k=k,
+                             consistency=consistency, alpha=alpha, beta=beta, route=route,
+                             max_hops=max_hops, profile=profile)
+        output = Output(out)
+        if not extract:  # read every input first: bad files fail before the model loads
+            many = len(inputs) > 1
+            items = [item for name in inputs for item in read_items(
+                name, fmt=fmt, field_name=field_name, column=column,
+                id_prefix=f"{Path(name).name}:" if many else "")]
+        checker = make_checker(settings, _load)
+        if extract:
+            items = _extracted_items(checker, inputs)
+        cache, cache_key = _cache(settings, checker, no_cache)
+        with BatchProgress(len(items), len(output.done & {i.id for i in items})) as progress:
+            summary = run_batch(items, checker, output, cache=cache, cache_key=cache_key,
+                                on_record=progress.advance)
+    except FactcheckError as exc:
+        _fail(exc)
+    print_summary(summary)
+    if summary.interrupted:
+        raise typer.Exit(130)
+    if summary.errors and not summary.checked and not summary.skipped:
+        raise typer.Exit(EXIT_USAGE)
+    raise typer.Exit(1 if summary.errors else EXIT_OK)
+
+
+def _extracted_items(checker, documents: list[str]):
+    from .extract import extract_claims, read_document
+    from .inputs import InputItem
+
+    items = []
+    for name in documents:
+        text = read_document(name)
+        for claim in extract_claims(checker.judge, text, "<stdin>" if name == "-" else name):
+            items.append(InputItem(claim.id, claim.claim, 0, claim.source, extra={
+                "source": claim.source, "start": claim.start, "end": claim.end, "sentence": claim.sentence}))
+    return items
+
+
+@app.command()
+def extract(
+    documents: Annotated[list[str], typer.Argument(help="Prose documents (.txt, .md) or '-' for stdin.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object per claim.")] = False,
+    model: ModelOpt = None, gpu_layers: GpuOpt = None, threads: ThreadsOpt = None,
+    ctx: CtxOpt = None, config: ConfigOpt = None,
+) -> None:
+    """Extract atomic, self-contained, check-worthy claims, each with its source span."""
+    import json
+
+    from .extract import extract_claims, read_document
+    from .judge import Judge
+
+    try:
+        texts = [(name, read_document(name)) for name in documents]
+        settings = _settings(config, model=model, gpu_layers=gpu_layers, threads=threads, ctx=ctx)
+        judge = Judge(_load(settings), settings.labels)
+        for name, text in texts:
+            for claim in extract_claims(judge, text, "<stdin>" if name == "-" else name):
+                if json_out:
+                    print(json.dumps(claim.to_json()), flush=True)
+                else:
+                    print(f"{claim.source}:{claim.start}-{claim.end}\t{claim.claim}", flush=True)
+    except FactcheckError as exc:
+        _fail(exc)
+
+
+cache_app = typer.Typer(help="Inspect or clear the result cache.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("info")
+def cache_info(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Show where the result cache is, how many results it holds and its size."""
+    import json
+
+    from .cache import ResultCache
+
+    info = ResultCache().info()
+    print(json.dumps(info) if json_out else "\n".join(f"{k}: {v}" for k, v in info.items()))
+
+
+@cache_app.command("clear")
+def cache_clear() -> None:
+    """Delete every cached result."""
+    from .cache import ResultCache
+
+    removed = ResultCache().clear()
+    _stderr().print(f"removed {removed} cached results")
 
 
 def main() -> None:

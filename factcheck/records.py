@@ -167,4 +167,5 @@ class CheckRecord(_Record):
     calls: Calls = Field(default_factory=Calls)
     warnings: list[str] = Field(default_factory=list)
     error: RecordError | None = None
+    from_cache: bool = False  # served from the result cache (timings are the original run's)
     extra: dict[str, object] = Field(default_factory=dict)  # input fields carried through

@@ -82,3 +82,58 @@ def print_passages(passages: list[Passage], *, json_out: bool) -> None:
         text = p.text if len(p.text) <= 300 else p.text[:300] + "…"
         table.add_row(str(rank), f"{p.score:.2f}", p.id, p.title, text)
     _stdout().print(table)
+
+
+class BatchProgress:
+    """A progress bar with rate and ETA on stderr, only when stderr is a terminal."""
+
+    def __init__(self, total: int, already_done: int) -> None:
+        from rich.console import Console
+
+        self._console = Console(stderr=True)
+        self._progress = None
+        if self._console.is_terminal:
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                       TimeRemainingColumn)
+
+            self._progress = Progress(TextColumn("checking"), BarColumn(), MofNCompleteColumn(),
+                                      TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+                                      console=self._console, transient=True)
+            self._task = self._progress.add_task("check", total=total, completed=already_done, rate="")
+        self._start = None
+
+    def __enter__(self) -> BatchProgress:
+        import time
+
+        self._start = time.perf_counter()
+        self._count = 0
+        if self._progress:
+            self._progress.start()
+        return self
+
+    def advance(self, record: CheckRecord) -> None:
+        import time
+
+        self._count += 1
+        if self._progress:
+            per_min = self._count / max(time.perf_counter() - self._start, 1e-9) * 60
+            self._progress.update(self._task, advance=1, rate=f"{per_min:.1f}/min")
+
+    def __exit__(self, *exc) -> None:
+        if self._progress:
+            self._progress.stop()
+
+
+def print_summary(summary) -> None:
+    """The end-of-run summary, on stderr."""
+    from rich.console import Console
+
+    console = Console(stderr=True, highlight=False)
+    verdicts = ", ".join(f"{k} {v}" for k, v in sorted(summary.verdicts.items())) or "none"
+    routes = ", ".join(f"{k} {v}" for k, v in sorted(summary.routes.items())) or "none"
+    console.print(
+        f"{'interrupted: ' if summary.interrupted else ''}{summary.checked} checked "
+        f"({summary.cached} from cache), {summary.errors} errors, {summary.skipped} already done; "
+        f"verdicts: {verdicts}; routes: {routes}; {summary.seconds:.1f} s, "
+        f"{summary.prompt_tokens} prompt + {summary.generated_tokens} generated tokens",
+        soft_wrap=True)

@@ -32,8 +32,9 @@ def supported_unless_false(prompt: str) -> dict[str, float]:
 
 class FakeModel:
     def __init__(self, script: Script = supported_unless_false, n_ctx: int = 4096,
-                 completions: list[str] | None = None) -> None:
+                 completions: list[str] | None = None, delay: float = 0.0) -> None:
         self.script = script
+        self.delay = delay
         self.pieces = WORD_PIECES + CHARS
         self.index = {p: i for i, p in enumerate(self.pieces)}
         self.info = ModelInfo(path=Path("fake.gguf"), name="fake", sha256="0" * 64, size=0,
@@ -67,6 +68,10 @@ class FakeModel:
         while reused < min(len(tokens) - 1, len(self._cached)) and tokens[reused] == self._cached[reused]:
             reused += 1
         self._cached = list(tokens)
+        if self.delay:
+            import time
+
+            time.sleep(self.delay)
         prompt = self.detokenize(tokens)
         self.prompts.append(prompt)
         probs = np.full(len(self.pieces), 1e-9)

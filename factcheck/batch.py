@@ -1,0 +1,136 @@
+"""Batch runs: many claims in, one JSON line per claim out, resumable after any stop.
+
+The output file is append-only. Each record goes out as one write of one whole line, so a
+kill (SIGKILL included) can at worst leave a torn last line; the next run cuts it off,
+skips the ids already recorded, and appends the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cache import ResultCache, cached_check
+from .errors import InputError
+from .inputs import InputItem
+from .record import error_record
+from .records import CheckRecord, Claim
+
+
+@dataclass
+class BatchSummary:
+    checked: int = 0
+    errors: int = 0
+    skipped: int = 0  # already in the output file
+    cached: int = 0
+    verdicts: Counter = field(default_factory=Counter)
+    routes: Counter = field(default_factory=Counter)
+    prompt_tokens: int = 0
+    generated_tokens: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+
+    def add(self, record: CheckRecord) -> None:
+        if record.error is not None:
+            self.errors += 1
+            return
+        self.checked += 1
+        self.cached += record.from_cache
+        self.verdicts[record.verdict.value] += 1
+        self.routes[record.route.value] += 1
+        if not record.from_cache:
+            self.prompt_tokens += record.tokens.prompt
+            self.generated_tokens += record.tokens.generated
+
+
+class Output:
+    """Where records go: a resumable JSON Lines file, or stdout."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.done: set[str] = set()
+        self._fd: int | None = None
+        if path is None:
+            return
+        if path.is_dir():
+            raise InputError(f"output path is a directory: {path}")
+        if path.exists():
+            self.done = _repair_and_read_ids(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def write(self, record: CheckRecord) -> None:
+        line = (record.model_dump_json() + "\n").encode()
+        if self._fd is None:
+            sys.stdout.buffer.write(line)
+            sys.stdout.flush()
+            return
+        view = memoryview(line)
+        while view:  # one write normally; loop only if the kernel takes part of it
+            view = view[os.write(self._fd, view):]
+        self.done.add(record.id)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.fsync(self._fd)
+            os.close(self._fd)
+            self._fd = None
+
+
+def _repair_and_read_ids(path: Path) -> set[str]:
+    """Cut a torn last line off ``path`` and return the ids of its complete records."""
+    data = path.read_bytes()
+    end = data.rfind(b"\n") + 1
+    if end < len(data):
+        with path.open("r+b") as fh:
+            fh.truncate(end)
+    ids = set()
+    for line in data[:end].splitlines():
+        try:
+            ids.add(str(json.loads(line)["id"]))
+        except (ValueError, KeyError, TypeError):
+            continue  # not a record of ours: leave it, redo nothing for it
+    return ids
+
+
+def run_batch(items: Iterable[InputItem], checker, output: Output, *, cache: ResultCache | None,
+              cache_key: str, on_record: Callable[[CheckRecord], None] | None = None) -> BatchSummary:
+    """Check every item in order, writing one record per item; returns the summary.
+    Ctrl-C stops after the record in hand is written."""
+    summary = BatchSummary()
+    start = time.perf_counter()
+    seen: set[str] = set()
+    try:
+        for item in items:
+            if item.id in output.done:
+                summary.skipped += 1
+                seen.add(item.id)
+                continue
+            if item.id in seen:
+                item.error = item.error or f"duplicate id {item.id!r} (line {item.line})"
+                item.id = f"{item.id}@{item.source}:{item.line}"
+            seen.add(item.id)
+            claim = Claim(id=item.id, text=item.text)
+            if item.error:
+                record = error_record(claim, item.error, line=item.line, source=item.source)
+            else:
+                record = cached_check(checker, claim, cache, cache_key)
+                if record.error is not None:
+                    record.error.line, record.error.source = item.line, item.source
+            record = record.model_copy(update={"extra": item.extra})
+            output.write(record)
+            summary.add(record)
+            if on_record:
+                on_record(record)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    finally:
+        output.close()
+        summary.seconds = time.perf_counter() - start
+    return summary

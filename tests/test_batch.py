@@ -1,0 +1,184 @@
+"""factcheck batch with the fake model: formats, error records, resume, cache, exit codes,
+and crash safety under SIGKILL."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from factcheck.cli import app
+
+from .fakes import FakeModel
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def fake(monkeypatch, isolated_cache):
+    model = FakeModel()
+    monkeypatch.setattr("factcheck.loader.open_model", lambda settings, progress=None: model)
+    return model
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(app, ["batch", *args], input=input)
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_txt_claims_in_input_order_with_line_number_ids(fake, tmp_path):
+    src = tmp_path / "claims.txt"
+    src.write_text("Water is wet.\n\nThe Eiffel Tower is in Berlin.\n")
+    result = run(str(src), "-o", str(tmp_path / "out.jsonl"))
+    assert result.exit_code == 0, result.output
+    out = lines(tmp_path / "out.jsonl")
+    assert [(r["id"], r["verdict"]) for r in out] == [("1", "SUPPORTED"), ("3", "REFUTED")]
+    assert "2 checked" in result.stderr and "REFUTED 1" in result.stderr
+
+
+def test_jsonl_keeps_ids_and_copies_other_fields(fake, tmp_path):
+    src = tmp_path / "claims.jsonl"
+    src.write_text(json.dumps({"id": "a", "claim": "Water is wet.", "label": "SUPPORTED", "n": 3}) + "\n"
+                   + json.dumps({"id": 7, "text": "Grass is green."}) + "\n")
+    run(str(src), "-o", str(tmp_path / "o.jsonl"))
+    first = lines(tmp_path / "o.jsonl")[0]
+    assert first["id"] == "a" and first["extra"] == {"label": "SUPPORTED", "n": 3}
+    result = run(str(src), "--field", "text", "--no-cache")
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert out[1]["id"] == "7" and out[1]["claim"] == "Grass is green."
+    assert out[0]["error"]["reason"] == "missing field 'text'"
+
+
+def test_bad_records_become_error_records_and_the_run_goes_on(fake, tmp_path):
+    src = tmp_path / "claims.jsonl"
+    src.write_bytes(b'{"claim": "Water is wet."}\n{oops\n{"claim": 5}\n{"claim": "   "}\n'
+                    b'\xff\xfe\n[1]\n{"claim": "Grass is green."}\n')
+    result = run(str(src), "-o", str(tmp_path / "o.jsonl"))
+    out = lines(tmp_path / "o.jsonl")
+    assert len(out) == 7 and result.exit_code == 1
+    errors = {r["error"]["line"]: r["error"]["reason"] for r in out if r["error"]}
+    assert errors[2].startswith("not valid JSON") and "must be a string" in errors[3]
+    assert errors[4].startswith("empty claim") and "not UTF-8" in errors[5]
+    assert errors[6] == "not a JSON object"
+    assert all(r["verdict"] is None for r in out if r["error"])
+    assert [r["verdict"] for r in out if not r["error"]] == ["SUPPORTED", "SUPPORTED"]
+
+
+def test_nothing_checkable_exits_two(fake, tmp_path):
+    src = tmp_path / "bad.jsonl"
+    src.write_text("{nope\n")
+    assert run(str(src)).exit_code == 2
+
+
+def test_csv_and_tsv_columns(fake, tmp_path):
+    (tmp_path / "c.csv").write_text('id,statement,src\nx1,"Water is wet, really.",a\nx2,Grass is green.,b\n')
+    out = [json.loads(line) for line in run(str(tmp_path / "c.csv"), "--column", "statement").stdout.splitlines()]
+    assert [(r["id"], r["claim"], r["extra"]) for r in out] == [
+        ("x1", "Water is wet, really.", {"src": "a"}), ("x2", "Grass is green.", {"src": "b"})]
+    (tmp_path / "c.tsv").write_text("claim\nWater is wet.\n")
+    assert run(str(tmp_path / "c.tsv")).exit_code == 0
+
+
+def test_csv_missing_column_and_unterminated_quote(fake, tmp_path):
+    (tmp_path / "c.csv").write_text("a,b\n1,2\n")
+    result = run(str(tmp_path / "c.csv"))
+    assert result.exit_code == 2 and "no column 'claim'" in result.stderr
+    (tmp_path / "q.csv").write_text('claim\nWater is wet.\n"unterminated,\nmore\n')
+    out = [json.loads(line) for line in run(str(tmp_path / "q.csv")).stdout.splitlines()]
+    assert out[0]["verdict"] == "SUPPORTED" and "malformed CSV" in out[1]["error"]["reason"]
+
+
+def test_stdin_dash(fake):
+    result = run("-", input="Water is wet.\nThe Eiffel Tower is in Berlin.\n")
+    assert [json.loads(line)["verdict"] for line in result.stdout.splitlines()] == ["SUPPORTED", "REFUTED"]
+
+
+def test_directory_or_missing_input_is_a_usage_error(fake, tmp_path):
+    assert run(str(tmp_path)).exit_code == 2
+    result = run(str(tmp_path / "none.txt"))
+    assert result.exit_code == 2 and "input file not found" in result.stderr
+
+
+def test_several_inputs_get_file_prefixed_ids(fake, tmp_path):
+    (tmp_path / "a.txt").write_text("Water is wet.\n")
+    (tmp_path / "b.txt").write_text("Water is wet.\n")
+    out = [json.loads(line) for line in run(str(tmp_path / "a.txt"), str(tmp_path / "b.txt")).stdout.splitlines()]
+    assert [r["id"] for r in out] == ["a.txt:1", "b.txt:1"]
+
+
+def test_resume_skips_done_ids_and_redoes_a_torn_last_line(fake, tmp_path):
+    src = tmp_path / "claims.txt"
+    src.write_text("".join(f"Claim number {i}.\n" for i in range(1, 6)))
+    out = tmp_path / "out.jsonl"
+    run(str(src), "-o", str(out))
+    full = out.read_bytes()
+    cut = full.index(b"\n", full.index(b"\n") + 1) + 1  # keep two records...
+    out.write_bytes(full[:cut] + full[cut:cut + 25])  # ...and a torn third
+    result = run(str(src), "-o", str(out), "--no-cache")
+    records = lines(out)
+    assert [r["id"] for r in records] == ["1", "2", "3", "4", "5"]
+    assert "2 already done" in result.stderr
+
+
+def test_cache_makes_rechecks_instant_and_info_clear(fake, tmp_path):
+    src = tmp_path / "claims.txt"
+    src.write_text("Water is wet.\nGrass is green.\n")
+    run(str(src))
+    calls = len(fake.prompts)
+    again = [json.loads(line) for line in run(str(src)).stdout.splitlines()]
+    assert len(fake.prompts) == calls and all(r["from_cache"] for r in again)
+    info = json.loads(CliRunner().invoke(app, ["cache", "info", "--json"]).stdout)
+    assert info["entries"] == 2 and info["integrity"] == "ok"
+    CliRunner().invoke(app, ["cache", "clear"])
+    assert json.loads(CliRunner().invoke(app, ["cache", "info", "--json"]).stdout)["entries"] == 0
+
+
+def test_cache_key_changes_with_settings(fake, tmp_path):
+    src = tmp_path / "claims.txt"
+    src.write_text("Water is wet.\n")
+    run(str(src))
+    calls = len(fake.prompts)
+    run(str(src), "--labels", "binary")
+    assert len(fake.prompts) > calls
+
+
+def test_duplicate_ids_are_reported_not_dropped(fake, tmp_path):
+    src = tmp_path / "d.jsonl"
+    src.write_text('{"id": "x", "claim": "Water is wet."}\n{"id": "x", "claim": "Grass is green."}\n')
+    out = [json.loads(line) for line in run(str(src)).stdout.splitlines()]
+    assert len(out) == 2 and out[1]["error"]["reason"].startswith("duplicate id")
+
+
+def test_sigkill_at_random_points_never_loses_or_duplicates(tmp_path):
+    """Kill a real batch process with SIGKILL at random moments, 10 times, resuming each
+    time; the final file holds every input exactly once and the cache stays intact."""
+    n = 60
+    src = tmp_path / "claims.txt"
+    src.write_text("".join(f"Claim number {i} is true.\n" for i in range(1, n + 1)))
+    out = tmp_path / "out.jsonl"
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "tests.fake_cli", "0.01", "batch", str(src), "-o", str(out)]
+    rng = random.Random(5)
+    for _ in range(10):
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.5, 1.5))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    final = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert final.returncode == 0, final.stderr
+    ids = [r["id"] for r in lines(out)]
+    assert sorted(ids, key=int) == [str(i) for i in range(1, n + 1)]
+    assert len(ids) == len(set(ids))
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "cache" / "factcheck" / "results.sqlite")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
