@@ -1,0 +1,89 @@
+"""Routing, consistency, query writing, batch and extraction on the real default model.
+Slow: marked ``model``."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from factcheck.consistency import Framings, Rationales
+from factcheck.cost import Meter
+from factcheck.extract import extract_claims
+from factcheck.judge import Judge
+from factcheck.labels import LabelSet
+from factcheck.pipeline import Checker
+from factcheck.queries import reflect_query
+from factcheck.records import Claim, Route
+from factcheck.route import Thresholds
+from retrievers.http import Fetcher, WebOptions
+from retrievers.mediawiki import MediaWiki
+
+pytestmark = pytest.mark.model
+
+CLAIM = "As I Lay Dying is a song by the heavy metal band Metallica."
+
+
+def test_framings_measure_gamma_without_generating(real_model):
+    record = Checker(real_model, consistency=Framings()).check(Claim(id="1", text="Paris is the capital of France."))
+    assert 0.0 <= record.consistency <= 1.0 and record.consistency_method == "framings"
+    assert record.tokens.generated == 0 and record.calls.model == 3
+    assert record.verdict.value == "SUPPORTED"
+
+
+def test_rationales_generate_and_score_pairs(real_model):
+    record = Checker(real_model, labels=LabelSet.BINARY, consistency=Rationales(k=1, max_tokens=24)).check(
+        Claim(id="1", text="The Moon is made of cheese."))
+    assert 0.0 <= record.consistency <= 1.0 and record.consistency_method == "rationales"
+    assert record.tokens.generated > 0 and record.calls.model == 1 + 2 + 2  # neutral, 2 rationales, 2 directions
+
+
+def test_reflect_query_parses_under_the_grammar(real_model):
+    query = reflect_query(Judge(real_model, LabelSet.THREE), CLAIM, Meter())
+    assert query and len(query) < 300 and "{" not in query
+
+
+def test_auto_route_explains_itself(real_model, wiki):
+    source = MediaWiki(Fetcher(WebOptions(allow_private=True)), wiki.api)
+    checker = Checker(real_model, labels=LabelSet.BINARY, sources=[source], consistency=Framings(),
+                      thresholds=Thresholds(alpha=1.0, beta=1.0))  # nothing is sure enough: it must retrieve
+    record = checker.check(Claim(id="1", text=CLAIM))
+    assert record.route in (Route.REFLECT, Route.DEEP, Route.TARGETED)
+    assert "alpha=1.0" in record.route_reason and "beta=1.0" in record.route_reason
+    assert record.queries and record.calls.retrieval >= 1 and record.basis == "evidence"
+    assert record.thresholds == {"alpha": 1.0, "beta": 1.0}
+
+
+def test_deep_route_records_hops(real_model, wiki):
+    source = MediaWiki(Fetcher(WebOptions(allow_private=True)), wiki.api)
+    checker = Checker(real_model, labels=LabelSet.BINARY, sources=[source], route=Route.DEEP, max_hops=2,
+                      thresholds=Thresholds(alpha=1.0, beta=0.5))
+    record = checker.check(Claim(id="1", text=CLAIM))
+    assert record.route is Route.DEEP and 1 <= len(record.hops) <= 2
+    assert record.hops[0].query == CLAIM and all(0 <= h.sufficiency <= 1 for h in record.hops)
+    assert record.verdict is not None
+
+
+def test_extract_claims_from_a_real_paragraph(real_model):
+    text = ("The Eiffel Tower was completed in 1889 for the World's Fair in Paris. "
+            "It was designed by the engineering company of Gustave Eiffel. What a view it offers!")
+    claims = extract_claims(Judge(real_model, LabelSet.THREE), text, "doc.txt")
+    assert claims
+    for claim in claims:
+        assert text[claim.start:claim.end] == claim.sentence and claim.source == "doc.txt"
+    assert all("view it offers" not in c.sentence for c in claims)  # exclamation: no checkable fact
+
+
+def test_batch_cli_on_real_claims(tmp_path, shared_data):
+    rows = [json.loads(line) for line in (shared_data / "fm2" / "claims_dev.jsonl").open()][:3]
+    src = tmp_path / "claims.jsonl"
+    src.write_text("".join(json.dumps({"id": r["id"], "claim": r["claim"], "label": r["label"]}) + "\n" for r in rows))
+    out = tmp_path / "out.jsonl"
+    command = [sys.executable, "-m", "factcheck", "batch", str(src), "-o", str(out), "--labels", "binary", "--ctx", "2048"]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in records] == [r["id"] for r in rows]
+    assert all(r["verdict"] in ("SUPPORTED", "REFUTED") and r["extra"]["label"] for r in records)
+    again = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert "3 already done" in again.stderr and len(out.read_text().splitlines()) == 3
