@@ -342,6 +342,125 @@ def extract(
         _fail(exc)
 
 
+def _strategy_checkers(settings, strategies: list[str], load):
+    """One Checker per strategy over one loaded model, with the settings it ran under:
+    forced routes for all but auto, and no consistency estimate where gamma cannot
+    change the route (retrieve, deep)."""
+    from .sources import make_checker
+
+    model = load(settings)
+    result = {}
+    for name in strategies:
+        update = {} if name == "auto" else {"route": name}
+        if name in ("retrieve", "deep"):
+            update["consistency"] = "none"
+        own = settings.model_copy(update=update)
+        result[name] = (make_checker(own, lambda _settings: model), own)
+    return result
+
+
+@app.command("eval")
+def eval_command(
+    claims_file: Annotated[Path, typer.Argument(help="Labeled claims, JSON Lines ({id, claim, label, evidence}).")],
+    strategy: Annotated[str, typer.Option("--strategy", help="Comma-separated: auto, direct, retrieve, deep.")] = "auto,direct,retrieve,deep",
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N claims.", show_default=False)] = None,
+    report: Annotated[Optional[Path], typer.Option("--report", help="Folder for report.json, records and PNG plots.", show_default=False)] = None,
+    index: IndexOpt = None, web: WebOpt = None, web_url: WebUrlOpt = None, k: KOpt = None,
+    consistency: ConsistencyOpt = None, alpha: AlphaOpt = None, beta: BetaOpt = None,
+    max_hops: HopsOpt = None, profile: ProfileOpt = None, no_cache: NoCacheOpt = False,
+    model: ModelOpt = None, gpu_layers: GpuOpt = None, threads: ThreadsOpt = None,
+    ctx: CtxOpt = None, config: ConfigOpt = None,
+) -> None:
+    """Score strategies side by side on labeled claims: F1, AUROC, ECE, Brier, cost."""
+    import json
+
+    from .evaluate import STRATEGIES, evaluate, label_set_for, read_labeled
+    from .render import print_eval
+
+    try:
+        names = [s.strip() for s in strategy.split(",") if s.strip()]
+        if not names or any(n not in STRATEGIES for n in names):
+            raise InputError(f"--strategy takes a comma-separated list of {', '.join(STRATEGIES)}")
+        claims = read_labeled(claims_file, limit)
+        settings = _settings(config, model=model, gpu_layers=gpu_layers, threads=threads, ctx=ctx,
+                             labels=label_set_for(claims).value, index=index, web=web, web_url=web_url, k=k,
+                             consistency=consistency, alpha=alpha, beta=beta, max_hops=max_hops, profile=profile)
+        strategies = _strategy_checkers(settings, names, _load)
+        checkers = {name: checker for name, (checker, _) in strategies.items()}
+        cache, keys = None, {}
+        if not no_cache:
+            from .cache import ResultCache, settings_key
+
+            cache = ResultCache()
+            sha = next(iter(checkers.values())).model.info.sha256
+            keys = {name: settings_key(own, sha) for name, (_, own) in strategies.items()}
+        console = _stderr()
+        result, records = evaluate(claims, checkers, cache=cache, cache_keys=keys,
+                                   progress=lambda _, i: console.print(f"{i}/{len(claims)} claims", end="\r")
+                                   if console.is_terminal else None)
+        result.update({"claims_file": str(claims_file), "model": next(iter(checkers.values())).model.info.name,
+                       "settings": {"alpha": settings.alpha, "beta": settings.beta, "consistency": settings.consistency,
+                                    "k": settings.k, "labels": settings.labels.value}})
+        if report is not None:
+            from .plots import cost_quality, reliability_diagram
+
+            report.mkdir(parents=True, exist_ok=True)
+            (report / "report.json").write_text(json.dumps(result, indent=2) + "\n")
+            for name, recs in records.items():
+                (report / f"records_{name}.jsonl").write_text("".join(r.model_dump_json() + "\n" for r in recs))
+            reliability_diagram(result, report / "reliability.png")
+            cost_quality(result, report / "cost_quality.png")
+        print_eval(result)
+    except FactcheckError as exc:
+        _fail(exc)
+
+
+@app.command()
+def calibrate(
+    claims_file: Annotated[Path, typer.Argument(help="Labeled claims, JSON Lines ({id, claim, label}).")],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Profile to write (default: ~/.config/factcheck/profiles/<model sha256>.toml, used automatically for that model).", show_default=False)] = None,
+    budget: Annotated[Optional[float], typer.Option("--budget", help="Most model tokens per claim (default: 60% of always-retrieve).", show_default=False)] = None,
+    pareto: Annotated[bool, typer.Option("--pareto", help="Print the Pareto front of macro-F1 against tokens.")] = False,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=10, help="Only the first N claims.", show_default=False)] = None,
+    index: IndexOpt = None, web: WebOpt = None, web_url: WebUrlOpt = None, k: KOpt = None,
+    consistency: ConsistencyOpt = None, no_cache: NoCacheOpt = False,
+    model: ModelOpt = None, gpu_layers: GpuOpt = None, threads: ThreadsOpt = None,
+    ctx: CtxOpt = None, config: ConfigOpt = None,
+) -> None:
+    """Fit alpha, beta and a confidence calibrator on labeled claims; write a profile."""
+    from .config import config_dir
+    from .evaluate import evaluate, fit_profile, label_set_for, profile_toml, read_labeled
+
+    try:
+        claims = read_labeled(claims_file, limit)
+        settings = _settings(config, model=model, gpu_layers=gpu_layers, threads=threads, ctx=ctx,
+                             labels=label_set_for(claims).value, index=index, web=web, web_url=web_url,
+                             k=k, consistency=consistency)
+        if not settings.index and not settings.web:
+            raise InputError("calibrate needs an evidence source (--index or --web) to compare routes")
+        checkers = {name: checker for name, (checker, _) in
+                    _strategy_checkers(settings, ["direct", "retrieve"], _load).items()}
+        result, records = evaluate(claims, checkers)
+        always = result["strategies"]["retrieve"]["tokens_per_claim"] + result["strategies"]["direct"]["tokens_per_claim"]
+        fitted = fit_profile(claims, records["direct"], records["retrieve"], result["labels"],
+                             budget if budget is not None else 0.6 * always)
+        sha = checkers["direct"].model.info.sha256
+        target = out or config_dir() / "profiles" / f"{sha}.toml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(profile_toml(fitted, consistency=settings.consistency, labels=settings.labels.value,
+                                       model_sha256=sha, fitted_on=f"{claims_file} ({len(claims)} claims)"))
+        fit = fitted["fit"]
+        _stderr().print(f"alpha={fitted['alpha']} beta={fitted['beta']}: macro-F1 {fit['macro_f1']:.3f} at "
+                        f"{fit['tokens_per_claim']:.0f} tokens per claim, retrieval rate {fit['retrieval_rate']:.2f}; "
+                        f"wrote {target}")
+        if pareto:
+            for point in fitted["pareto"]:
+                print(f"alpha={point['alpha']:.4f} beta={point['beta']:.4f} macro_f1={point['macro_f1']:.4f} "
+                      f"tokens={point['tokens_per_claim']:.1f} retrieval_rate={point['retrieval_rate']:.3f}")
+    except FactcheckError as exc:
+        _fail(exc)
+
+
 cache_app = typer.Typer(help="Inspect or clear the result cache.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .calibration import Calibration
 from .errors import ConfigError
 from .labels import LabelSet
 
@@ -61,6 +62,7 @@ class Settings(BaseModel):
     max_hops: int = Field(default=3, ge=1, le=10)
     deep_token_budget: int = Field(default=4000, ge=100)
     profile: Path | None = None  # TOML with alpha, beta, consistency (factcheck calibrate)
+    calibration: Calibration | None = None  # confidence map fitted by factcheck calibrate
 
 
 def _config_path(explicit: Path | None) -> Path | None:
@@ -104,7 +106,25 @@ def _describe(exc: ValidationError, origin: str) -> str:
 
 
 # The settings a profile may hold: what `factcheck calibrate` fits for one model.
-PROFILE_KEYS = {"alpha", "beta", "consistency", "labels", "k"}
+PROFILE_KEYS = {"alpha", "beta", "consistency", "labels", "k", "calibration"}
+
+
+def default_profile(model: Path | None) -> Path | None:
+    """The profile for a model, found by its SHA-256: the user's own
+    (``~/.config/factcheck/profiles/<sha>.toml``) before the one shipped with factcheck.
+    Only models whose hash is known without reading them are looked up."""
+    from importlib import resources
+
+    from .model_files import DEFAULT_MODEL_SHA256, known_sha256
+
+    sha = DEFAULT_MODEL_SHA256 if model is None else known_sha256(model.expanduser())
+    if sha is None:
+        return None
+    user = config_dir() / "profiles" / f"{sha}.toml"
+    if user.is_file():
+        return user
+    shipped = resources.files("factcheck").joinpath("profiles", f"{sha}.toml")
+    return Path(str(shipped)) if shipped.is_file() else None
 
 
 def resolve(flags: dict[str, Any] | None = None, config: Path | None = None) -> Settings:
@@ -118,6 +138,9 @@ def resolve(flags: dict[str, Any] | None = None, config: Path | None = None) -> 
     env = _read_env()
     options = {k: v for k, v in (flags or {}).items() if v is not None}
     profile = options.get("profile") or env.get("profile") or file_values.get("profile")
+    if not profile:
+        model = options.get("model") or env.get("model") or file_values.get("model")
+        profile = default_profile(Path(model) if model else None)
     if profile:
         values = _read_file(Path(profile))
         values.pop("meta", None)  # how the profile was fitted: for people, not settings

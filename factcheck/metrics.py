@@ -42,3 +42,34 @@ def auroc(scores: Sequence[float], positives: Sequence[bool]) -> float | None:
         rank_sum += average_rank * sum(1 for _, pos in ranked[i:j] if pos)
         i = j
     return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+def brier(confidences: Sequence[float], correct: Sequence[bool]) -> float:
+    """Mean squared error of the confidence as a forecast of being correct."""
+    return sum((c - float(y)) ** 2 for c, y in zip(confidences, correct, strict=True)) / len(correct)
+
+
+def reliability_bins(confidences: Sequence[float], correct: Sequence[bool], bins: int = 15) -> list[dict]:
+    """Equal-width bins over [0, 1]: count, mean confidence and accuracy of each non-empty bin."""
+    grouped: list[list[tuple[float, bool]]] = [[] for _ in range(bins)]
+    for c, y in zip(confidences, correct, strict=True):
+        grouped[min(int(c * bins), bins - 1)].append((c, y))
+    return [{"low": i / bins, "high": (i + 1) / bins, "count": len(g),
+             "confidence": sum(c for c, _ in g) / len(g), "accuracy": sum(y for _, y in g) / len(g)}
+            for i, g in enumerate(grouped) if g]
+
+
+def ece(confidences: Sequence[float], correct: Sequence[bool], bins: int = 15) -> float:
+    """Expected calibration error over ``bins`` equal-width bins."""
+    n = len(correct)
+    return sum(b["count"] / n * abs(b["accuracy"] - b["confidence"])
+               for b in reliability_bins(confidences, correct, bins))
+
+
+def confusion(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> dict[str, dict[str, int]]:
+    """confusion[gold][predicted] = count."""
+    table = {g: {p: 0 for p in labels} for g in labels}
+    for g, p in zip(gold, predicted, strict=True):
+        if g in table and p in table[g]:
+            table[g][p] += 1
+    return table

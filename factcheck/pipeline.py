@@ -7,6 +7,7 @@ from retrievers.deep import deep_search
 
 from .assess import assess, certainty
 from .backend import LanguageModel
+from .calibration import Calibration
 from .consistency import ConsistencyEstimator
 from .cost import Meter
 from .errors import InputError
@@ -27,7 +28,7 @@ class Checker:
                  sources: list[Retriever] | None = None, k: int = 3,
                  route: Route | None = None, consistency: ConsistencyEstimator | None = None,
                  thresholds: Thresholds | None = None, max_hops: int = 3,
-                 deep_token_budget: int = 4000) -> None:
+                 deep_token_budget: int = 4000, calibration: Calibration | None = None) -> None:
         self.model = model
         self.judge = Judge(model, labels)
         self.sources = list(sources or [])
@@ -37,6 +38,7 @@ class Checker:
         self.thresholds = thresholds or Thresholds()
         self.max_hops = max_hops
         self.deep_token_budget = deep_token_budget
+        self.calibration = calibration
 
     def check(self, claim: Claim) -> CheckRecord:
         """Check one claim. Raises InputError for an empty claim."""
@@ -53,7 +55,7 @@ class Checker:
         if decision.route is not Route.DIRECT and not passages:
             warnings.append("no evidence found: the verdict rests on the model's knowledge alone")
         record = build_record(claim, assessment, decision, verdict, passages, queries, meter,
-                              self.model.info, warnings)
+                              self.model.info, warnings, self.calibration)
         return record.model_copy(update={"hops": hops, "thresholds": self.thresholds.model_dump()})
 
     def _retrieve(self, claim: str, assessment: Assessment, decision: RouteDecision, meter: Meter,

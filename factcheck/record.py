@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .backend import ModelInfo
+from .calibration import Calibration
 from .cost import Meter
 from .records import (Assessment, CheckRecord, Claim, EvidenceItem, ModelRef, Passage,
                       RecordError, RouteDecision, Verdict)
@@ -10,14 +11,15 @@ from .records import (Assessment, CheckRecord, Claim, EvidenceItem, ModelRef, Pa
 
 def build_record(claim: Claim, assessment: Assessment, decision: RouteDecision, verdict: Verdict,
                  passages: list[Passage], queries: list[str], meter: Meter, model: ModelInfo,
-                 warnings: list[str]) -> CheckRecord:
+                 warnings: list[str], calibration: Calibration | None = None) -> CheckRecord:
     used = set(verdict.used_passages)
     dist = verdict.distribution
     return CheckRecord(
         id=claim.id,
         claim=claim.text,
         verdict=verdict.label,
-        confidence=round(verdict.confidence, 6),
+        confidence=round(calibration(verdict.confidence) if calibration else verdict.confidence, 6),
+        confidence_raw=round(verdict.confidence, 6),
         label_probs={label: round(p, 6) for label, p in dist.probs.items()},
         outside_mass=round(dist.outside_mass, 6),
         entropy_bits=round(dist.entropy_bits, 6),

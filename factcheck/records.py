@@ -147,7 +147,8 @@ class CheckRecord(_Record):
     id: str
     claim: str
     verdict: Label | None = None
-    confidence: float | None = None
+    confidence: float | None = None  # calibrated P(verdict is right) when a profile has a calibration
+    confidence_raw: float | None = None  # the verdict's probability before calibration
     label_probs: dict[Label, float] = Field(default_factory=dict)
     outside_mass: float | None = None
     entropy_bits: float | None = None

@@ -14,7 +14,10 @@ _STYLE = {"SUPPORTED": "green", "REFUTED": "red", "NOT_ENOUGH_INFO": "yellow"}
 def _stdout():
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    console = Console(highlight=False, soft_wrap=False)
+    if not console.is_terminal:  # piped: no terminal to fit, so do not squeeze tables to 80
+        console.width = max(console.width, 140)
+    return console
 
 
 def print_records(records: list[CheckRecord], *, json_out: bool) -> None:
@@ -137,3 +140,18 @@ def print_summary(summary) -> None:
         f"verdicts: {verdicts}; routes: {routes}; {summary.seconds:.1f} s, "
         f"{summary.prompt_tokens} prompt + {summary.generated_tokens} generated tokens",
         soft_wrap=True)
+
+
+def print_eval(result: dict) -> None:
+    """One row per strategy: quality, calibration and cost."""
+    from rich.table import Table
+
+    table = Table(title=f"{result.get('claims_file', '')}")
+    for column in ("strategy", "acc", "macro-F1", "AUROC", "ECE", "Brier", "retrieval", "tokens/claim", "s/claim"):
+        table.add_column(column, justify="right")
+    fmt = lambda v: "—" if v is None else f"{v:.3f}"  # noqa: E731
+    for name, r in result["strategies"].items():
+        table.add_row(name, fmt(r["accuracy"]), fmt(r["macro_f1"]), fmt(r["auroc"]), fmt(r["ece"]),
+                      fmt(r["brier"]), f"{r['retrieval_rate']:.2f}", f"{r['tokens_per_claim']:.0f}",
+                      f"{r['seconds_per_claim']:.1f}")
+    _stdout().print(table)

@@ -53,4 +53,5 @@ def make_checker(settings: Settings, load):
         consistency=estimator(settings.consistency, settings.rationales_k),
         thresholds=Thresholds(alpha=settings.alpha, beta=settings.beta),
         max_hops=settings.max_hops, deep_token_budget=settings.deep_token_budget,
+        calibration=settings.calibration,
     )

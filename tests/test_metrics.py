@@ -26,3 +26,41 @@ def test_auroc_hand_computed_with_ties():
     assert auroc([0.9, 0.5, 0.5, 0.1], [True, True, False, False]) == pytest.approx(3.5 / 4)
     assert auroc([0.1, 0.9], [True, False]) == 0.0
     assert auroc([0.3, 0.4], [True, True]) is None
+
+
+from factcheck.calibration import Calibration, fit_isotonic  # noqa: E402
+from factcheck.metrics import brier, confusion, ece, reliability_bins  # noqa: E402
+
+
+def test_brier_hand_computed():
+    assert brier([0.9, 0.6], [True, False]) == pytest.approx((0.01 + 0.36) / 2)
+
+
+def test_ece_hand_computed():
+    # bin [0.8, 0.867): 0.8, 0.85 -> conf 0.825, acc 0.5; bin [0.267, 0.333): 0.3 -> acc 0
+    conf, correct = [0.8, 0.85, 0.3], [True, False, False]
+    bins = reliability_bins(conf, correct)
+    assert [b["count"] for b in bins] == [1, 2]
+    assert ece(conf, correct) == pytest.approx(1 / 3 * 0.3 + 2 / 3 * abs(0.5 - 0.825))
+
+
+def test_ece_is_zero_when_perfectly_calibrated():
+    assert ece([1.0, 1.0, 0.0], [True, True, False]) == pytest.approx(0.0)
+
+
+def test_confusion_counts():
+    assert confusion(["S", "S", "R"], ["S", "R", "R"], ["S", "R"]) == {"S": {"S": 1, "R": 1}, "R": {"S": 0, "R": 1}}
+
+
+def test_isotonic_pools_violators_and_interpolates():
+    cal = fit_isotonic([0.1, 0.2, 0.3, 0.4], [False, True, False, True])
+    assert cal.x == pytest.approx([0.1, 0.25, 0.4]) and cal.y == pytest.approx([0.0, 0.5, 1.0])
+    assert cal(0.0) == 0.0 and cal(1.0) == 1.0
+    assert cal(0.325) == pytest.approx(0.75)
+
+
+def test_calibration_validates_its_fields():
+    with pytest.raises(ValueError):
+        Calibration(x=[0.5, 0.2], y=[0.1, 0.2])
+    with pytest.raises(ValueError):
+        Calibration(method="platt", x=[0.5], y=[0.5])

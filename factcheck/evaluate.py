@@ -1,0 +1,164 @@
+"""Evaluate strategies on labeled claims, side by side in one run, and fit profiles.
+
+``evaluate`` runs each strategy (auto, direct, retrieve, deep) over the same claims and
+scores it: accuracy, macro and per-class F1, confusion matrix, AUROC of confidence against
+correctness, ECE (15 bins), Brier score, routes, retrieval rate, cost, and recall of gold
+evidence documents. ``fit_profile`` fits the router's thresholds and an isotonic
+confidence calibrator (see calibrate.py and calibration.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cache import cached_check
+from .calibrate import RouteSample, best_within_budget, grid_search, pareto_front
+from .calibration import fit_isotonic
+from .errors import InputError
+from .labels import LabelSet
+from .metrics import accuracy, auroc, brier, confusion, ece, f1_per_class, macro_f1, reliability_bins
+from .records import CheckRecord, Claim, Label
+
+STRATEGIES = ("auto", "direct", "retrieve", "deep")
+
+
+@dataclass
+class LabeledClaim:
+    id: str
+    claim: str
+    label: str
+    gold_docs: set[str]
+
+
+def read_labeled(path: Path, limit: int | None = None) -> list[LabeledClaim]:
+    """Claims with gold labels (the shared data's format); bad lines are an input error
+    naming the line, since scores over a silently shortened set would mislead."""
+    rows: list[LabeledClaim] = []
+    try:
+        handle = path.open(encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        raise InputError(f"cannot read claims file {path}: {exc.strerror}") from None
+    with handle:
+        try:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                    label = Label(row["label"]).value
+                    text = row["claim"]
+                    if not isinstance(text, str) or not text.strip():
+                        raise ValueError("empty claim")
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise InputError(f"{path}:{number}: not a labeled claim ({exc})") from None
+                docs = {str(e.get("doc_id")) for e in row.get("evidence") or [] if isinstance(e, dict)}
+                rows.append(LabeledClaim(str(row.get("id", number)), text, label, docs))
+                if limit and len(rows) >= limit:
+                    break
+        except UnicodeDecodeError:
+            raise InputError(f"{path} is not UTF-8") from None
+    if not rows:
+        raise InputError(f"{path} holds no labeled claims")
+    return rows
+
+
+def label_set_for(claims: list[LabeledClaim]) -> LabelSet:
+    """Binary (SUPPORTED/REFUTED) when the gold labels are, as in FM2."""
+    return LabelSet.BINARY if all(c.label != Label.NOT_ENOUGH_INFO.value for c in claims) else LabelSet.THREE
+
+
+def label_names(label_set: LabelSet) -> list[str]:
+    if label_set is LabelSet.BINARY:
+        return [Label.SUPPORTED.value, Label.REFUTED.value]
+    return [label.value for label in Label]
+
+
+def score(claims: list[LabeledClaim], records: list[CheckRecord], labels: list[str]) -> dict:
+    ok = [r for r in records if r.error is None]
+    gold = [c.label for c, r in zip(claims, records) if r.error is None]
+    predicted = [r.verdict.value for r in ok]
+    correct = [g == p for g, p in zip(gold, predicted)]
+    confidences = [r.confidence for r in ok]
+    with_docs = [(c, r) for c, r in zip(claims, records) if c.gold_docs and r.error is None]
+    recall = [len(c.gold_docs & {e.doc_id for e in r.evidence}) / len(c.gold_docs) for c, r in with_docs]
+    fresh = [r for r in ok if not r.from_cache]
+    return {
+        "claims": len(records), "errors": len(records) - len(ok),
+        "accuracy": accuracy(gold, predicted), "macro_f1": macro_f1(gold, predicted, labels),
+        "f1": f1_per_class(gold, predicted, labels), "confusion": confusion(gold, predicted, labels),
+        "auroc": auroc(confidences, correct), "ece": ece(confidences, correct), "brier": brier(confidences, correct),
+        "reliability": reliability_bins(confidences, correct),
+        "routes": dict(Counter(r.route.value for r in ok)),
+        "retrieval_rate": sum(r.calls.retrieval > 0 for r in ok) / len(ok),
+        "tokens_per_claim": sum(r.tokens.prompt + r.tokens.generated for r in fresh) / max(len(fresh), 1),
+        "generated_tokens_per_claim": sum(r.tokens.generated for r in fresh) / max(len(fresh), 1),
+        "seconds_per_claim": sum(sum(r.timings_ms.values()) for r in fresh) / 1000 / max(len(fresh), 1),
+        "gold_evidence_recall": sum(recall) / len(recall) if recall else None,
+    }
+
+
+def evaluate(claims: list[LabeledClaim], checkers: dict[str, object], *, cache=None, cache_keys=None,
+             progress: Callable[[str, int], None] | None = None) -> tuple[dict, dict[str, list[CheckRecord]]]:
+    """Run every strategy's checker over the same claims; returns (report, records)."""
+    labels = label_names(next(iter(checkers.values())).judge.label_set)
+    records: dict[str, list[CheckRecord]] = {name: [] for name in checkers}
+    for i, item in enumerate(claims, start=1):
+        for name, checker in checkers.items():
+            claim = Claim(id=item.id, text=item.claim)
+            key = (cache_keys or {}).get(name, "")
+            records[name].append(cached_check(checker, claim, cache, key))
+        if progress:
+            progress("", i)
+    report = {"labels": labels, "strategies": {n: score(claims, recs, labels) for n, recs in records.items()}}
+    return report, records
+
+
+def _checked_pairs(claims, direct, retrieved):
+    return [(c, d, r) for c, d, r in zip(claims, direct, retrieved) if d.error is None and r.error is None]
+
+
+def route_samples(claims: list[LabeledClaim], direct: list[CheckRecord], retrieved: list[CheckRecord]) -> list[RouteSample]:
+    samples = []
+    for c, d, r in _checked_pairs(claims, direct, retrieved):
+        cost_d = d.tokens.prompt + d.tokens.generated
+        cost_r = r.tokens.prompt + r.tokens.generated
+        samples.append(RouteSample(tau=d.certainty, gamma=d.consistency if d.consistency is not None else 1.0,
+                                   gold=c.label, direct=d.verdict.value, retrieved=r.verdict.value,
+                                   direct_tokens=cost_d, retrieved_tokens=cost_d + cost_r))
+    return samples
+
+
+def fit_profile(claims: list[LabeledClaim], direct: list[CheckRecord], retrieved: list[CheckRecord],
+                labels: list[str], budget: float | None) -> dict:
+    """Fit alpha and beta for the best macro-F1 within ``budget`` tokens per claim, and an
+    isotonic calibrator on the confidences of the verdicts that routing would give."""
+    samples = route_samples(claims, direct, retrieved)
+    if len(samples) < 10:
+        raise InputError(f"calibration needs at least 10 checked claims, got {len(samples)}")
+    points = grid_search(samples, labels)
+    best = best_within_budget(points, budget)
+    pairs = _checked_pairs(claims, direct, retrieved)
+    chosen = [d if (s.tau >= best.alpha and s.gamma >= best.beta) else r for s, (_, d, r) in zip(samples, pairs)]
+    calibration = fit_isotonic([r.confidence_raw for r in chosen],
+                               [r.verdict.value == s.gold for r, s in zip(chosen, samples)])
+    return {"alpha": min(best.alpha, 1.0), "beta": min(best.beta, 1.0), "fit": best.__dict__,
+            "pareto": [p.__dict__ for p in pareto_front(points)], "calibration": calibration}
+
+
+def profile_toml(fitted: dict, *, consistency: str, labels: str, model_sha256: str, fitted_on: str) -> str:
+    """The profile file: settings first, then how they were fitted (for people)."""
+    cal = fitted["calibration"]
+    fit = fitted["fit"]
+    return (
+        f"# factcheck profile, written by factcheck calibrate\n"
+        f"alpha = {fitted['alpha']}\nbeta = {fitted['beta']}\n"
+        f'consistency = "{consistency}"\nlabels = "{labels}"\n\n'
+        f"[calibration]\nmethod = \"isotonic\"\nx = {json.dumps(cal.x)}\ny = {json.dumps(cal.y)}\n\n"
+        f"[meta]\nmodel_sha256 = \"{model_sha256}\"\nfitted_on = {json.dumps(fitted_on)}\n"
+        f"macro_f1 = {fit['macro_f1']:.4f}\ntokens_per_claim = {fit['tokens_per_claim']:.1f}\n"
+        f"retrieval_rate = {fit['retrieval_rate']:.3f}\n"
+    )
