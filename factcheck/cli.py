@@ -285,6 +285,8 @@ def batch(
             items = [item for name in inputs for item in read_items(
                 name, fmt=fmt, field_name=field_name, column=column,
                 id_prefix=f"{Path(name).name}:" if many else "")]
+            if not items:
+                raise InputError("no claims in the input: nothing to check")
         checker = make_checker(settings, _load)
         if extract:
             items = _extracted_items(checker, inputs)
@@ -491,3 +493,8 @@ def main() -> None:
     except KeyboardInterrupt:
         _stderr().print("interrupted")
         sys.exit(130)
+    except Exception as exc:  # last resort: one line, the traceback only with --debug
+        try:
+            _fail(exc)
+        except typer.Exit as exit_:
+            sys.exit(exit_.exit_code)

@@ -49,9 +49,12 @@ def build_index(sources: Iterable[str], out: Path, *, max_words: int = 100) -> d
     start = time.perf_counter()
     report = ReadReport()
     sources = list(sources)
-    out.mkdir(parents=True, exist_ok=True)
-    if not out.is_dir():
-        raise InputError(f"index output is not a folder: {out}")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"index output exists and is not a folder: {out}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create index folder {out}: {exc.strerror}") from None
     texts: list[str] = []
     offsets: list[int] = []
     documents = 0

@@ -122,7 +122,13 @@ def read_documents(source: str, report: ReadReport) -> Iterator[Document]:
     if not path.exists():
         raise InputError(f"corpus not found: {path}")
     if path.suffix.lower() in TEXT_SUFFIXES:
-        yield Document(id=path.name, title=path.stem, text=path.read_text(encoding="utf-8", errors="replace"))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"{path} is not UTF-8 text") from None
+        except PermissionError:
+            raise InputError(f"corpus is not readable: {path}") from None
+        yield Document(id=path.name, title=path.stem, text=text)
         return
     try:
         with path.open("rb") as fh:
