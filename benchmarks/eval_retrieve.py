@@ -11,30 +11,17 @@ Claims are a fixed-seed random sample. Writes benchmarks/results/retrieve_<datas
 from __future__ import annotations
 
 import argparse
-import json
-import random
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
-sys.path.insert(0, str(ROOT))
+from common import dataset, label_names, write
 
-from factcheck.config import resolve  # noqa: E402
-from factcheck.labels import LabelSet  # noqa: E402
-from factcheck.loader import open_model  # noqa: E402
-from factcheck.metrics import accuracy, f1_per_class, macro_f1  # noqa: E402
-from factcheck.pipeline import Checker  # noqa: E402
-from factcheck.records import Claim, Route  # noqa: E402
-
-
-def sample(path: Path, limit: int, seed: int) -> list[dict]:
-    rows = [json.loads(line) for line in path.open()]
-    random.Random(seed).shuffle(rows)
-    return rows[:limit]
+from factcheck.config import resolve
+from factcheck.loader import open_model
+from factcheck.metrics import accuracy, f1_per_class, macro_f1
+from factcheck.pipeline import Checker
+from factcheck.records import Claim, Route
 
 
 def summarize(rows, records, labels, gold_docs) -> dict:
@@ -60,27 +47,9 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=3)
     args = parser.parse_args()
 
-    if args.dataset == "scifact":
-        from retrievers.local_index import LocalIndex, build_index
-
-        rows = sample(DATA / "scifact" / "claims_train.jsonl", args.limit, args.seed)
-        folder = Path(tempfile.mkdtemp()) / "scifact"
-        build_index([str(DATA / "scifact" / "corpus.jsonl")], folder)
-        source, label_set, server = LocalIndex(folder), LabelSet.THREE, None
-        gold_docs = [{e["doc_id"] for e in r["evidence"]} for r in rows]
-    else:
-        from retrievers.http import Fetcher, WebOptions
-        from retrievers.mediawiki import MediaWiki
-        from tests.wiki_server import WikiServer, load_pages
-
-        rows = sample(DATA / "fm2" / "claims_dev.jsonl", args.limit, args.seed)
-        server = WikiServer(load_pages(DATA / "fm2" / "corpus_dev.jsonl")).start()
-        source = MediaWiki(Fetcher(WebOptions(allow_private=True)), server.api)
-        label_set = LabelSet.BINARY
-        title_of = {json.loads(line)["id"]: json.loads(line)["title"] for line in (DATA / "fm2" / "corpus_dev.jsonl").open()}
-        gold_docs = [{title_of[e["doc_id"]] for e in r["evidence"] if e["doc_id"] in title_of} for r in rows]
-
-    labels = ["SUPPORTED", "REFUTED", "NOT_ENOUGH_INFO"] if label_set is LabelSet.THREE else ["SUPPORTED", "REFUTED"]
+    rows, source, label_set, gold_of, close = dataset(args.dataset, args.seed)
+    rows = rows[: args.limit]
+    labels = label_names(label_set)
     model = open_model(resolve({}))
     never = Checker(model, labels=label_set)
     always = Checker(model, labels=label_set, sources=[source], k=args.k, route=Route.RETRIEVE)
@@ -92,18 +61,13 @@ def main() -> None:
         always_records.append(always.check(claim))
         print(f"{i}/{len(rows)} {row['label']:<16} never={never_records[-1].verdict.value:<16} "
               f"always={always_records[-1].verdict.value:<16} {time.time() - start:.0f}s", file=sys.stderr, flush=True)
-    if server:
-        server.stop()
-    result = {
+    close()
+    write(f"retrieve_{args.dataset}.json", {
         "dataset": args.dataset, "claims": len(rows), "seed": args.seed, "k": args.k,
         "labels": label_set.value,
         "never_retrieve": summarize(rows, never_records, labels, [set()] * len(rows)),
-        "always_retrieve": summarize(rows, always_records, labels, gold_docs),
-    }
-    out = ROOT / "benchmarks" / "results" / f"retrieve_{args.dataset}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+        "always_retrieve": summarize(rows, always_records, labels, [gold_of(r) for r in rows]),
+    })
 
 
 if __name__ == "__main__":

@@ -1,0 +1,15 @@
+"""Hostile evidence: verdict flip rate when injected passages sit beside real evidence.
+
+    python benchmarks/bench_injection.py      # writes benchmarks/results/injection.json
+"""
+
+from __future__ import annotations
+
+from common import write
+
+from factcheck.config import resolve
+from factcheck.loader import open_model
+from tests.hostile_passages import flip_rate
+
+if __name__ == "__main__":
+    write("injection.json", flip_rate(open_model(resolve({}))))
