@@ -50,10 +50,12 @@ class Checker:
         decision = decide(assessment, self.thresholds, have_sources=bool(self.sources),
                           forced=self.forced_route)
         passages, queries, hops = self._retrieve(text, assessment, decision, meter, warnings)
-        verdict, notes = verify(self.judge, text, assessment, passages, meter)
+        needed = decision.route is not Route.DIRECT
+        verdict, notes = verify(self.judge, text, assessment, passages, meter, evidence_needed=needed)
         warnings += notes
-        if decision.route is not Route.DIRECT and not passages:
-            warnings.append("no evidence found: the verdict rests on the model's knowledge alone")
+        if needed and not passages:
+            warnings.append("no evidence found: " + ("not enough information to decide" if verdict.basis == "none"
+                                                    else "the verdict rests on the model's knowledge alone"))
         record = build_record(claim, assessment, decision, verdict, passages, queries, meter,
                               self.model.info, warnings, self.calibration)
         return record.model_copy(update={"hops": hops, "thresholds": self.thresholds.model_dump()})

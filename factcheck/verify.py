@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .cost import Meter
 from .judge import Judge
-from .records import Assessment, LabelDistribution, Passage, Verdict
+from .labels import LabelSet
+from .records import Assessment, Label, LabelDistribution, Passage, Verdict
 
 
 def _verdict(dist: LabelDistribution, basis: str, used: list[str]) -> Verdict:
@@ -14,12 +15,19 @@ def _verdict(dist: LabelDistribution, basis: str, used: list[str]) -> Verdict:
 
 
 def verify(judge: Judge, claim: str, assessment: Assessment, passages: list[Passage],
-           meter: Meter) -> tuple[Verdict, list[str]]:
-    """Judge ``claim`` against ``passages``; with none, keep the closed-book assessment.
+           meter: Meter, *, evidence_needed: bool = False) -> tuple[Verdict, list[str]]:
+    """Judge ``claim`` against ``passages``. Returns the verdict and any warnings.
 
-    Returns the verdict and any warnings."""
+    Without passages: when the route asked for evidence (the model was unsure) and none
+    could be had, the three-label verdict is NOT_ENOUGH_INFO, with confidence 1 - tau (how
+    unsure the model was on its own); otherwise, and always with binary labels, the
+    closed-book distribution stands."""
     if not passages:
-        return _verdict(assessment.combined or assessment.distribution, "model", []), []
+        closed_book = assessment.combined or assessment.distribution
+        if evidence_needed and judge.label_set is LabelSet.THREE:
+            return Verdict(label=Label.NOT_ENOUGH_INFO, distribution=closed_book,
+                           confidence=1.0 - assessment.certainty, basis="none"), []
+        return _verdict(closed_book, "model", []), []
     with meter.stage("verify"):
         judgement = judge.with_evidence(claim, passages, meter)
     return _verdict(judgement.distribution, "evidence", judgement.shown), judgement.warnings

@@ -1,6 +1,9 @@
 """Retrieval in the pipeline, with the fake model and scripted sources."""
 
+import pytest
+
 from factcheck.cost import Meter
+from factcheck.labels import LabelSet
 from factcheck.errors import WebError
 from factcheck.pipeline import Checker
 from factcheck.records import Claim, Passage, Route
@@ -41,17 +44,30 @@ def test_check_with_sources_grounds_the_verdict_in_numbered_quoted_evidence():
     assert set(record.timings_ms) == {"assess", "retrieve", "verify"}
 
 
-def test_no_evidence_found_falls_back_to_the_model_with_a_warning():
+def test_no_evidence_found_is_not_enough_info_with_three_labels():
     record = Checker(FakeModel(), sources=[FakeRetriever([])]).check(Claim(id="1", text="Water is wet."))
-    assert record.basis == "model" and record.evidence == []
-    assert any("no evidence found" in w for w in record.warnings)
+    assert record.verdict.value == "NOT_ENOUGH_INFO" and record.basis == "none" and record.evidence == []
+    assert record.confidence == pytest.approx(1 - record.certainty, abs=1e-6)
+    assert any("no evidence found: not enough information" in w for w in record.warnings)
 
 
-def test_all_sources_failing_still_gives_a_verdict_and_records_the_failure():
+def test_no_evidence_found_keeps_the_model_verdict_with_binary_labels():
+    record = Checker(FakeModel(), labels=LabelSet.BINARY, sources=[FakeRetriever([])]).check(
+        Claim(id="1", text="Water is wet."))
+    assert record.verdict.value == "SUPPORTED" and record.basis == "model"
+    assert any("model's knowledge alone" in w for w in record.warnings)
+
+
+def test_all_sources_failing_gives_not_enough_info_and_records_the_failure():
     bad = FakeRetriever(error=WebError("timed out"), name="web:wikipedia")
     record = Checker(FakeModel(), sources=[bad]).check(Claim(id="1", text="Water is wet."))
-    assert record.verdict is not None and record.basis == "model"
+    assert record.verdict.value == "NOT_ENOUGH_INFO" and record.basis == "none"
     assert "web:wikipedia: timed out" in record.warnings
+
+
+def test_direct_route_without_sources_keeps_the_model_verdict():
+    record = Checker(FakeModel()).check(Claim(id="1", text="Water is wet."))
+    assert record.verdict.value == "SUPPORTED" and record.basis == "model"
 
 
 def test_passages_that_do_not_fit_the_context_are_dropped_with_a_warning():

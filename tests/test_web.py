@@ -92,3 +92,41 @@ def test_page_on_loopback_from_search_results_is_refused_unless_allowed(wiki):
     results = SearXNG(fetcher(allow_private=False), wiki.base).search(CLAIM, 4)
     assert results  # from snippets
     assert all(len(p.text) <= 260 for p in results)
+
+
+@pytest.mark.parametrize("mode", ["slow", "500", "reset", "truncated", "huge", "malformed", "wrong_type", "redirect_loop"])
+def test_a_failing_web_source_falls_back_to_the_other_source(wiki, tmp_path, mode):
+    """The claim still gets evidence from the local index; the web failure is recorded and
+    nothing waits past the configured timeouts."""
+    import json
+
+    from factcheck.pipeline import Checker
+    from factcheck.records import Claim, Route
+    from retrievers.local_index import LocalIndex, build_index
+
+    from .fakes import FakeModel
+
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(json.dumps({"id": "d", "title": "As I Lay Dying", "text": "As I Lay Dying is a novel by William Faulkner."}) + "\n")
+    build_index([str(corpus)], tmp_path / "idx")
+    wiki.reset(mode)
+    wiki.delay = 2.0
+    web = MediaWiki(fetcher(read_timeout=0.3, retries=1), wiki.api)
+    start = time.monotonic()
+    record = Checker(FakeModel(), sources=[web, LocalIndex(tmp_path / "idx")], route=Route.RETRIEVE).check(
+        Claim(id="1", text=CLAIM))
+    assert time.monotonic() - start < 4.0
+    assert record.basis == "evidence" and [e.doc_id for e in record.evidence] == ["d"]
+    assert any(w.startswith("web:wikipedia:") for w in record.warnings)
+
+
+def test_web_as_the_only_source_failing_gives_not_enough_info(wiki):
+    from factcheck.pipeline import Checker
+    from factcheck.records import Claim, Route
+
+    from .fakes import FakeModel
+
+    wiki.reset("500")
+    record = Checker(FakeModel(), sources=[MediaWiki(fetcher(retries=1), wiki.api)], route=Route.RETRIEVE).check(
+        Claim(id="1", text=CLAIM))
+    assert record.verdict.value == "NOT_ENOUGH_INFO" and any("HTTP 500" in w for w in record.warnings)
