@@ -19,6 +19,7 @@ class Calibration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     method: str = "isotonic"
+    labels: str | None = None  # the label set it was fitted for; it applies to no other
     x: list[float]
     y: list[float]
 

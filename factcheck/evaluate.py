@@ -156,8 +156,9 @@ def profile_toml(fitted: dict, *, consistency: str, labels: str, model_sha256: s
     return (
         f"# factcheck profile, written by factcheck calibrate\n"
         f"alpha = {fitted['alpha']}\nbeta = {fitted['beta']}\n"
-        f'consistency = "{consistency}"\nlabels = "{labels}"\n\n'
-        f"[calibration]\nmethod = \"isotonic\"\nx = {json.dumps(cal.x)}\ny = {json.dumps(cal.y)}\n\n"
+        f'consistency = "{consistency}"\n\n'
+        f"[calibration]\nmethod = \"isotonic\"\nlabels = \"{labels}\"\n"
+        f"x = {json.dumps(cal.x)}\ny = {json.dumps(cal.y)}\n\n"
         f"[meta]\nmodel_sha256 = \"{model_sha256}\"\nfitted_on = {json.dumps(fitted_on)}\n"
         f"macro_f1 = {fit['macro_f1']:.4f}\ntokens_per_claim = {fit['tokens_per_claim']:.1f}\n"
         f"retrieval_rate = {fit['retrieval_rate']:.3f}\n"

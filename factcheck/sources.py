@@ -53,5 +53,11 @@ def make_checker(settings: Settings, load):
         consistency=estimator(settings.consistency, settings.rationales_k),
         thresholds=Thresholds(alpha=settings.alpha, beta=settings.beta),
         max_hops=settings.max_hops, deep_token_budget=settings.deep_token_budget,
-        calibration=settings.calibration,
+        calibration=_calibration_for(settings),
     )
+
+
+def _calibration_for(settings: Settings):
+    """A profile's calibrator maps confidences of the label set it was fitted on only."""
+    cal = settings.calibration
+    return cal if cal is not None and cal.labels in (None, settings.labels.value) else None

@@ -52,7 +52,7 @@ def test_cli_check_with_a_local_index(tmp_path, shared_data):
     subprocess.run([sys.executable, "-m", "factcheck", "index", "build", str(corpus), "-o",
                     str(tmp_path / "idx")], check=True, capture_output=True)
     proc = subprocess.run(
-        [sys.executable, "-m", "factcheck", "check", "--json", "--labels", "binary", "--index",
+        [sys.executable, "-m", "factcheck", "check", "--json", "--no-cache", "--labels", "binary", "--index",
          str(tmp_path / "idx"), "-k", "2", REFUTED_CLAIM],
         capture_output=True, text=True, timeout=900)
     record = json.loads(proc.stdout)
