@@ -74,7 +74,11 @@ def build_index(sources: Iterable[str], out: Path, *, max_words: int = 100) -> d
         raise InputError("no passages to index: the sources held no readable documents"
                          + (f" ({len(report.skipped)} records skipped)" if report.skipped else ""))
     retriever = bm25s.BM25()
-    retriever.index(_tokenize(texts, _stemmer()), show_progress=False)
+    tokens = _tokenize(texts, _stemmer())
+    if not any(tokens):
+        tmp_passages.unlink(missing_ok=True)
+        raise InputError("no indexable words in the sources (only stop words, numbers or single letters)")
+    retriever.index(tokens, show_progress=False)
     if (out / "bm25").exists():
         shutil.rmtree(out / "bm25")
     retriever.save(str(out / "bm25"), show_progress=False)

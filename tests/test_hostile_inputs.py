@@ -194,6 +194,8 @@ def test_index_build_bad_sources(env):
                          2, "not a folder")
     assert_clean_failure(invoke(["index", "build", write(env / "x.md", b"\xff\xfe"), "-o", str(env / "i3")]),
                          2, "not UTF-8")
+    stopwords = write(env / "s.jsonl", '{"id": "a", "text": "a an the of 1 2 3"}\n')
+    assert_clean_failure(invoke(["index", "build", stopwords, "-o", str(env / "i4")]), 2, "no indexable words")
 
 
 def test_eval_bad_claims_files(env):
