@@ -10,7 +10,7 @@ from factcheck.cost import Meter
 from factcheck.judge import Judge
 from factcheck.labels import LabelSet
 from factcheck.pipeline import Checker
-from factcheck.records import Claim, Label, Passage
+from factcheck.records import Claim, Label, Passage, Route
 from retrievers.http import Fetcher, WebOptions
 from retrievers.mediawiki import MediaWiki
 
@@ -38,7 +38,7 @@ def test_instructions_inside_evidence_do_not_flip_a_refuted_claim(real_model, la
 
 def test_check_over_the_loopback_wikipedia_finds_evidence(real_model, wiki):
     source = MediaWiki(Fetcher(WebOptions(allow_private=True)), wiki.api)
-    record = Checker(real_model, labels=LabelSet.BINARY, sources=[source]).check(
+    record = Checker(real_model, labels=LabelSet.BINARY, sources=[source], route=Route.RETRIEVE).check(
         Claim(id="1", text=REFUTED_CLAIM))
     assert record.basis == "evidence" and record.verdict is Label.REFUTED
     assert any("Faulkner" in e.text and e.used for e in record.evidence)
