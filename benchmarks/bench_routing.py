@@ -49,6 +49,8 @@ def main() -> None:
     parser.add_argument("--eval", type=int, default=30)
     parser.add_argument("--rationales", type=int, default=12)
     parser.add_argument("--seed", type=int, default=2601)
+    parser.add_argument("--alpha", type=float, help="skip tuning: use these thresholds (fitted by an earlier run)")
+    parser.add_argument("--beta", type=float)
     args = parser.parse_args()
 
     rows, source, label_set, _, close = dataset(args.dataset, args.seed)
@@ -59,7 +61,16 @@ def main() -> None:
     def checker(**kw) -> Checker:
         return Checker(model, labels=label_set, sources=[source], **kw)
 
-    # 1. tune
+    # 1. tune (or take thresholds an earlier run of this script fitted on the same tune claims)
+    if args.alpha is not None and args.beta is not None:
+        thresholds, best, points, always_tokens = Thresholds(alpha=args.alpha, beta=args.beta), None, [], None
+    else:
+        thresholds, best, points, always_tokens = tune(tune_rows, checker, labels)
+    log(f"thresholds {thresholds}")
+    evaluate(args, eval_rows, checker, model, label_set, labels, thresholds, best, points, always_tokens, tune_rows, close)
+
+
+def tune(tune_rows, checker, labels):
     never = checker(route=Route.DIRECT, consistency=Framings())
     always = checker(route=Route.RETRIEVE)
     samples = []
@@ -74,9 +85,11 @@ def main() -> None:
     always_tokens = mean(s.retrieved_tokens - s.direct_tokens for s in samples)
     points = grid_search(samples, labels)
     best = best_within_budget(points, 0.6 * always_tokens)
-    thresholds = Thresholds(alpha=min(best.alpha, 1.0), beta=min(best.beta, 1.0))
-    log(f"fitted {thresholds}")
+    return Thresholds(alpha=min(best.alpha, 1.0), beta=min(best.beta, 1.0)), best, points, always_tokens
 
+
+def evaluate(args, eval_rows, checker, model, label_set, labels, thresholds, best, points, always_tokens,
+             tune_rows, close) -> None:
     # 2. evaluate strategies
     strategies = {
         "never_retrieve": checker(route=Route.DIRECT, consistency=Framings()),
@@ -126,9 +139,11 @@ def main() -> None:
     write(f"routing_{args.dataset}.json", {
         "dataset": args.dataset, "labels": label_set.value, "seed": args.seed,
         "tune_claims": len(tune_rows), "eval_claims": len(eval_rows),
-        "fitted": {"alpha": thresholds.alpha, "beta": thresholds.beta, "tune_macro_f1": round(best.macro_f1, 4),
-                   "tune_tokens_per_claim": round(best.tokens_per_claim, 1),
-                   "tune_always_retrieve_tokens": always_tokens},
+        "thresholds": {"alpha": thresholds.alpha, "beta": thresholds.beta,
+                       "fitted_here": best is not None,
+                       "tune_macro_f1": round(best.macro_f1, 4) if best else None,
+                       "tune_tokens_per_claim": round(best.tokens_per_claim, 1) if best else None,
+                       "tune_always_retrieve_tokens": always_tokens},
         "pareto_front_tune": [p.__dict__ for p in pareto_front(points)],
         "strategies": summary,
         "estimators": estimators,

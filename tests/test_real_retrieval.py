@@ -53,7 +53,7 @@ def test_cli_check_with_a_local_index(tmp_path, shared_data):
                     str(tmp_path / "idx")], check=True, capture_output=True)
     proc = subprocess.run(
         [sys.executable, "-m", "factcheck", "check", "--json", "--no-cache", "--labels", "binary", "--index",
-         str(tmp_path / "idx"), "-k", "2", REFUTED_CLAIM],
+         str(tmp_path / "idx"), "-k", "2", "--route", "retrieve", REFUTED_CLAIM],
         capture_output=True, text=True, timeout=900)
     record = json.loads(proc.stdout)
     assert proc.returncode == 1, proc.stderr

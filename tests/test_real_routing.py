@@ -71,7 +71,9 @@ def test_extract_claims_from_a_real_paragraph(real_model):
     assert claims
     for claim in claims:
         assert text[claim.start:claim.end] == claim.sentence and claim.source == "doc.txt"
-    assert all("view it offers" not in c.sentence for c in claims)  # exclamation: no checkable fact
+    assert any("1889" in c.claim for c in claims)
+    # the second sentence's "It" is resolved from the context
+    assert any("Gustave Eiffel" in c.claim and "It " not in c.claim for c in claims)
 
 
 def test_batch_cli_on_real_claims(tmp_path, shared_data):
