@@ -30,6 +30,7 @@ ModelOpt = Annotated[Optional[Path], typer.Option("--model", "-m", help="GGUF mo
 GpuOpt = Annotated[Optional[int], typer.Option("--gpu-layers", help="Layers to offload to the GPU (-1 all). Env FACTCHECK_GPU_LAYERS.", show_default=False)]
 ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", help="CPU threads. Env FACTCHECK_THREADS.", show_default=False)]
 CtxOpt = Annotated[Optional[int], typer.Option("--ctx", help="Context length in tokens (default 4096). Env FACTCHECK_CTX.", show_default=False)]
+LabelsOpt = Annotated[Optional[str], typer.Option("--labels", help="three (SUPPORTED/REFUTED/NOT_ENOUGH_INFO) or binary (True/False). Env FACTCHECK_LABELS.", show_default=False)]
 IndexOpt = Annotated[Optional[list[Path]], typer.Option("--index", "-i", help="Local index folder (from 'factcheck index build'); repeatable. Env FACTCHECK_INDEX.", show_default=False)]
 WebOpt = Annotated[Optional[str], typer.Option("--web", help="Web source: wikipedia or searxng. Env FACTCHECK_WEB.", show_default=False)]
 WebUrlOpt = Annotated[Optional[str], typer.Option("--web-url", help="MediaWiki api.php URL (default English Wikipedia) or SearXNG base URL. Env FACTCHECK_WEB_URL.", show_default=False)]
@@ -108,7 +109,7 @@ def read_claims(claims: list[str], stdin=None) -> list[str]:
 def check(
     claims: Annotated[Optional[list[str]], typer.Argument(help="Claims to check; '-' reads one a line from stdin.", show_default=False)] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON record per claim (JSON Lines).")] = False,
-    labels: Annotated[Optional[str], typer.Option("--labels", help="three (SUPPORTED/REFUTED/NOT_ENOUGH_INFO) or binary (True/False). Env FACTCHECK_LABELS.", show_default=False)] = None,
+    labels: LabelsOpt = None,
     index: IndexOpt = None, web: WebOpt = None, web_url: WebUrlOpt = None, k: KOpt = None,
     consistency: ConsistencyOpt = None, alpha: AlphaOpt = None, beta: BetaOpt = None,
     route: RouteOpt = None, max_hops: HopsOpt = None, profile: ProfileOpt = None,
@@ -254,7 +255,7 @@ def batch(
     column: Annotated[str, typer.Option("--column", help="CSV/TSV column that holds the claim.")] = "claim",
     fmt: Annotated[Optional[str], typer.Option("--format", help="txt, jsonl, csv or tsv (default: from the file name; stdin: txt).", show_default=False)] = None,
     extract: Annotated[bool, typer.Option("--extract", help="Inputs are documents (.txt/.md): extract claims with the model, then check them.")] = False,
-    labels: Annotated[Optional[str], typer.Option("--labels", help="three or binary. Env FACTCHECK_LABELS.", show_default=False)] = None,
+    labels: LabelsOpt = None,
     index: IndexOpt = None, web: WebOpt = None, web_url: WebUrlOpt = None, k: KOpt = None,
     consistency: ConsistencyOpt = None, alpha: AlphaOpt = None, beta: BetaOpt = None,
     route: RouteOpt = None, max_hops: HopsOpt = None, profile: ProfileOpt = None,
