@@ -168,20 +168,22 @@ class LlamaModel:
 
     # -- evaluation ------------------------------------------------------------------
 
-    def _prefill(self, tokens: list[int]) -> tuple[int, int]:
-        """Bring the KV cache to ``tokens``, reusing the longest cached prefix.
-
-        Returns (evaluated, reused). At least the last token is always evaluated so
-        its logits are fresh."""
-        if len(tokens) > self.info.n_ctx:
-            raise ModelError(f"prompt of {len(tokens)} tokens exceeds the context of {self.info.n_ctx}")
+    def _reusable_prefix(self, tokens: list[int]) -> int:
+        """How many leading ``tokens`` are already in the KV cache (never all of them, so
+        the last token is always evaluated and its logits are fresh)."""
         cached = self._llm.input_ids[: self._llm.n_tokens]
         limit = min(len(cached), len(tokens) - 1)
-        if limit > 0:
-            diff = np.nonzero(cached[:limit] != np.asarray(tokens[:limit]))[0]
-            reuse = int(diff[0]) if diff.size else limit
-        else:
-            reuse = 0
+        if limit <= 0:
+            return 0
+        diff = np.nonzero(cached[:limit] != np.asarray(tokens[:limit]))[0]
+        return int(diff[0]) if diff.size else limit
+
+    def _prefill(self, tokens: list[int]) -> tuple[int, int]:
+        """Bring the KV cache to ``tokens``, reusing the longest cached prefix.
+        Returns (evaluated, reused)."""
+        if len(tokens) > self.info.n_ctx:
+            raise ModelError(f"prompt of {len(tokens)} tokens exceeds the context of {self.info.n_ctx}")
+        reuse = self._reusable_prefix(tokens)
         self._llm.n_tokens = reuse  # eval() drops the KV cache from n_tokens on
         try:
             self._llm.eval(tokens[reuse:])
@@ -208,11 +210,7 @@ class LlamaModel:
         from llama_cpp import LlamaGrammar
 
         start = time.perf_counter()
-        before = self._llm.n_tokens
-        cached = self._llm.input_ids[:before]
-        limit = min(len(cached), len(tokens) - 1)
-        diff = np.nonzero(cached[:limit] != np.asarray(tokens[:limit]))[0] if limit > 0 else np.array([0])
-        reused = int(diff[0]) if diff.size else limit
+        reused = self._reusable_prefix(tokens)  # create_completion reuses the same prefix
         kwargs = {}
         if grammar is not None:
             kwargs["grammar"] = LlamaGrammar.from_string(grammar, verbose=False)

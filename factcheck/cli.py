@@ -74,6 +74,13 @@ def _settings(config: Path | None, **flags):
     return resolve(flags, config)
 
 
+def _settings_from(options: dict):
+    """Settings from a command's options: every option named like a setting is a flag."""
+    from .config import Settings
+
+    return _settings(options.get("config"), **{k: v for k, v in options.items() if k in Settings.model_fields})
+
+
 def _load(settings):
     """Load the model, with a progress line on stderr while the default model is assembled."""
     from .loader import open_model
@@ -125,10 +132,7 @@ def check(
 
     try:
         texts = read_claims(list(claims or []))
-        settings = _settings(config, model=model, gpu_layers=gpu_layers, threads=threads, ctx=ctx,
-                             labels=labels, index=index, web=web, web_url=web_url, k=k,
-                             consistency=consistency, alpha=alpha, beta=beta, route=route,
-                             max_hops=max_hops, profile=profile)
+        settings = _settings_from(locals())
         checker = make_checker(settings, _load)
         cache, cache_key = _cache(settings, checker, no_cache)
         records = []
@@ -276,10 +280,7 @@ def batch(
     try:
         if fmt is not None and fmt not in FORMATS:
             raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-        settings = _settings(config, model=model, gpu_layers=gpu_layers, threads=threads, ctx=ctx,
-                             labels=labels, index=index, web=web, web_url=web_url, k=k,
-                             consistency=consistency, alpha=alpha, beta=beta, route=route,
-                             max_hops=max_hops, profile=profile)
+        settings = _settings_from(locals())
         output = Output(out)
         if not extract:  # read every input first: bad files fail before the model loads
             many = len(inputs) > 1

@@ -30,6 +30,3 @@ class Meter:
 
     def retrieval_call(self) -> None:
         self.calls.retrieval += 1
-
-    def total_ms(self) -> float:
-        return sum(self.timings_ms.values())
