@@ -346,21 +346,35 @@ def extract(
         _fail(exc)
 
 
-def _strategy_checkers(settings, strategies: list[str], load):
+def _strategy_checkers(settings, strategies: list[str], load, variants: dict[str, dict] | None = None):
     """One Checker per strategy over one loaded model, with the settings it ran under:
     forced routes for all but auto, and no consistency estimate where gamma cannot
-    change the route (retrieve, deep)."""
+    change the route (retrieve, deep). ``variants`` adds named checkers with their own
+    setting changes."""
     from .sources import make_checker
 
+    updates = {}
+    for name in strategies:
+        updates[name] = {} if name == "auto" else {"route": name}
+        if name in ("retrieve", "deep"):
+            updates[name]["consistency"] = "none"
+    updates.update(variants or {})
     model = load(settings)
     result = {}
-    for name in strategies:
-        update = {} if name == "auto" else {"route": name}
-        if name in ("retrieve", "deep"):
-            update["consistency"] = "none"
+    for name, update in updates.items():
         own = settings.model_copy(update=update)
         result[name] = (make_checker(own, lambda _settings: model), own)
     return result
+
+
+def _strategy_cache(strategies, no_cache: bool):
+    """The result cache and each strategy's key prefix, or (None, {}) with --no-cache."""
+    if no_cache:
+        return None, {}
+    from .cache import ResultCache, settings_key
+
+    sha = next(iter(strategies.values()))[0].model.info.sha256
+    return ResultCache(), {name: settings_key(own, sha) for name, (_, own) in strategies.items()}
 
 
 @app.command("eval")
@@ -379,7 +393,7 @@ def eval_command(
     import json
 
     from .evaluate import STRATEGIES, evaluate, label_set_for, read_labeled
-    from .render import print_eval
+    from .render import BatchProgress, print_eval
 
     try:
         names = [s.strip() for s in strategy.split(",") if s.strip()]
@@ -391,17 +405,10 @@ def eval_command(
                              consistency=consistency, alpha=alpha, beta=beta, max_hops=max_hops, profile=profile)
         strategies = _strategy_checkers(settings, names, _load)
         checkers = {name: checker for name, (checker, _) in strategies.items()}
-        cache, keys = None, {}
-        if not no_cache:
-            from .cache import ResultCache, settings_key
-
-            cache = ResultCache()
-            sha = next(iter(checkers.values())).model.info.sha256
-            keys = {name: settings_key(own, sha) for name, (_, own) in strategies.items()}
-        console = _stderr()
-        result, records = evaluate(claims, checkers, cache=cache, cache_keys=keys,
-                                   progress=lambda _, i: console.print(f"{i}/{len(claims)} claims", end="\r")
-                                   if console.is_terminal else None)
+        cache, keys = _strategy_cache(strategies, no_cache)
+        with BatchProgress(len(claims), 0) as bar:
+            result, records = evaluate(claims, checkers, cache=cache, cache_keys=keys,
+                                       on_claim=bar.advance)
         result.update({"claims_file": str(claims_file), "model": next(iter(checkers.values())).model.info.name,
                        "settings": {"alpha": settings.alpha, "beta": settings.beta, "consistency": settings.consistency,
                                     "k": settings.k, "labels": settings.labels.value}})
@@ -434,6 +441,7 @@ def calibrate(
     """Fit alpha, beta and a confidence calibrator on labeled claims; write a profile."""
     from .config import config_dir
     from .evaluate import evaluate, fit_profile, label_set_for, profile_toml, read_labeled
+    from .render import BatchProgress
 
     try:
         claims = read_labeled(claims_file, limit)
@@ -442,25 +450,42 @@ def calibrate(
                              k=k, consistency=consistency)
         if not settings.index and not settings.web:
             raise InputError("calibrate needs an evidence source (--index or --web) to compare routes")
-        checkers = {name: checker for name, (checker, _) in
-                    _strategy_checkers(settings, ["direct", "retrieve"], _load).items()}
-        result, records = evaluate(claims, checkers)
-        always = result["strategies"]["retrieve"]["tokens_per_claim"] + result["strategies"]["direct"]["tokens_per_claim"]
-        fitted = fit_profile(claims, records["direct"], records["retrieve"], result["labels"],
-                             budget if budget is not None else 0.6 * always)
+        # the estimator is being fitted, so a profile's choice must not pre-empt it
+        settings = settings.model_copy(update={"consistency": consistency or "framings"})
+        # tau alone is always a candidate: an estimator must earn its tokens
+        variants = {} if settings.consistency == "none" else \
+            {"direct_none": {"route": "direct", "consistency": "none"}}
+        strategies = _strategy_checkers(settings, ["direct", "retrieve"], _load, variants)
+        checkers = {name: checker for name, (checker, _) in strategies.items()}
+        cache, keys = _strategy_cache(strategies, no_cache)
+        with BatchProgress(len(claims), 0) as bar:
+            result, records = evaluate(claims, checkers, cache=cache, cache_keys=keys, on_claim=bar.advance)
+        direct = {settings.consistency: records["direct"]}
+        if variants:
+            direct["none"] = records["direct_none"]
+        # the budget is relative to what always-retrieve costs on its own
+        always = result["strategies"]["retrieve"]["tokens_per_claim"]
+        if budget is None:
+            budget = 0.6 * always
+        console = _stderr()
+        console.print(f"budget: {budget:.0f} tokens per claim (always-retrieve costs {always:.0f})")
+        fitted = fit_profile(claims, direct, records["retrieve"], result["labels"], budget)
         sha = checkers["direct"].model.info.sha256
         target = out or config_dir() / "profiles" / f"{sha}.toml"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(profile_toml(fitted, consistency=settings.consistency, labels=settings.labels.value,
-                                       model_sha256=sha, fitted_on=f"{claims_file} ({len(claims)} claims)"))
+        target.write_text(profile_toml(fitted, labels=settings.labels.value, model_sha256=sha,
+                                       fitted_on=f"{claims_file} ({len(claims)} claims)"))
         fit = fitted["fit"]
-        _stderr().print(f"alpha={fitted['alpha']} beta={fitted['beta']}: macro-F1 {fit['macro_f1']:.3f} at "
-                        f"{fit['tokens_per_claim']:.0f} tokens per claim, retrieval rate {fit['retrieval_rate']:.2f}; "
-                        f"wrote {target}")
+        if fit["tokens_per_claim"] > budget:
+            console.print(f"[yellow]warning:[/] no thresholds keep within the budget; chose the cheapest "
+                          f"({fit['tokens_per_claim']:.0f} tokens per claim)", markup=True)
+        console.print(f"consistency={fitted['consistency']} alpha={fitted['alpha']} beta={fitted['beta']}: "
+                      f"macro-F1 {fit['macro_f1']:.3f} at {fit['tokens_per_claim']:.0f} tokens per claim, "
+                      f"retrieval rate {fit['retrieval_rate']:.2f}; wrote {target}")
         if pareto:
             for point in fitted["pareto"]:
-                print(f"alpha={point['alpha']:.4f} beta={point['beta']:.4f} macro_f1={point['macro_f1']:.4f} "
-                      f"tokens={point['tokens_per_claim']:.1f} retrieval_rate={point['retrieval_rate']:.3f}")
+                print(f"consistency={point['consistency']} alpha={point['alpha']:.4f} beta={point['beta']:.4f} "
+                      f"macro_f1={point['macro_f1']:.4f} tokens={point['tokens_per_claim']:.1f} retrieval_rate={point['retrieval_rate']:.3f}")
     except FactcheckError as exc:
         _fail(exc)
 

@@ -85,7 +85,6 @@ def score(claims: list[LabeledClaim], records: list[CheckRecord], labels: list[s
     confidences = [r.confidence for r in ok]
     with_docs = [(c, r) for c, r in zip(claims, records) if c.gold_docs and r.error is None]
     recall = [len(c.gold_docs & {e.doc_id for e in r.evidence}) / len(c.gold_docs) for c, r in with_docs]
-    fresh = [r for r in ok if not r.from_cache]
     return {
         "claims": len(records), "errors": len(records) - len(ok),
         "accuracy": accuracy(gold, predicted), "macro_f1": macro_f1(gold, predicted, labels),
@@ -94,25 +93,28 @@ def score(claims: list[LabeledClaim], records: list[CheckRecord], labels: list[s
         "reliability": reliability_bins(confidences, correct),
         "routes": dict(Counter(r.route.value for r in ok)),
         "retrieval_rate": sum(r.calls.retrieval > 0 for r in ok) / len(ok),
-        "tokens_per_claim": sum(r.tokens.prompt + r.tokens.generated for r in fresh) / max(len(fresh), 1),
-        "generated_tokens_per_claim": sum(r.tokens.generated for r in fresh) / max(len(fresh), 1),
-        "seconds_per_claim": sum(sum(r.timings_ms.values()) for r in fresh) / 1000 / max(len(fresh), 1),
+        # a cached record keeps the cost it was computed at, so a re-run from the cache
+        # reports the same figures (and says how many it served)
+        "tokens_per_claim": sum(r.tokens.prompt + r.tokens.generated for r in ok) / max(len(ok), 1),
+        "generated_tokens_per_claim": sum(r.tokens.generated for r in ok) / max(len(ok), 1),
+        "seconds_per_claim": sum(sum(r.timings_ms.values()) for r in ok) / 1000 / max(len(ok), 1),
+        "from_cache": sum(r.from_cache for r in ok),
         "gold_evidence_recall": sum(recall) / len(recall) if recall else None,
     }
 
 
 def evaluate(claims: list[LabeledClaim], checkers: dict[str, object], *, cache=None, cache_keys=None,
-             progress: Callable[[str, int], None] | None = None) -> tuple[dict, dict[str, list[CheckRecord]]]:
+             on_claim: Callable[[], None] | None = None) -> tuple[dict, dict[str, list[CheckRecord]]]:
     """Run every strategy's checker over the same claims; returns (report, records)."""
     labels = label_names(next(iter(checkers.values())).judge.label_set)
     records: dict[str, list[CheckRecord]] = {name: [] for name in checkers}
-    for i, item in enumerate(claims, start=1):
+    for item in claims:
         for name, checker in checkers.items():
             claim = Claim(id=item.id, text=item.claim)
             key = (cache_keys or {}).get(name, "")
             records[name].append(cached_check(checker, claim, cache, key))
-        if progress:
-            progress("", i)
+        if on_claim:
+            on_claim()
     report = {"labels": labels, "strategies": {n: score(claims, recs, labels) for n, recs in records.items()}}
     return report, records
 
@@ -132,31 +134,34 @@ def route_samples(claims: list[LabeledClaim], direct: list[CheckRecord], retriev
     return samples
 
 
-def fit_profile(claims: list[LabeledClaim], direct: list[CheckRecord], retrieved: list[CheckRecord],
+def fit_profile(claims: list[LabeledClaim], direct: dict[str, list[CheckRecord]], retrieved: list[CheckRecord],
                 labels: list[str], budget: float | None) -> dict:
-    """Fit alpha and beta for the best macro-F1 within ``budget`` tokens per claim, and an
-    isotonic calibrator on the confidences of the verdicts that routing would give."""
-    samples = route_samples(claims, direct, retrieved)
-    if len(samples) < 10:
-        raise InputError(f"calibration needs at least 10 checked claims, got {len(samples)}")
-    points = grid_search(samples, labels)
+    """Fit the consistency estimator, alpha and beta for the best macro-F1 within ``budget``
+    tokens per claim, and an isotonic calibrator on the confidences of the verdicts that
+    routing would give. ``direct`` holds the direct route's records per estimator
+    (``none``: tau alone)."""
+    samples = {name: route_samples(claims, records, retrieved) for name, records in direct.items()}
+    if min(len(s) for s in samples.values()) < 10:
+        raise InputError(f"calibration needs at least 10 checked claims, got {min(len(s) for s in samples.values())}")
+    points = [p for name, s in samples.items() for p in grid_search(s, labels, name)]
     best = best_within_budget(points, budget)
-    pairs = _checked_pairs(claims, direct, retrieved)
-    chosen = [d if (s.tau >= best.alpha and s.gamma >= best.beta) else r for s, (_, d, r) in zip(samples, pairs)]
+    pairs = _checked_pairs(claims, direct[best.consistency], retrieved)
+    chosen = [d if (s.tau >= best.alpha and s.gamma >= best.beta) else r
+              for s, (_, d, r) in zip(samples[best.consistency], pairs)]
     calibration = fit_isotonic([r.confidence_raw for r in chosen],
-                               [r.verdict.value == s.gold for r, s in zip(chosen, samples)])
-    return {"alpha": min(best.alpha, 1.0), "beta": min(best.beta, 1.0), "fit": best.__dict__,
-            "pareto": [p.__dict__ for p in pareto_front(points)], "calibration": calibration}
+                               [r.verdict.value == s.gold for r, s in zip(chosen, samples[best.consistency])])
+    return {"alpha": min(best.alpha, 1.0), "beta": min(best.beta, 1.0), "consistency": best.consistency,
+            "fit": best.__dict__, "pareto": [p.__dict__ for p in pareto_front(points)], "calibration": calibration}
 
 
-def profile_toml(fitted: dict, *, consistency: str, labels: str, model_sha256: str, fitted_on: str) -> str:
+def profile_toml(fitted: dict, *, labels: str, model_sha256: str, fitted_on: str) -> str:
     """The profile file: settings first, then how they were fitted (for people)."""
     cal = fitted["calibration"]
     fit = fitted["fit"]
     return (
         f"# factcheck profile, written by factcheck calibrate\n"
         f"alpha = {fitted['alpha']}\nbeta = {fitted['beta']}\n"
-        f'consistency = "{consistency}"\n\n'
+        f"consistency = \"{fitted['consistency']}\"\n\n"
         f"[calibration]\nmethod = \"isotonic\"\nlabels = \"{labels}\"\n"
         f"x = {json.dumps(cal.x)}\ny = {json.dumps(cal.y)}\n\n"
         f"[meta]\nmodel_sha256 = \"{model_sha256}\"\nfitted_on = {json.dumps(fitted_on)}\n"

@@ -114,7 +114,7 @@ class BatchProgress:
             self._progress.start()
         return self
 
-    def advance(self, record: CheckRecord) -> None:
+    def advance(self, record: CheckRecord | None = None) -> None:
         import time
 
         self._count += 1

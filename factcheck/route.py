@@ -5,8 +5,10 @@
     tau <  alpha, gamma >= beta   reflect    one search the model writes by self-reflection
     tau <  alpha, gamma <  beta   deep       iterative multi-hop search
 
-Without a consistency estimate gamma counts as high, so tau alone decides between direct
-and reflect.
+Without a consistency estimate (``--consistency none``) there are no quadrants, only tau:
+tau >= alpha answers directly and tau < alpha searches once with the claim itself (the
+``retrieve`` route). That is the cheap router ``calibrate`` weighs against the four-way one:
+gamma costs tokens on every claim, and it is only worth paying for where it earns them.
 """
 
 from __future__ import annotations
@@ -36,7 +38,12 @@ def decide(assessment: Assessment, thresholds: Thresholds, *, have_sources: bool
     if forced is not None:
         return RouteDecision(route=forced, reason=f"route forced to {forced.value} ({numbers})")
     certain = tau >= thresholds.alpha
-    consistent = gamma is None or gamma >= thresholds.beta
+    if gamma is None:
+        if certain:
+            return RouteDecision(route=Route.DIRECT, reason=f"certain ({numbers})")
+        return RouteDecision(route=Route.RETRIEVE, reason=f"uncertain, no consistency estimate: "
+                                                          f"one search with the claim ({numbers})")
+    consistent = gamma >= thresholds.beta
     if certain and consistent:
         return RouteDecision(route=Route.DIRECT, reason=f"certain and consistent ({numbers})")
     if certain:

@@ -87,6 +87,26 @@ def test_calibrate_writes_a_profile_that_is_picked_up_by_model_hash(setup):
     assert resolve({"alpha": 0.1}).alpha == 0.1  # a flag still wins over the profile
 
 
+def test_calibrate_default_budget_is_sixty_percent_of_always_retrieve(setup):
+    tmp_path, claims = setup
+    index = ["--index", str(tmp_path / "idx")]
+    result = CliRunner().invoke(app, ["eval", str(claims), *index, "--strategy", "retrieve", "--report",
+                                      str(tmp_path / "rep")])
+    assert result.exit_code == 0, result.output
+    always = json.loads((tmp_path / "rep" / "report.json").read_text())["strategies"]["retrieve"]["tokens_per_claim"]
+    result = CliRunner().invoke(app, ["calibrate", str(claims), *index, "-o", str(tmp_path / "p.toml")])
+    assert result.exit_code == 0, result.output
+    assert f"budget: {0.6 * always:.0f} tokens per claim (always-retrieve costs {always:.0f})" in result.stderr
+    profile = tomllib.loads((tmp_path / "p.toml").read_text())
+    # the fake's framings all agree, so gamma buys nothing and tau alone is chosen; its tau is
+    # the same for every claim, so within 60% the only choice is to retrieve for none of them
+    assert profile["consistency"] == "none"
+    assert profile["meta"]["tokens_per_claim"] <= 0.6 * always and profile["meta"]["retrieval_rate"] == 0
+    result = CliRunner().invoke(app, ["calibrate", str(claims), *index, "-o", str(tmp_path / "p.toml"),
+                                      "--budget", "10"])
+    assert "no thresholds keep within the budget; chose the cheapest" in result.stderr
+
+
 def test_calibrate_needs_an_evidence_source(setup):
     _, claims = setup
     result = CliRunner().invoke(app, ["calibrate", str(claims)])

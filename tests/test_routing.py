@@ -105,7 +105,7 @@ def assessment(tau, gamma):
     (0.9, 0.95, Route.DIRECT), (0.9, 0.5, Route.TARGETED),
     (0.2, 0.95, Route.REFLECT), (0.2, 0.5, Route.DEEP),
     (0.5, 0.9, Route.DIRECT),  # thresholds are inclusive
-    (0.9, None, Route.DIRECT), (0.1, None, Route.REFLECT),
+    (0.9, None, Route.DIRECT), (0.1, None, Route.RETRIEVE),  # tau alone: no quadrants
 ])
 def test_router_quadrants(tau, gamma, route):
     decision = decide(assessment(tau, gamma), Thresholds(alpha=0.5, beta=0.9), have_sources=True)
@@ -143,7 +143,8 @@ def test_reflect_route_searches_with_the_model_written_query():
     model = FakeModel(script=lambda p: {"TRUE": 0.45, "FALSE": 0.4, "UNKNOWN": 0.15},
                       completions=['{"search_query": "boiling point of water"}'])
     source = FakeRetriever([Passage(id="p", doc_id="p", text="Water boils at 100 C.", source="s")])
-    record = Checker(model, sources=[source], consistency=None).check(Claim(id="1", text="Water boils at 100 C."))
+    # every framing gives the same distribution: consistent (gamma = 1) but uncertain
+    record = Checker(model, sources=[source], consistency=Framings()).check(Claim(id="1", text="Water boils at 100 C."))
     assert record.route is Route.REFLECT and record.queries == ["boiling point of water"]
     assert source.queries == ["boiling point of water"] and record.tokens.generated > 0
 

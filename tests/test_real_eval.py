@@ -1,0 +1,56 @@
+"""factcheck eval and calibrate end to end on the real default model and real Check-COVID
+claims. Slow: marked ``model``."""
+
+import json
+import subprocess
+import sys
+import tomllib
+
+import pytest
+
+pytestmark = pytest.mark.model
+
+
+def run(*args, env):
+    return subprocess.run([sys.executable, "-m", "factcheck", *map(str, args)], capture_output=True, text=True,
+                          timeout=1200, env=env)
+
+
+def test_eval_then_calibrate_on_real_claims(tmp_path, shared_data, real_model, monkeypatch):
+    import os
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}  # a fresh result cache
+    covid = shared_data / "check-covid"
+    built = run("index", "build", covid / "corpus.jsonl", "-o", tmp_path / "idx", env=env)
+    assert built.returncode == 0, built.stderr
+    common = ["--index", tmp_path / "idx", "-k", "2", "--limit", "10", "--model", real_model.info.path,
+              "--ctx", "2048"]
+
+    proc = run("eval", covid / "claims_dev.jsonl", "--strategy", "direct,retrieve", "--report", tmp_path / "rep",
+               *common, env=env)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((tmp_path / "rep" / "report.json").read_text())
+    direct, retrieve = report["strategies"]["direct"], report["strategies"]["retrieve"]
+    assert report["labels"] == ["SUPPORTED", "REFUTED", "NOT_ENOUGH_INFO"]
+    assert direct["claims"] == retrieve["claims"] == 10 and direct["errors"] == 0
+    assert direct["retrieval_rate"] == 0 and retrieve["retrieval_rate"] == 1
+    assert retrieve["tokens_per_claim"] > direct["tokens_per_claim"] > 0
+    assert retrieve["gold_evidence_recall"] > 0.3  # the claims' gold abstracts are found
+    assert sum(sum(row.values()) for row in retrieve["confusion"].values()) == 10
+    assert (tmp_path / "rep" / "reliability.png").read_bytes()[:4] == b"\x89PNG"
+    assert "macro-F1" in proc.stdout or "macro_f1" in proc.stdout
+
+    again = run("eval", covid / "claims_dev.jsonl", "--strategy", "direct,retrieve", "--report", tmp_path / "rep2",
+                *common, env=env)
+    assert again.returncode == 0, again.stderr
+    cached = json.loads((tmp_path / "rep2" / "report.json").read_text())["strategies"]["retrieve"]
+    assert cached["from_cache"] == 10 and cached["macro_f1"] == retrieve["macro_f1"]
+    assert cached["tokens_per_claim"] == retrieve["tokens_per_claim"]  # the cost each check had
+
+    profile = tmp_path / "profile.toml"
+    proc = run("calibrate", covid / "claims_dev.jsonl", *common, "-o", profile, "--pareto", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "budget:" in proc.stderr and "consistency=" in proc.stdout
+    fitted = tomllib.loads(profile.read_text())
+    assert fitted["consistency"] in ("framings", "none") and 0 <= fitted["alpha"] <= 1
+    assert fitted["calibration"]["labels"] == "three" and fitted["meta"]["model_sha256"] == real_model.info.sha256
