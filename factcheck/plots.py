@@ -40,10 +40,14 @@ def reliability_diagram(report: dict, path: Path) -> None:
 def cost_quality(report: dict, path: Path) -> None:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    for name, result in report["strategies"].items():
+    strategies = report["strategies"]
+    for i, (name, result) in enumerate(strategies.items()):
         ax.scatter(result["tokens_per_claim"], result["macro_f1"], s=50)
+        # alternate label sides so strategies at similar points stay readable
         ax.annotate(name, (result["tokens_per_claim"], result["macro_f1"]), textcoords="offset points",
-                    xytext=(6, 4), fontsize=9)
+                    xytext=(6, 6 if i % 2 == 0 else -12), fontsize=9)
+    if all(r["tokens_per_claim"] > 0 for r in strategies.values()):
+        ax.set_xscale("log")  # costs span orders of magnitude: a direct verdict vs deep search
     ax.set_xlabel("model tokens per claim")
     ax.set_ylabel("macro-F1")
     ax.set_title("Cost and quality per strategy")
