@@ -2,11 +2,15 @@
 claims. Slow: marked ``model``."""
 
 import json
+import os
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 import pytest
+
+import factcheck
 
 pytestmark = pytest.mark.model
 
@@ -16,14 +20,30 @@ def run(*args, env):
                           timeout=1200, env=env)
 
 
-def test_eval_then_calibrate_on_real_claims(tmp_path, shared_data, real_model, monkeypatch):
-    import os
+@pytest.fixture(scope="module")
+def covid_index(shared_data, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("covid") / "idx"
+    built = run("index", "build", shared_data / "check-covid" / "corpus.jsonl", "-o", folder, env=dict(os.environ))
+    assert built.returncode == 0, built.stderr
+    return folder
 
+
+def test_default_profile_routes_by_certainty(covid_index, real_model, tmp_path):
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    proc = run("check", "--json", "--index", covid_index, "-k", "2", "--model", real_model.info.path, "--ctx", "2048",
+               "COVID-19 can be emitted in air particles while speaking.", env=env)
+    assert proc.returncode in (0, 1), proc.stderr
+    record = json.loads(proc.stdout)
+    shipped = tomllib.loads(next((Path(factcheck.__file__).parent / "profiles").glob("*.toml")).read_text())
+    assert record["thresholds"]["alpha"] == shipped["alpha"] and record["consistency"] is None
+    assert record["route"] == ("direct" if record["certainty"] >= shipped["alpha"] else "retrieve")
+    assert record["route_reason"].startswith("certain" if record["route"] == "direct" else "uncertain")
+
+
+def test_eval_then_calibrate_on_real_claims(covid_index, shared_data, real_model, tmp_path):
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}  # a fresh result cache
     covid = shared_data / "check-covid"
-    built = run("index", "build", covid / "corpus.jsonl", "-o", tmp_path / "idx", env=env)
-    assert built.returncode == 0, built.stderr
-    common = ["--index", tmp_path / "idx", "-k", "2", "--limit", "10", "--model", real_model.info.path,
+    common = ["--index", covid_index, "-k", "2", "--limit", "10", "--model", real_model.info.path,
               "--ctx", "2048"]
 
     proc = run("eval", covid / "claims_dev.jsonl", "--strategy", "direct,retrieve", "--report", tmp_path / "rep",
