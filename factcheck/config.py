@@ -112,13 +112,16 @@ PROFILE_KEYS = {"alpha", "beta", "consistency", "labels", "k", "calibration"}
 def default_profile(model: Path | None) -> Path | None:
     """The profile for a model, found by its SHA-256: the user's own
     (``~/.config/factcheck/profiles/<sha>.toml``) before the one shipped with factcheck.
-    Only models whose hash is known without reading them are looked up."""
+    Hashing a model file here costs nothing extra: loading it needs the same hash, which is
+    computed once per file and remembered; a file that cannot be read has no profile (the
+    loader reports it)."""
     from importlib import resources
 
-    from .model_files import DEFAULT_MODEL_SHA256, known_sha256
+    from .model_files import DEFAULT_MODEL_SHA256, file_sha256
 
-    sha = DEFAULT_MODEL_SHA256 if model is None else known_sha256(model.expanduser())
-    if sha is None:
+    try:
+        sha = DEFAULT_MODEL_SHA256 if model is None else file_sha256(model.expanduser())
+    except OSError:
         return None
     user = config_dir() / "profiles" / f"{sha}.toml"
     if user.is_file():

@@ -149,14 +149,6 @@ def _known_good(path: Path, sha: str) -> bool:
         return False
 
 
-def known_sha256(path: Path) -> str | None:
-    """The file's SHA-256 if it was hashed before (same size and mtime), else None."""
-    try:
-        return _load_hashes().get(_stat_key(path))
-    except OSError:
-        return None
-
-
 def file_sha256(path: Path) -> str:
     """SHA-256 of a file, computed once per (path, size, mtime)."""
     key = _stat_key(path)
