@@ -141,15 +141,16 @@ def fit_profile(claims: list[LabeledClaim], direct: dict[str, list[CheckRecord]]
     routing would give. ``direct`` holds the direct route's records per estimator
     (``none``: tau alone)."""
     samples = {name: route_samples(claims, records, retrieved) for name, records in direct.items()}
-    if min(len(s) for s in samples.values()) < 10:
-        raise InputError(f"calibration needs at least 10 checked claims, got {min(len(s) for s in samples.values())}")
+    checked = min(len(s) for s in samples.values())
+    if checked < 10:
+        raise InputError(f"calibration needs at least 10 checked claims, got {checked}")
     points = [p for name, s in samples.items() for p in grid_search(s, labels, name)]
     best = best_within_budget(points, budget)
+    fitted_samples = samples[best.consistency]
     pairs = _checked_pairs(claims, direct[best.consistency], retrieved)
-    chosen = [d if (s.tau >= best.alpha and s.gamma >= best.beta) else r
-              for s, (_, d, r) in zip(samples[best.consistency], pairs)]
+    chosen = [d if (s.tau >= best.alpha and s.gamma >= best.beta) else r for s, (_, d, r) in zip(fitted_samples, pairs)]
     calibration = fit_isotonic([r.confidence_raw for r in chosen],
-                               [r.verdict.value == s.gold for r, s in zip(chosen, samples[best.consistency])])
+                               [r.verdict.value == s.gold for r, s in zip(chosen, fitted_samples)])
     return {"alpha": min(best.alpha, 1.0), "beta": min(best.beta, 1.0), "consistency": best.consistency,
             "fit": best.__dict__, "pareto": [p.__dict__ for p in pareto_front(points)], "calibration": calibration}
 
