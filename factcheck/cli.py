@@ -152,11 +152,8 @@ def check(
 
 def _cache(settings, checker, no_cache: bool):
     """The result cache and this run's key prefix, or (None, "") with --no-cache."""
-    if no_cache:
-        return None, ""
-    from .cache import ResultCache, settings_key
-
-    return ResultCache(), settings_key(settings, checker.model.info.sha256)
+    cache, keys = _strategy_cache({"run": (checker, settings)}, no_cache)
+    return cache, keys.get("run", "")
 
 
 def exit_code_for(records) -> int:
