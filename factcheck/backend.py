@@ -37,6 +37,7 @@ class NextToken:
     evaluated: int  # prompt tokens run through the model
     reused: int  # prompt tokens whose KV cache was reused
     seconds: float
+    hidden: np.ndarray | None = None  # final hidden state at the answer position, when asked
 
 
 @dataclass
@@ -68,7 +69,7 @@ class LanguageModel(Protocol):
     def tokenize(self, text: str) -> list[int]: ...
     def detokenize(self, tokens: list[int]) -> str: ...
     def chat_tokens(self, messages: list[Message]) -> list[int]: ...
-    def next_token(self, tokens: list[int]) -> NextToken: ...
+    def next_token(self, tokens: list[int], hidden: bool = False) -> NextToken: ...
     def complete(
         self, tokens: list[int], max_tokens: int, temperature: float = 0.0,
         grammar: str | None = None, seed: int | None = None,
@@ -198,12 +199,39 @@ class LlamaModel:
         ptr = llama_cpp.llama_get_logits_ith(self._llm.ctx, -1)
         return np.ctypeslib.as_array(ptr, shape=(self._n_vocab,)).astype(np.float64)
 
-    def next_token(self, tokens: list[int]) -> NextToken:
+    def next_token(self, tokens: list[int], hidden: bool = False) -> NextToken:
+        """The next-token distribution after ``tokens``; with ``hidden``, also the final
+        hidden state (after the output norm) at the last position, from the same pass."""
         start = time.perf_counter()
-        evaluated, reused = self._prefill(tokens)
-        probs = _softmax(self._last_logits())
-        return NextToken(probs=probs, evaluated=evaluated, reused=reused,
-                         seconds=time.perf_counter() - start)
+        if not hidden:
+            evaluated, reused = self._prefill(tokens)
+            return NextToken(probs=_softmax(self._last_logits()), evaluated=evaluated, reused=reused,
+                             seconds=time.perf_counter() - start)
+        # With embeddings on, llama.cpp makes every token of a batch an output (the output
+        # projection for all positions), so the prompt runs without them and only the last
+        # token is evaluated with them.
+        evaluated, reused = self._prefill(tokens[:-1]) if len(tokens) > 1 else (0, 0)
+        state = self._eval_last_with_hidden(tokens)
+        return NextToken(probs=_softmax(self._last_logits()), evaluated=evaluated + 1, reused=reused,
+                         seconds=time.perf_counter() - start, hidden=state)
+
+    def _eval_last_with_hidden(self, tokens: list[int]) -> np.ndarray:
+        import llama_cpp
+
+        ctx = self._llm.ctx
+        self._llm.n_tokens = len(tokens) - 1
+        llama_cpp.llama_set_embeddings(ctx, True)
+        try:
+            self._llm.eval(tokens[-1:])
+            ptr = llama_cpp.llama_get_embeddings_ith(ctx, -1)
+            if not ptr:
+                raise ModelError("llama.cpp returned no hidden state for this model")
+            return np.ctypeslib.as_array(ptr, shape=(self._llm.n_embd(),)).astype(np.float32)
+        except RuntimeError as exc:
+            self._llm.reset()
+            raise ModelError(f"llama.cpp failed to evaluate the prompt: {exc}") from None
+        finally:
+            llama_cpp.llama_set_embeddings(ctx, False)
 
     def complete(self, tokens: list[int], max_tokens: int, temperature: float = 0.0,
                  grammar: str | None = None, seed: int | None = None) -> Completion:

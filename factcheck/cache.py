@@ -1,9 +1,11 @@
 """A persistent result cache: SQLite in the cache dir, in WAL mode so readers never block
 the writer and a killed process leaves a consistent database.
 
-The key is a SHA-256 over the claim text, the model's SHA-256, every setting that changes a
-verdict, and the identity of the evidence sources (index manifests, web URLs), so a
-changed index or model never serves a stale verdict.
+The key is a SHA-256 over the claim text, the model's SHA-256, every resolved setting
+(the profile's thresholds, reader head and calibrator included), the contents of the
+prompt files, the package version and the identity of the evidence sources (index
+manifests, web URLs), so a refitted profile, an edited prompt, an upgrade, a changed index
+or model never serves a stale record.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from pathlib import Path
 from .config import Settings, cache_dir
 from .records import CheckRecord
 
-# Settings that change what a check returns; threads, paths of the same model etc. do not.
-_VERDICT_SETTINGS = ("labels", "ctx", "k", "consistency", "rationales_k", "alpha", "beta",
-                     "route", "max_hops", "deep_token_budget", "web", "web_url")
+# Settings that cannot change what a check returns. Everything else is keyed, so a setting
+# added later is keyed by default rather than forgotten (the model is keyed by its SHA-256,
+# indexes by their manifests, the profile by the values it contributes and its bytes).
+_NOT_KEYED = {"model", "threads", "gpu_layers", "index", "profile", "web_timeout"}
 
 
 def default_path() -> Path:
@@ -38,10 +41,24 @@ def sources_identity(settings: Settings) -> list[str]:
     return identity
 
 
+def _file_digest(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return hashlib.sha256(path.expanduser().read_bytes()).hexdigest()
+    except OSError:
+        return str(path)
+
+
 def settings_key(settings: Settings, model_sha256: str) -> str:
-    data = {name: getattr(settings, name) for name in _VERDICT_SETTINGS}
+    from . import __version__, prompts
+
+    data = settings.model_dump(mode="json", exclude=_NOT_KEYED)
     data["model"] = model_sha256
     data["sources"] = sources_identity(settings)
+    data["profile_file"] = _file_digest(settings.profile)
+    data["prompts"] = prompts.digest()
+    data["version"] = __version__
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -97,3 +114,15 @@ def cached_check(checker, claim, cache: ResultCache | None, key_prefix: str) -> 
     if cache is not None and record.error is None:
         cache.put(key, record)
     return record
+
+
+# What calibrate fits; samples measured before a refit stay valid after it.
+_FITTED = ("calibration", "probe", "label_bias", "router", "alpha", "beta", "consistency", "route", "reader")
+
+
+def samples_key(settings: Settings, model_sha256: str) -> str:
+    """The key of measured calibration samples: everything that changes what the model is
+    shown and how it is asked, but nothing that calibrate itself fits."""
+    defaults = Settings()
+    plain = settings.model_copy(update={name: getattr(defaults, name) for name in _FITTED} | {"profile": None})
+    return settings_key(plain, model_sha256)

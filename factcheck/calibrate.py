@@ -1,76 +1,63 @@
-"""Fit the router's thresholds on labeled claims.
+"""Calibrate: fit one label set's profile section on the user's labeled claims.
 
-Each labeled claim contributes one ``RouteSample``: its tau and gamma, the verdict and cost
-of the direct route, and the verdict and cost with retrieval. For every (alpha, beta) on a
-grid, claims with tau >= alpha and gamma >= beta take the direct verdict and the others the
-retrieved one; the best macro-F1 whose mean cost stays within the token budget wins
-(ties: fewer tokens). ``pareto_front`` lists every grid point no other point beats on both.
-
-The search runs once per consistency estimator, with that estimator's own direct-route
-cost; ``none`` (tau alone, gamma taken as 1) is always a candidate, so an estimator is
-chosen only when its extra tokens buy macro-F1 within the budget.
+Measures a ``Sample`` per claim (closed-book pass, search, evidence passes with the hidden
+state; kept in the cache folder so a refit costs nothing), fits the reader's head, the
+label bias, the confidence maps and the router (``fit.py``), and writes them into the
+model's profile beside any other label set's section it already holds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from pathlib import Path
 
-from .metrics import macro_f1
-
-
-@dataclass(frozen=True)
-class RouteSample:
-    tau: float
-    gamma: float
-    gold: str
-    direct: str  # verdict on the direct route
-    retrieved: str  # verdict with evidence
-    direct_tokens: float
-    retrieved_tokens: float  # the whole claim's tokens when it retrieves
+from .config import Settings, cache_dir, config_dir
+from .errors import InputError
+from .fit import READERS, fit_section
+from .labels import LabelSet
+from .profile import write_profile
+from .samples import SampleStore, collect
 
 
-@dataclass(frozen=True)
-class GridPoint:
-    alpha: float
-    beta: float
-    macro_f1: float
-    tokens_per_claim: float
-    retrieval_rate: float
-    consistency: str = "none"
+def default_profile_path(model_sha256: str) -> Path:
+    return config_dir() / "profiles" / f"{model_sha256}.toml"
 
 
-def _grid(values: Sequence[float]) -> list[float]:
-    # every distinct observed value is a threshold that changes a decision; 0 routes all direct
-    return sorted({0.0, 1.01, *(round(v, 4) for v in values)})
+def calibrate(claims, checker, settings: Settings, *, reader: str = "joint+probe", budget: float = 0.5,
+              out: Path | None = None, fitted_on: str = "", on_claim: Callable[[], None] | None = None) -> tuple[Path, dict]:
+    """Fit ``settings.labels``'s section on ``claims`` (LabeledClaim list) with ``checker``
+    and write it to ``out`` (default: the user's profile for this model). Returns (path, report)."""
+    import tomllib
 
+    from .cache import samples_key
 
-def evaluate(samples: Sequence[RouteSample], alpha: float, beta: float, labels: Sequence[str],
-             consistency: str = "none") -> GridPoint:
-    direct = [s.tau >= alpha and s.gamma >= beta for s in samples]
-    predicted = [s.direct if d else s.retrieved for s, d in zip(samples, direct)]
-    tokens = [s.direct_tokens if d else s.retrieved_tokens for s, d in zip(samples, direct)]
-    return GridPoint(alpha=alpha, beta=beta,
-                     macro_f1=macro_f1([s.gold for s in samples], predicted, labels),
-                     tokens_per_claim=sum(tokens) / len(tokens),
-                     retrieval_rate=1 - sum(direct) / len(direct), consistency=consistency)
-
-
-def grid_search(samples: Sequence[RouteSample], labels: Sequence[str], consistency: str = "none") -> list[GridPoint]:
-    alphas = _grid(s.tau for s in samples)
-    betas = [0.0] if consistency == "none" else _grid(s.gamma for s in samples)
-    return [evaluate(samples, a, b, labels, consistency) for a in alphas for b in betas]
-
-
-def best_within_budget(points: Sequence[GridPoint], budget: float | None) -> GridPoint:
-    allowed = [p for p in points if budget is None or p.tokens_per_claim <= budget] or \
-        [min(points, key=lambda p: p.tokens_per_claim)]
-    return max(allowed, key=lambda p: (round(p.macro_f1, 6), -p.tokens_per_claim))
-
-
-def pareto_front(points: Sequence[GridPoint]) -> list[GridPoint]:
-    front = []
-    for p in sorted(points, key=lambda p: (p.tokens_per_claim, -p.macro_f1)):
-        if not front or p.macro_f1 > front[-1].macro_f1:
-            front.append(p)
-    return front
+    if reader not in READERS:
+        raise InputError(f"--reader must be one of {', '.join(READERS)}, not {reader!r}")
+    if not checker.sources:
+        raise InputError("calibrate needs an evidence source (--index or --web) to measure reading")
+    if not 0.0 < budget <= 1.0:
+        raise InputError("--budget is a share of always reading's tokens, between 0 and 1")
+    sha = checker.model.info.sha256
+    store = SampleStore(cache_dir() / "samples")
+    samples = collect(checker, claims, settings_key=samples_key(settings, sha), store=store,
+                      chunks=reader.startswith("chunks"), on_claim=on_claim)
+    usable = [s for s in samples if (s.chunks if reader.startswith("chunks") else s.joint)]
+    section, report = fit_section(usable, settings.labels, reader=reader, budget_fraction=budget)
+    section.update(k=settings.k, sentences=settings.sentences)
+    target = out or default_profile_path(sha)
+    sections: dict[LabelSet, dict] = {}
+    meta: dict = {}
+    if target.exists():  # keep what the profile holds for the other label set
+        try:
+            existing = tomllib.loads(target.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot update profile {target}: {exc}") from None
+        if existing.get("meta", {}).get("model_sha256") == sha:
+            meta = existing.get("meta", {})
+            sections = {LabelSet(k): v for k, v in existing.items() if k in {ls.value for ls in LabelSet}}
+    sections[settings.labels] = section
+    meta.update({"model_sha256": sha, f"fitted_on_{settings.labels.value}": fitted_on,
+                 f"claims_{settings.labels.value}": len(usable)})
+    write_profile(target, sections, meta)
+    report["without_evidence"] = len(samples) - len(usable)
+    return target, report

@@ -51,6 +51,14 @@ def _stderr():
     return Console(stderr=True, highlight=False)
 
 
+def _say(label: str, style: str, message: str) -> None:
+    """One line on stderr: a styled label, then ``message`` as plain text. Messages carry
+    claims, titles, paths and URLs, so they never go through rich markup ("[eval]" stays)."""
+    from rich.text import Text
+
+    _stderr().print(Text.assemble((label, style), " ", str(message)), soft_wrap=True)
+
+
 def _fail(exc: BaseException) -> None:
     """Print one line for a known error (traceback with --debug) and exit."""
     if _state["debug"]:
@@ -59,7 +67,7 @@ def _fail(exc: BaseException) -> None:
         traceback.print_exception(exc, file=sys.stderr)
     code = exc.exit_code if isinstance(exc, FactcheckError) else EXIT_RUNTIME
     label = "error" if isinstance(exc, FactcheckError) else f"unexpected error ({type(exc).__name__})"
-    _stderr().print(f"[bold red]{label}:[/] {exc}", markup=True, soft_wrap=True)
+    _say(f"{label}:", "bold red", str(exc))
     raise typer.Exit(code)
 
 
@@ -116,6 +124,7 @@ def read_claims(claims: list[str], stdin=None) -> list[str]:
 def check(
     claims: Annotated[Optional[list[str]], typer.Argument(help="Claims to check; '-' reads one a line from stdin.", show_default=False)] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON record per claim (JSON Lines).")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Show each claim as a panel: every sentence read, the ones the verdict rests on, the route and why.")] = False,
     labels: LabelsOpt = None,
     index: IndexOpt = None, web: WebOpt = None, web_url: WebUrlOpt = None, k: KOpt = None,
     consistency: ConsistencyOpt = None, alpha: AlphaOpt = None, beta: BetaOpt = None,
@@ -139,12 +148,12 @@ def check(
         for number, text in enumerate(texts, start=1):
             record = cached_check(checker, Claim(id=str(number), text=text), cache, cache_key)
             if record.error:
-                _stderr().print(f"[red]claim {number}:[/] {record.error.reason}", markup=True)
+                _say(f"claim {number}:", "red", record.error.reason)
             records.append(record)
             if json_out:  # stream: a script sees each record as soon as it exists
                 print_records([record], json_out=True)
         if not json_out:
-            print_records(records, json_out=False)
+            print_records(records, json_out=False, explain=explain)
     except FactcheckError as exc:
         _fail(exc)
     raise typer.Exit(exit_code_for(records))
@@ -198,13 +207,12 @@ def index_build(
         manifest = build_index(sources, out, max_words=passage_words)
     except FactcheckError as exc:
         _fail(exc)
-    console = _stderr()
     for skipped in manifest["skipped"][:10]:
-        console.print(f"[yellow]skipped[/] {skipped}", markup=True, soft_wrap=True)
+        _say("skipped", "yellow", skipped)
     if manifest["skipped_count"] > 10:
-        console.print(f"[yellow]… and {manifest['skipped_count'] - 10} more skipped[/]", markup=True)
-    console.print(f"indexed {manifest['documents']} documents as {manifest['passages']} passages "
-                  f"into {out} in {manifest['build_seconds']} s")
+        _say("…", "yellow", f"and {manifest['skipped_count'] - 10} more skipped")
+    _say("indexed", "", f"{manifest['documents']} documents as {manifest['passages']} passages "
+                        f"into {out} in {manifest['build_seconds']} s")
 
 
 @index_app.command("info")
@@ -427,62 +435,32 @@ def eval_command(
 def calibrate(
     claims_file: Annotated[Path, typer.Argument(help="Labeled claims, JSON Lines ({id, claim, label}).")],
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Profile to write (default: ~/.config/factcheck/profiles/<model sha256>.toml, used automatically for that model).", show_default=False)] = None,
-    budget: Annotated[Optional[float], typer.Option("--budget", help="Most model tokens per claim (default: 60% of always-retrieve).", show_default=False)] = None,
-    pareto: Annotated[bool, typer.Option("--pareto", help="Print the Pareto front of macro-F1 against tokens.")] = False,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=10, help="Only the first N claims.", show_default=False)] = None,
+    reader: Annotated[str, typer.Option("--reader", help="How evidence is read: joint+probe (a learned head on the hidden state), joint+logits or chunks+logits.")] = "joint+probe",
+    budget: Annotated[float, typer.Option("--budget", help="Router budget: most model tokens per claim, as a share of always reading evidence.")] = 0.5,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=20, help="Only the first N claims.", show_default=False)] = None,
     index: IndexOpt = None, web: WebOpt = None, web_url: WebUrlOpt = None, k: KOpt = None,
-    consistency: ConsistencyOpt = None, no_cache: NoCacheOpt = False,
     model: ModelOpt = None, gpu_layers: GpuOpt = None, threads: ThreadsOpt = None,
     ctx: CtxOpt = None, config: ConfigOpt = None,
 ) -> None:
-    """Fit alpha, beta and a confidence calibrator on labeled claims; write a profile."""
-    from .config import config_dir
-    from .evaluate import evaluate, fit_profile, label_set_for, profile_toml, read_labeled
-    from .render import BatchProgress
+    """Fit how evidence is read, the label decision, confidence and routing on labeled claims; write a profile.
+
+    Claims whose labels are all SUPPORTED/REFUTED fit the binary table of the profile, others
+    the three-label one; the other table is kept. Needs scikit-learn (the eval extra)."""
+    from .calibrate import calibrate as fit_profile
+    from .evaluate import label_set_for, read_labeled
+    from .render import BatchProgress, print_fit_report
+    from .sources import make_checker
 
     try:
         claims = read_labeled(claims_file, limit)
         settings = _settings(config, model=model, gpu_layers=gpu_layers, threads=threads, ctx=ctx,
-                             labels=label_set_for(claims).value, index=index, web=web, web_url=web_url,
-                             k=k, consistency=consistency)
-        if not settings.index and not settings.web:
-            raise InputError("calibrate needs an evidence source (--index or --web) to compare routes")
-        # the estimator is being fitted, so a profile's choice must not pre-empt it
-        settings = settings.model_copy(update={"consistency": consistency or "framings"})
-        # tau alone is always a candidate: an estimator must earn its tokens
-        variants = {} if settings.consistency == "none" else \
-            {"direct_none": {"route": "direct", "consistency": "none"}}
-        strategies = _strategy_checkers(settings, ["direct", "retrieve"], _load, variants)
-        checkers = {name: checker for name, (checker, _) in strategies.items()}
-        cache, keys = _strategy_cache(strategies, no_cache)
+                             labels=label_set_for(claims).value, index=index, web=web, web_url=web_url, k=k,
+                             route="retrieve")
+        checker = make_checker(settings, _load)
         with BatchProgress(len(claims), 0) as bar:
-            result, records = evaluate(claims, checkers, cache=cache, cache_keys=keys, on_claim=bar.advance)
-        direct = {settings.consistency: records["direct"]}
-        if variants:
-            direct["none"] = records["direct_none"]
-        # the budget is relative to what always-retrieve costs on its own
-        always = result["strategies"]["retrieve"]["tokens_per_claim"]
-        if budget is None:
-            budget = 0.6 * always
-        console = _stderr()
-        console.print(f"budget: {budget:.0f} tokens per claim (always-retrieve costs {always:.0f})")
-        fitted = fit_profile(claims, direct, records["retrieve"], result["labels"], budget)
-        sha = checkers["direct"].model.info.sha256
-        target = out or config_dir() / "profiles" / f"{sha}.toml"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(profile_toml(fitted, labels=settings.labels.value, model_sha256=sha,
-                                       fitted_on=f"{claims_file} ({len(claims)} claims)"))
-        fit = fitted["fit"]
-        if fit["tokens_per_claim"] > budget:
-            console.print(f"[yellow]warning:[/] no thresholds keep within the budget; chose the cheapest "
-                          f"({fit['tokens_per_claim']:.0f} tokens per claim)", markup=True)
-        console.print(f"consistency={fitted['consistency']} alpha={fitted['alpha']} beta={fitted['beta']}: "
-                      f"macro-F1 {fit['macro_f1']:.3f} at {fit['tokens_per_claim']:.0f} tokens per claim, "
-                      f"retrieval rate {fit['retrieval_rate']:.2f}; wrote {target}")
-        if pareto:
-            for point in fitted["pareto"]:
-                print(f"consistency={point['consistency']} alpha={point['alpha']:.4f} beta={point['beta']:.4f} "
-                      f"macro_f1={point['macro_f1']:.4f} tokens={point['tokens_per_claim']:.1f} retrieval_rate={point['retrieval_rate']:.3f}")
+            target, report = fit_profile(claims, checker, settings, reader=reader, budget=budget, out=out,
+                                         fitted_on=f"{claims_file} ({len(claims)} claims)", on_claim=bar.advance)
+        print_fit_report(report, target)
     except FactcheckError as exc:
         _fail(exc)
 
@@ -508,7 +486,7 @@ def cache_clear() -> None:
     from .cache import ResultCache
 
     removed = ResultCache().clear()
-    _stderr().print(f"removed {removed} cached results")
+    _say("removed", "", f"{removed} cached results")
 
 
 def main() -> None:

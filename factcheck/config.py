@@ -18,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .calibration import Calibration
 from .errors import ConfigError
 from .labels import LabelSet
+from .readers import ProbeHead
+from .records import Label
+from .route import Router
 
 ENV_PREFIX = "FACTCHECK_"
 
@@ -52,7 +55,9 @@ class Settings(BaseModel):
     web_url: str | None = None  # MediaWiki api.php or SearXNG base URL
     web_timeout: float = Field(default=15.0, gt=0)
     web_allow_private: bool = False  # let fetched pages and redirects reach private networks
-    k: int = Field(default=3, ge=1, le=50)  # passages shown to the verdict
+    k: int = Field(default=5, ge=1, le=50)  # passages retrieved per search
+    sentences: int = Field(default=6, ge=1, le=20)  # evidence sentences selected from them and shown
+    reader: Literal["joint", "chunks"] = "joint"  # how the verdict reads them (readers.py)
     # routing (PCC)
     consistency: Literal["framings", "rationales", "none"] = "framings"
     rationales_k: int = Field(default=2, ge=1, le=8)
@@ -61,8 +66,13 @@ class Settings(BaseModel):
     route: Literal["auto", "direct", "retrieve", "deep"] = "auto"
     max_hops: int = Field(default=3, ge=1, le=10)
     deep_token_budget: int = Field(default=4000, ge=100)
-    profile: Path | None = None  # TOML with alpha, beta, consistency (factcheck calibrate)
-    calibration: Calibration | None = None  # confidence map fitted by factcheck calibrate
+    sufficiency: float = Field(default=0.5, ge=0.0, le=1.0)  # deep search stops at this evidence tau
+    profile: Path | None = None  # TOML fitted by factcheck calibrate, one section per label set
+    # fitted by factcheck calibrate, normally from a profile:
+    calibration: Calibration | None = None  # confidence maps per basis
+    probe: ProbeHead | None = None  # the reader's learned head; None: the label logits
+    label_bias: dict[Label, float] | None = None  # log-space offsets deciding the label
+    router: Router | None = None  # routing on search signals; None: PCC's thresholds
 
 
 def _config_path(explicit: Path | None) -> Path | None:
@@ -105,8 +115,10 @@ def _describe(exc: ValidationError, origin: str) -> str:
     return f"{origin}: {where}: {first['msg']}{more}"
 
 
-# The settings a profile may hold: what `factcheck calibrate` fits for one model.
-PROFILE_KEYS = {"alpha", "beta", "consistency", "labels", "k", "calibration"}
+# What one label set's section of a profile may hold: what `factcheck calibrate` fits.
+PROFILE_KEYS = {"alpha", "beta", "consistency", "k", "sentences", "reader", "calibration", "probe",
+                "label_bias", "router", "sufficiency"}
+PROFILE_SECTIONS = {"meta", *(ls.value for ls in LabelSet)}
 
 
 def default_profile(model: Path | None) -> Path | None:
@@ -130,34 +142,79 @@ def default_profile(model: Path | None) -> Path | None:
     return Path(str(shipped)) if shipped.is_file() else None
 
 
+def _model_sha(model: Any) -> str | None:
+    from .model_files import DEFAULT_MODEL_SHA256, file_sha256
+
+    try:
+        return DEFAULT_MODEL_SHA256 if not model else file_sha256(Path(model).expanduser())
+    except OSError:
+        return None  # the loader reports an unreadable model file
+
+
+def read_profile(path: Path, labels: LabelSet, model_sha: str | None, *, explicit: bool) -> dict[str, Any]:
+    """The settings of ``labels``'s section of a profile, after checking that the profile
+    was fitted for this model. A profile found automatically that has no section for the
+    label set applies nothing (it was never fitted for it); one given explicitly is an error."""
+    values = _read_file(path)
+    unknown = set(values) - PROFILE_SECTIONS
+    if unknown:
+        hint = " (written by an older factcheck: refit it with factcheck calibrate)" if unknown & PROFILE_KEYS else ""
+        raise ConfigError(f"profile {path}: unknown keys {sorted(unknown)}; a profile holds "
+                          f"[meta], [three] and [binary] tables{hint}")
+    meta = values.get("meta") or {}
+    fitted_for = meta.get("model_sha256") if isinstance(meta, dict) else None
+    if not isinstance(fitted_for, str):
+        raise ConfigError(f"profile {path}: [meta] model_sha256 is missing: which model it was fitted for is unknown")
+    if model_sha is not None and fitted_for != model_sha:
+        raise ConfigError(f"profile {path} was fitted for model {fitted_for[:12]}…, not this model "
+                          f"({model_sha[:12]}…): refit it with factcheck calibrate --model …")
+    section = values.get(labels.value)
+    if section is None:
+        if explicit:
+            fitted = sorted(k for k in values if k != "meta")
+            raise ConfigError(f"profile {path} has no [{labels.value}] table: it was fitted for "
+                              f"{', '.join(fitted) or 'no label set'} labels only")
+        return {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"profile {path}: [{labels.value}] must be a table")
+    unknown = set(section) - PROFILE_KEYS
+    if unknown:
+        raise ConfigError(f"profile {path}: [{labels.value}] has unknown keys {sorted(unknown)} "
+                          f"(a profile may set {sorted(PROFILE_KEYS)})")
+    return section
+
+
 def resolve(flags: dict[str, Any] | None = None, config: Path | None = None) -> Settings:
-    """Merge settings: flags (None means unset) > env > profile > config file > defaults."""
-    merged: dict[str, Any] = {}
-    layers: list[tuple[str, dict[str, Any]]] = []
+    """Merge settings: flags (None means unset) > env > config file > profile > defaults.
+
+    The profile (fitted by ``factcheck calibrate`` for one model) supplies only the section
+    of the label set in force; anything the user set in a config file, the environment or a
+    flag wins over it."""
     path = _config_path(config)
     file_values = _read_file(path) if path is not None else {}
-    if path is not None:
-        layers.append((f"config file {path}", file_values))
     env = _read_env()
     options = {k: v for k, v in (flags or {}).items() if v is not None}
-    profile = options.get("profile") or env.get("profile") or file_values.get("profile")
-    if not profile:
-        model = options.get("model") or env.get("model") or file_values.get("model")
-        profile = default_profile(Path(model) if model else None)
-    if profile:
-        values = _read_file(Path(profile))
-        values.pop("meta", None)  # how the profile was fitted: for people, not settings
-        unknown = set(values) - PROFILE_KEYS
-        if unknown:
-            raise ConfigError(f"profile {profile}: unknown keys {sorted(unknown)} "
-                              f"(a profile may set {sorted(PROFILE_KEYS)})")
-        layers.append((f"profile {profile}", values))
+    layers: list[tuple[str, dict[str, Any]]] = []
+    if path is not None:
+        layers.append((f"config file {path}", file_values))
     layers.append(("environment", env))
     layers.append(("options", options))
+    merged: dict[str, Any] = {}
     for origin, values in layers:
         try:  # validate each layer alone so the error names where the bad value came from
             Settings.model_validate({**values})
         except ValidationError as exc:
             raise ConfigError(_describe(exc, origin)) from None
         merged.update(values)
+    labels = LabelSet(merged.get("labels", LabelSet.THREE))
+    explicit = merged.get("profile")
+    model = merged.get("model")
+    profile = Path(explicit) if explicit else default_profile(Path(model) if model else None)
+    if profile:
+        section = read_profile(profile.expanduser(), labels, _model_sha(model), explicit=bool(explicit))
+        try:
+            Settings.model_validate(section)
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc, f"profile {profile} [{labels.value}]")) from None
+        merged = {**section, **merged}
     return Settings.model_validate(merged)

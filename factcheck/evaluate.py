@@ -3,8 +3,7 @@
 ``evaluate`` runs each strategy (auto, direct, retrieve, deep) over the same claims and
 scores it: accuracy, macro and per-class F1, confusion matrix, AUROC of confidence against
 correctness, ECE (15 bins), Brier score, routes, retrieval rate, cost, and recall of gold
-evidence documents. ``fit_profile`` fits the router's thresholds and an isotonic
-confidence calibrator (see calibrate.py and calibration.py).
+evidence documents, each with a bootstrap 95% interval over the claims.
 """
 
 from __future__ import annotations
@@ -16,11 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import cached_check
-from .calibrate import RouteSample, best_within_budget, grid_search, pareto_front
-from .calibration import fit_isotonic
 from .errors import InputError
 from .labels import LabelSet
-from .metrics import accuracy, auroc, brier, confusion, ece, f1_per_class, macro_f1, reliability_bins
+from .metrics import accuracy, auroc, bootstrap, brier, confusion, ece, f1_per_class, macro_f1, reliability_bins
 from .records import CheckRecord, Claim, Label
 
 STRATEGIES = ("auto", "direct", "retrieve", "deep")
@@ -85,9 +82,13 @@ def score(claims: list[LabeledClaim], records: list[CheckRecord], labels: list[s
     confidences = [r.confidence for r in ok]
     with_docs = [(c, r) for c, r in zip(claims, records) if c.gold_docs and r.error is None]
     recall = [len(c.gold_docs & {e.doc_id for e in r.evidence}) / len(c.gold_docs) for c, r in with_docs]
+    mf1 = lambda g, p: macro_f1(g, p, labels)  # noqa: E731
     return {
         "claims": len(records), "errors": len(records) - len(ok),
         "accuracy": accuracy(gold, predicted), "macro_f1": macro_f1(gold, predicted, labels),
+        # bootstrap 95% intervals over the claims (1000 resamples, seed 0)
+        "accuracy_ci": bootstrap(accuracy, gold, predicted), "macro_f1_ci": bootstrap(mf1, gold, predicted),
+        "auroc_ci": bootstrap(auroc, confidences, correct), "ece_ci": bootstrap(ece, confidences, correct),
         "f1": f1_per_class(gold, predicted, labels), "confusion": confusion(gold, predicted, labels),
         "auroc": auroc(confidences, correct), "ece": ece(confidences, correct), "brier": brier(confidences, correct),
         "reliability": reliability_bins(confidences, correct),
@@ -117,55 +118,3 @@ def evaluate(claims: list[LabeledClaim], checkers: dict[str, object], *, cache=N
             on_claim()
     report = {"labels": labels, "strategies": {n: score(claims, recs, labels) for n, recs in records.items()}}
     return report, records
-
-
-def _checked_pairs(claims, direct, retrieved):
-    return [(c, d, r) for c, d, r in zip(claims, direct, retrieved) if d.error is None and r.error is None]
-
-
-def route_samples(claims: list[LabeledClaim], direct: list[CheckRecord], retrieved: list[CheckRecord]) -> list[RouteSample]:
-    samples = []
-    for c, d, r in _checked_pairs(claims, direct, retrieved):
-        cost_d = d.tokens.prompt + d.tokens.generated
-        cost_r = r.tokens.prompt + r.tokens.generated
-        samples.append(RouteSample(tau=d.certainty, gamma=d.consistency if d.consistency is not None else 1.0,
-                                   gold=c.label, direct=d.verdict.value, retrieved=r.verdict.value,
-                                   direct_tokens=cost_d, retrieved_tokens=cost_d + cost_r))
-    return samples
-
-
-def fit_profile(claims: list[LabeledClaim], direct: dict[str, list[CheckRecord]], retrieved: list[CheckRecord],
-                labels: list[str], budget: float | None) -> dict:
-    """Fit the consistency estimator, alpha and beta for the best macro-F1 within ``budget``
-    tokens per claim, and an isotonic calibrator on the confidences of the verdicts that
-    routing would give. ``direct`` holds the direct route's records per estimator
-    (``none``: tau alone)."""
-    samples = {name: route_samples(claims, records, retrieved) for name, records in direct.items()}
-    checked = min(len(s) for s in samples.values())
-    if checked < 10:
-        raise InputError(f"calibration needs at least 10 checked claims, got {checked}")
-    points = [p for name, s in samples.items() for p in grid_search(s, labels, name)]
-    best = best_within_budget(points, budget)
-    fitted_samples = samples[best.consistency]
-    pairs = _checked_pairs(claims, direct[best.consistency], retrieved)
-    chosen = [d if (s.tau >= best.alpha and s.gamma >= best.beta) else r for s, (_, d, r) in zip(fitted_samples, pairs)]
-    calibration = fit_isotonic([r.confidence_raw for r in chosen],
-                               [r.verdict.value == s.gold for r, s in zip(chosen, fitted_samples)])
-    return {"alpha": min(best.alpha, 1.0), "beta": min(best.beta, 1.0), "consistency": best.consistency,
-            "fit": best.__dict__, "pareto": [p.__dict__ for p in pareto_front(points)], "calibration": calibration}
-
-
-def profile_toml(fitted: dict, *, labels: str, model_sha256: str, fitted_on: str) -> str:
-    """The profile file: settings first, then how they were fitted (for people)."""
-    cal = fitted["calibration"]
-    fit = fitted["fit"]
-    return (
-        f"# factcheck profile, written by factcheck calibrate\n"
-        f"alpha = {fitted['alpha']}\nbeta = {fitted['beta']}\n"
-        f"consistency = \"{fitted['consistency']}\"\n\n"
-        f"[calibration]\nmethod = \"isotonic\"\nlabels = \"{labels}\"\n"
-        f"x = {json.dumps(cal.x)}\ny = {json.dumps(cal.y)}\n\n"
-        f"[meta]\nmodel_sha256 = \"{model_sha256}\"\nfitted_on = {json.dumps(fitted_on)}\n"
-        f"macro_f1 = {fit['macro_f1']:.4f}\ntokens_per_claim = {fit['tokens_per_claim']:.1f}\n"
-        f"retrieval_rate = {fit['retrieval_rate']:.3f}\n"
-    )

@@ -14,13 +14,15 @@ from .backend import LanguageModel, Message
 from .cost import Meter
 from .labels import (YES_NO_WORDS, LabelSet, LabelTokens, distribution_from_probs,
                      map_answer_tokens, map_label_tokens)
-from .records import LabelDistribution, Passage
+from .records import EvidenceSentence, LabelDistribution, Passage
 
 # Tokens kept free at the end of the context (the answer, plus margin).
 _ANSWER_RESERVE = 16
 # A passage longer than this is cut: evidence prompts stay short because prompt
 # processing, not generation, dominates the cost of an evidence-grounded verdict.
 MAX_PASSAGE_TOKENS = 128
+# The same for one evidence sentence (a "sentence" can be a run-on table row).
+MAX_SENTENCE_TOKENS = 96
 
 
 @dataclass
@@ -38,6 +40,18 @@ def format_evidence(passages: list[Passage]) -> str:
     return "\n".join(blocks)
 
 
+def format_sentences(sentences: list[EvidenceSentence]) -> str:
+    """Numbered sentences under their document's title, each title once (titles of
+    abstracts are long, and repeating one per sentence costs more than the sentence)."""
+    lines, last_doc = [], None
+    for number, s in enumerate(sentences, start=1):
+        if s.doc_id != last_doc and s.title:
+            lines.append(f"From \"{s.title}\":")
+        last_doc = s.doc_id
+        lines.append(f"[{number}] {s.text}")
+    return "\n".join(lines)
+
+
 class Judge:
     """Reads label distributions for one model and one label set."""
 
@@ -45,6 +59,9 @@ class Judge:
         self.model = model
         self.label_set = label_set
         self.label_tokens: LabelTokens = map_label_tokens(model.vocab_pieces(), label_set)
+        # evidence is read with the three answers whatever the label set (see readers.py)
+        self.three_tokens: LabelTokens = map_label_tokens(model.vocab_pieces(), LabelSet.THREE)
+        self._options_three = prompts.load("options_three").strip()
         self.yes_no_tokens: LabelTokens = map_answer_tokens(model.vocab_pieces(), YES_NO_WORDS)
         self._system = prompts.load("system").strip()
         self._options = prompts.load(f"options_{label_set.value}").strip()
@@ -94,6 +111,33 @@ class Judge:
             fitted.pop()
         messages = self._messages("verdict_evidence", claim=claim, evidence=format_evidence(fitted))
         return Judgement(self._read(messages, meter), warnings, [p.id for p in fitted])
+
+    def evidence_pass(self, template: str, claim: str, sentences: list[EvidenceSentence], meter: Meter,
+                      hidden: bool = False):
+        """One forward pass over ``template`` filled with the claim and numbered evidence
+        sentences, read with the three answers. Returns (Pass, the sentences shown, warnings);
+        every cut or dropped sentence is reported."""
+        from .readers import Pass
+
+        warnings: list[str] = []
+        fitted = [s.model_copy(update={"text": self._fit(s.text, MAX_SENTENCE_TOKENS, f"sentence {s.id}", warnings)})
+                  for s in sentences]
+        claim = self._fit(claim, self.model.info.n_ctx // 2, "claim", warnings)
+
+        def messages(shown):
+            user = prompts.render(template, options=self._options_three, claim=claim,
+                                  evidence=format_sentences(shown))
+            return [Message("system", self._system), Message("user", user)]
+
+        tokens = self.model.chat_tokens(messages(fitted))
+        while len(fitted) > 1 and len(tokens) + _ANSWER_RESERVE > self.model.info.n_ctx:
+            warnings.append(f"sentence {fitted[-1].id} dropped to fit the context")
+            fitted.pop()
+            tokens = self.model.chat_tokens(messages(fitted))
+        step = self.model.next_token(tokens, hidden=hidden)
+        meter.model_call(step.evaluated, step.reused)
+        dist = distribution_from_probs(step.probs, self.three_tokens)
+        return Pass(dict(dist.probs), dist.outside_mass, step.hidden), fitted, warnings
 
     # -- other questions the stages ask -------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Small, tested metric functions: accuracy, per-class and macro F1, AUROC."""
+"""Small, tested metric functions: accuracy, per-class and macro F1, AUROC, ECE, Brier,
+and bootstrap intervals for any of them."""
 
 from __future__ import annotations
 
@@ -73,3 +74,24 @@ def confusion(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[st
         if g in table and p in table[g]:
             table[g][p] += 1
     return table
+
+
+def bootstrap(metric, *columns: Sequence, rounds: int = 1000, seed: int = 0) -> tuple[float, float] | None:
+    """95% percentile interval of ``metric(*columns)`` over claims resampled with
+    replacement (fixed seed, so a report is reproducible); None when it never applies."""
+    import random
+
+    n = len(columns[0]) if columns else 0
+    if n == 0:
+        return None
+    rng = random.Random(seed)
+    values = []
+    for _ in range(rounds):
+        idx = [rng.randrange(n) for _ in range(n)]
+        value = metric(*[[c[i] for i in idx] for c in columns])
+        if value is not None:
+            values.append(value)
+    if not values:
+        return None
+    values.sort()
+    return (values[int(0.025 * (len(values) - 1))], values[int(0.975 * (len(values) - 1))])

@@ -14,10 +14,12 @@ from .errors import InputError
 from .judge import Judge
 from .labels import LabelSet
 from .queries import next_query, reflect_query, targeted_query
+from .readers import Reader
 from .record import build_record, error_record
 from .records import Assessment, CheckRecord, Claim, Hop, Label, Passage, Route, RouteDecision
 from .retrieve import gather
-from .route import Thresholds, decide
+from .route import Router, Thresholds, decide
+from .select import select_sentences
 from .verify import verify
 
 
@@ -28,9 +30,15 @@ class Checker:
                  sources: list[Retriever] | None = None, k: int = 3,
                  route: Route | None = None, consistency: ConsistencyEstimator | None = None,
                  thresholds: Thresholds | None = None, max_hops: int = 3,
-                 deep_token_budget: int = 4000, calibration: Calibration | None = None) -> None:
+                 deep_token_budget: int = 4000, calibration: Calibration | None = None,
+                 sentences: int = 6, reader: Reader | None = None, router: Router | None = None,
+                 sufficiency: float = 0.5) -> None:
         self.model = model
         self.judge = Judge(model, labels)
+        self.sentences = sentences
+        self.reader = reader or Reader("joint", label_set=labels)
+        self.router = router  # a fitted router on search signals; None: PCC's thresholds
+        self.sufficiency = sufficiency  # deep search stops once the evidence verdict's tau reaches it
         self.sources = list(sources or [])
         self.k = k
         self.forced_route = route
@@ -47,16 +55,30 @@ class Checker:
         warnings: list[str] = []
         assessment, notes = assess(self.judge, text, meter, self.consistency)
         warnings += notes
-        decision = decide(assessment, self.thresholds, have_sources=bool(self.sources),
-                          forced=self.forced_route)
-        passages, queries, hops = self._retrieve(text, assessment, decision, meter, warnings)
+        searched = None
+        if self.router is not None and self.sources and self.forced_route is None:
+            # searching a local index costs milliseconds; its signals tell the router whether
+            # reading (hundreds of prompt tokens) is worth it
+            passages, notes = gather(self.sources, text, self.k, meter)
+            warnings += notes
+            searched = (passages, select_sentences(text, passages, self.sentences))
+            decision = self.router.decide(text, assessment, *searched)
+        else:
+            decision = decide(assessment, self.thresholds, have_sources=bool(self.sources),
+                              forced=self.forced_route)
+        if searched is not None:
+            passages, queries, hops = (searched[0], [text], []) if decision.route is not Route.DIRECT else ([], [], [])
+            sentences = searched[1] if passages else []
+        else:
+            passages, queries, hops = self._retrieve(text, assessment, decision, meter, warnings)
+            sentences = select_sentences(text, passages, self.sentences)
         needed = decision.route is not Route.DIRECT
-        verdict, notes = verify(self.judge, text, assessment, passages, meter, evidence_needed=needed)
+        verdict, notes = verify(self.judge, self.reader, text, assessment, sentences, meter, evidence_needed=needed)
         warnings += notes
-        if needed and not passages:
+        if needed and not sentences:
             warnings.append("no evidence found: " + ("not enough information to decide" if verdict.basis == "none"
                                                     else "the verdict rests on the model's knowledge alone"))
-        record = build_record(claim, assessment, decision, verdict, passages, queries, meter,
+        record = build_record(claim, assessment, decision, verdict, sentences, queries, meter,
                               self.model.info, warnings, self.calibration)
         return record.model_copy(update={"hops": hops, "thresholds": self.thresholds.model_dump()})
 
@@ -87,17 +109,18 @@ class Checker:
             # The evidence-grounded verdict's own margin: no extra question to the model,
             # and verify() later re-reads this same prompt from the KV cache.
             with meter.stage("verify"):
-                dist = self.judge.with_evidence(claim, evidence[: 2 * self.k], meter).distribution
+                shown = select_sentences(claim, evidence, self.sentences)
+                dist = self.reader.read(self.judge, claim, shown, meter).distribution
             return 0.0 if dist.top is Label.NOT_ENOUGH_INFO else certainty(dist)
 
         def write_next(evidence: list[Passage], tried: list[str]) -> str:
             with meter.stage("query"):
                 return next_query(self.judge, claim, evidence, tried, meter)
 
-        result = deep_search(claim, search, sufficiency, write_next, threshold=self.thresholds.alpha,
+        result = deep_search(claim, search, sufficiency, write_next, threshold=self.sufficiency,
                              max_hops=self.max_hops, token_budget=self.deep_token_budget,
                              spent=lambda: meter.tokens.prompt + meter.tokens.generated)
-        return result.passages[: 2 * self.k], result.queries, result.hops
+        return result.passages, result.queries, result.hops
 
     def check_or_error(self, claim: Claim) -> CheckRecord:
         """Like ``check``, but bad input becomes an error record instead of raising."""

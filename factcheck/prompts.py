@@ -37,6 +37,19 @@ def render(name: str, **values: str) -> str:
 
 
 @cache
+def digest() -> str:
+    """SHA-256 over every prompt and grammar file, so cached results follow prompt edits."""
+    import hashlib
+
+    h = hashlib.sha256()
+    folder = resources.files("prompts")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith((".txt", ".gbnf")):
+            h.update(entry.name.encode() + b"\0" + entry.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+@cache
 def grammar(name: str) -> str:
     """Return the GBNF grammar ``prompts/<name>.gbnf``."""
     return resources.files("prompts").joinpath(f"{name}.gbnf").read_text(encoding="utf-8")

@@ -5,20 +5,23 @@ from __future__ import annotations
 from .backend import ModelInfo
 from .calibration import Calibration
 from .cost import Meter
-from .records import (Assessment, CheckRecord, Claim, EvidenceItem, ModelRef, Passage,
+from .records import (Assessment, CheckRecord, Claim, EvidenceItem, EvidenceSentence, ModelRef,
                       RecordError, RouteDecision, Verdict)
 
 
 def build_record(claim: Claim, assessment: Assessment, decision: RouteDecision, verdict: Verdict,
-                 passages: list[Passage], queries: list[str], meter: Meter, model: ModelInfo,
+                 sentences: list[EvidenceSentence], queries: list[str], meter: Meter, model: ModelInfo,
                  warnings: list[str], calibration: Calibration | None = None) -> CheckRecord:
     used = set(verdict.used_passages)
+    if verdict.shown is not None:  # exactly the sentences the model read
+        shown = set(verdict.shown)
+        sentences = [s for s in sentences if s.id in shown]
     dist = verdict.distribution
     return CheckRecord(
         id=claim.id,
         claim=claim.text,
         verdict=verdict.label,
-        confidence=round(calibration(verdict.confidence) if calibration else verdict.confidence, 6),
+        confidence=round(calibration(verdict.confidence, verdict.basis) if calibration else verdict.confidence, 6),
         confidence_raw=round(verdict.confidence, 6),
         label_probs={label: round(p, 6) for label, p in dist.probs.items()},
         outside_mass=round(dist.outside_mass, 6),
@@ -29,8 +32,9 @@ def build_record(claim: Claim, assessment: Assessment, decision: RouteDecision, 
         route=decision.route,
         route_reason=decision.reason,
         basis=verdict.basis,
+        reader=verdict.reader,
         queries=queries,
-        evidence=[EvidenceItem(**p.model_dump(), used=p.id in used) for p in passages],
+        evidence=[EvidenceItem(**p.model_dump(), used=p.id in used) for p in sentences],
         model=ModelRef(name=model.name, sha256=model.sha256),
         timings_ms={k: round(v, 2) for k, v in meter.timings_ms.items()},
         tokens=meter.tokens,

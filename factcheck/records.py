@@ -93,16 +93,33 @@ class Passage(_Record):
     score: float = 0.0
 
 
-class EvidenceItem(Passage):
-    used: bool = False  # whether the verdict rests on this passage
+class EvidenceSentence(_Record):
+    """One sentence shown to the verdict, with where it came from."""
+
+    id: str  # "<passage id>@<start>"
+    passage_id: str
+    doc_id: str
+    title: str = ""
+    text: str
+    source: str
+    start: int  # character offsets of the sentence in its passage's text
+    end: int
+    score: float = 0.0  # relevance to the claim within the selection pool (BM25)
+    retrieval_score: float = 0.0  # the passage's score from its source
+
+
+class EvidenceItem(EvidenceSentence):
+    used: bool = False  # whether the verdict rests on this sentence
 
 
 class Verdict(_Record):
     label: Label
     distribution: LabelDistribution
     confidence: float
-    basis: str  # "evidence" or "model" (the model's own knowledge alone)
-    used_passages: list[str] = Field(default_factory=list)
+    basis: str  # "evidence", "model" (the model's own knowledge alone) or "none"
+    used_passages: list[str] = Field(default_factory=list)  # ids of the sentences it rests on
+    shown: list[str] | None = None  # ids of the sentences the model read (None: no evidence read)
+    reader: str | None = None  # how the evidence was read (e.g. "joint+probe")
 
 
 class Hop(_Record):
@@ -157,6 +174,7 @@ class CheckRecord(_Record):
     route: Route | None = None
     route_reason: str = ""
     basis: str | None = None
+    reader: str | None = None  # how the evidence was read: layout+head, e.g. "joint+probe"
     consistency_method: str | None = None
     thresholds: dict[str, float] = Field(default_factory=dict)  # alpha (tau), beta (gamma)
     queries: list[str] = Field(default_factory=list)

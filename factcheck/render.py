@@ -20,37 +20,111 @@ def _stdout():
     return console
 
 
-def print_records(records: list[CheckRecord], *, json_out: bool) -> None:
+def confidence_word(confidence: float) -> tuple[str, str]:
+    """A word and a colour for a calibrated confidence, so "0.41" is read as a weak lean."""
+    if confidence >= 0.8:
+        return "high", "green"
+    if confidence >= 0.6:
+        return "medium", "yellow"
+    return "low", "red"
+
+
+def _quote(text: str, limit: int) -> str:
+    return f"“{text if len(text) <= limit else text[: limit - 1].rstrip() + '…'}”"
+
+
+def _source(e) -> str:
+    return f"[{e.source}] {e.title or e.doc_id}"
+
+
+def print_records(records: list[CheckRecord], *, json_out: bool, explain: bool = False) -> None:
     if json_out:
         for record in records:
             sys.stdout.write(record.model_dump_json() + "\n")
         sys.stdout.flush()
         return
+    if explain:
+        for record in records:
+            print_explained(record)
+        return
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(show_lines=False, expand=False)
-    for column in ("#", "claim", "verdict", "conf.", "tau", "route", "evidence", "tokens", "ms"):
+    table = Table(show_lines=True, expand=False)
+    for column in ("#", "claim", "verdict", "confidence", "route", "evidence it rests on", "tokens"):
         table.add_column(column, overflow="fold")
     for r in records:
         if r.error:
-            table.add_row(r.id, r.claim or "(empty)", "[bold red]ERROR[/]", "", "", "", r.error.reason, "", "")
+            table.add_row(Text(r.id), Text(r.claim or "(empty)"), Text("ERROR", style="bold red"), "", "",
+                          Text(r.error.reason), "")
             continue
         verdict = r.verdict.value if r.verdict else ""
-        if r.basis == "model":
-            evidence = "(model knowledge only)"
-        else:
-            used = [e for e in r.evidence if e.used]
-            evidence = "; ".join(f"[{e.source}] {e.title or e.doc_id}" for e in used[:3])
+        word, colour = confidence_word(r.confidence)
         table.add_row(
-            r.id, r.claim, f"[{_STYLE.get(verdict, 'white')}]{verdict}[/]", f"{r.confidence:.2f}",
-            f"{r.certainty:.2f}", r.route.value if r.route else "", evidence,
-            str(r.tokens.prompt + r.tokens.generated), f"{sum(r.timings_ms.values()):.0f}",
+            Text(r.id), Text(r.claim), Text(verdict, style=_STYLE.get(verdict, "white")),
+            Text(f"{r.confidence:.2f} {word}", style=colour), Text(r.route.value if r.route else ""),
+            _evidence_cell(r), Text(str(r.tokens.prompt + r.tokens.generated)),
         )
     console = _stdout()
     console.print(table)
     for r in records:
         for warning in r.warnings:
-            console.print(f"[yellow]claim {r.id}: {warning}[/]", soft_wrap=True)
+            console.print(Text(f"claim {r.id}: {warning}", style="yellow"), soft_wrap=True)
+
+
+def _evidence_cell(r: CheckRecord):
+    from rich.text import Text
+
+    if r.basis == "model":
+        return Text("(the model's own knowledge; no evidence read)", style="dim")
+    used = [e for e in r.evidence if e.used]
+    if not used:
+        return Text("(no sentence settles it)" if r.evidence else "(no evidence found)", style="dim")
+    cell = Text()
+    for n, e in enumerate(used[:2]):
+        if n:
+            cell.append("\n")
+        cell.append(_quote(e.text, 160))
+        cell.append(f" — {_source(e)}", style="dim")
+    if len(used) > 2:
+        cell.append(f"\n(+{len(used) - 2} more sentences; --explain shows them)", style="dim")
+    return cell
+
+
+def print_explained(r: CheckRecord) -> None:
+    """One claim as a readable panel: verdict, confidence in words, the sentences read
+    (those the verdict rests on marked), route and why, cost."""
+    from rich.panel import Panel
+    from rich.text import Text
+
+    body = Text()
+    if r.error:
+        body.append("ERROR ", style="bold red")
+        body.append(r.error.reason)
+        _stdout().print(Panel(body, title=Text(f"{r.id}. {r.claim}")))
+        return
+    verdict = r.verdict.value
+    word, colour = confidence_word(r.confidence)
+    body.append(verdict, style=f"bold {_STYLE.get(verdict, 'white')}")
+    body.append("   confidence ")
+    body.append(f"{r.confidence:.2f} ({word})", style=colour)
+    probs = ", ".join(f"{k.value} {v:.2f}" for k, v in r.label_probs.items())
+    body.append(f"\nlabel probabilities: {probs}", style="dim")
+    body.append(f"\nroute: {r.route.value if r.route else ''} — {r.route_reason}", style="dim")
+    if r.evidence:
+        body.append("\n\nevidence read" + (f" ({r.reader})" if r.reader else "") + ":")
+        for e in r.evidence:
+            body.append("\n ★ " if e.used else "\n   ", style="bold" if e.used else "")
+            body.append(_quote(e.text, 400))
+            body.append(f" — {_source(e)}", style="dim")
+        body.append("\n ★ the sentences the verdict rests on", style="dim")
+    elif r.basis == "model":
+        body.append("\n\nno evidence read: the verdict rests on the model's own knowledge", style="dim")
+    body.append(f"\n\ncost: {r.tokens.prompt} prompt + {r.tokens.generated} generated tokens, "
+                f"{sum(r.timings_ms.values()):.0f} ms", style="dim")
+    for warning in r.warnings:
+        body.append(f"\nwarning: {warning}", style="yellow")
+    _stdout().print(Panel(body, title=Text(f"{r.id}. {r.claim}"), title_align="left"))
 
 
 def print_model_info(info: ModelInfo, *, json_out: bool) -> None:
@@ -62,11 +136,13 @@ def print_model_info(info: ModelInfo, *, json_out: bool) -> None:
     if json_out:
         sys.stdout.write(json.dumps(data) + "\n")
         return
+    from rich.text import Text
+
     console = _stdout()
     for key, value in data.items():
         if key == "chat_template":
             continue
-        console.print(f"[bold]{key}[/]: {value}", soft_wrap=True)
+        console.print(Text.assemble((key, "bold"), f": {value}"), soft_wrap=True)
     console.print("[bold]chat_template[/]:", soft_wrap=True)
     console.print(info.chat_template or "(none: a plain transcript is used)", markup=False, soft_wrap=True)
 
@@ -77,13 +153,14 @@ def print_passages(passages: list[Passage], *, json_out: bool) -> None:
             sys.stdout.write(passage.model_dump_json() + "\n")
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table()
     for column in ("rank", "score", "id", "title", "text"):
         table.add_column(column, overflow="fold")
     for rank, p in enumerate(passages, start=1):
         text = p.text if len(p.text) <= 300 else p.text[:300] + "…"
-        table.add_row(str(rank), f"{p.score:.2f}", p.id, p.title, text)
+        table.add_row(Text(str(rank)), Text(f"{p.score:.2f}"), Text(p.id), Text(p.title), Text(text))
     _stdout().print(table)
 
 
@@ -142,16 +219,43 @@ def print_summary(summary) -> None:
         soft_wrap=True)
 
 
-def print_eval(result: dict) -> None:
-    """One row per strategy: quality, calibration and cost."""
-    from rich.table import Table
+def _ci(value, interval) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.3f}" + (f" [{interval[0]:.2f}–{interval[1]:.2f}]" if interval else "")
 
-    table = Table(title=f"{result.get('claims_file', '')}")
+
+def print_eval(result: dict) -> None:
+    """One row per strategy: quality (with bootstrap 95% intervals), calibration and cost."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(str(result.get("claims_file", ""))), caption="[low–high]: bootstrap 95% interval over the claims")
     for column in ("strategy", "acc", "macro-F1", "AUROC", "ECE", "Brier", "retrieval", "tokens/claim", "s/claim"):
         table.add_column(column, justify="right")
-    fmt = lambda v: "—" if v is None else f"{v:.3f}"  # noqa: E731
     for name, r in result["strategies"].items():
-        table.add_row(name, fmt(r["accuracy"]), fmt(r["macro_f1"]), fmt(r["auroc"]), fmt(r["ece"]),
-                      fmt(r["brier"]), f"{r['retrieval_rate']:.2f}", f"{r['tokens_per_claim']:.0f}",
-                      f"{r['seconds_per_claim']:.1f}")
+        table.add_row(Text(name), _ci(r["accuracy"], r.get("accuracy_ci")), _ci(r["macro_f1"], r.get("macro_f1_ci")),
+                      _ci(r["auroc"], r.get("auroc_ci")), _ci(r["ece"], r.get("ece_ci")), _ci(r["brier"], None),
+                      f"{r['retrieval_rate']:.2f}", f"{r['tokens_per_claim']:.0f}", f"{r['seconds_per_claim']:.1f}")
     _stdout().print(table)
+
+
+def print_fit_report(report: dict, target) -> None:
+    """What calibrate fitted, on stderr: enough to judge and to inspect the router."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(stderr=True, highlight=False)
+    lines = [f"fitted on {report['claims']} claims with evidence ({report.get('without_evidence', 0)} had none)",
+             f"reader {report['reader']}: macro-F1 {report['evidence_macro_f1']:.3f} out of fold"]
+    if "probe_strength" in report:
+        lines.append(f"probe: L2 strength C={report['probe_strength']} on {report['probe_claims']} claims "
+                     f"(cross-validated macro-F1 by C: {report['probe_cv_macro_f1']})")
+    lines.append(f"label bias (log): {report['label_bias']}")
+    lines.append(f"confidence maps: held-out ECE {report['calibration_cv']}")
+    lines.append(f"router: reads evidence for {report['router_read_rate']:.0%} of claims, "
+                 f"{report['router_tokens']:.0f} tokens per claim (always reading: {report['always_read_tokens']:.0f}; "
+                 f"budget {report['budget_fraction']:.0%}), macro-F1 {report['router_macro_f1']:.3f}")
+    for line in lines:
+        console.print(Text(line), soft_wrap=True)
+    console.print(Text(f"wrote {target}"), soft_wrap=True)

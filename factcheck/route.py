@@ -13,9 +13,70 @@ gamma costs tokens on every claim, and it is only worth paying for where it earn
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import math
 
-from .records import Assessment, Route, RouteDecision
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .records import Assessment, EvidenceSentence, Passage, Route, RouteDecision
+
+# The router's inputs: what the search says (free) and what the closed-book pass said.
+SIGNALS = ("top_score", "score_margin", "best_coverage", "shown_coverage", "documents", "tau", "closed_top")
+
+
+def route_signals(claim: str, assessment: Assessment, passages: list[Passage],
+                  sentences: list[EvidenceSentence]) -> dict[str, float]:
+    """The router's inputs for one claim; none costs a model call."""
+    from .select import coverage
+
+    scores = sorted((p.score for p in passages), reverse=True)
+    top = scores[0] if scores else 0.0
+    second = scores[1] if len(scores) > 1 else 0.0
+    return {
+        "top_score": math.log1p(max(top, 0.0)),
+        "score_margin": (top - second) / top if top > 0 else 0.0,
+        "best_coverage": max((coverage(claim, s.text) for s in sentences), default=0.0),
+        "shown_coverage": coverage(claim, " ".join(s.text for s in sentences)),
+        "documents": float(len({p.doc_id for p in passages})),
+        "tau": assessment.certainty,
+        "closed_top": assessment.distribution.ranked[0][1],
+    }
+
+
+class Router(BaseModel):
+    """A fitted logistic router: read the evidence when P(reading helps) >= threshold.
+
+    P = sigmoid(intercept + sum(weights[i] * signal[i])); ``factcheck calibrate`` fits it on
+    labeled claims (target: the evidence verdict right where the direct one is wrong) and
+    picks the threshold for the best macro-F1 within a token budget. Plain numbers, printed
+    by calibrate, so it can be read and checked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    features: list[str]
+    weights: list[float]
+    intercept: float
+    threshold: float = Field(ge=0.0, le=1.01)
+
+    @model_validator(mode="after")
+    def _check(self) -> Router:
+        unknown = set(self.features) - set(SIGNALS)
+        if unknown or len(self.features) != len(self.weights):
+            raise ValueError(f"router: features must be among {list(SIGNALS)}, one weight each")
+        return self
+
+    def probability(self, signals: dict[str, float]) -> float:
+        z = self.intercept + sum(w * signals[f] for f, w in zip(self.features, self.weights))
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+    def decide(self, claim: str, assessment: Assessment, passages: list[Passage],
+               sentences: list[EvidenceSentence]) -> RouteDecision:
+        if not passages:
+            return RouteDecision(route=Route.DIRECT, reason="the search found nothing: the model's knowledge alone")
+        p = self.probability(route_signals(claim, assessment, passages, sentences))
+        numbers = f"P(reading helps)={p:.3f} {'>=' if p >= self.threshold else '<'} {self.threshold:.3f}"
+        if p >= self.threshold:
+            return RouteDecision(route=Route.RETRIEVE, reason=f"read the evidence ({numbers})")
+        return RouteDecision(route=Route.DIRECT, reason=f"answer directly ({numbers})")
 
 
 class Thresholds(BaseModel):

@@ -43,6 +43,7 @@ def make_checker(settings: Settings, load):
     load the model with ``load(settings)`` and build the Checker."""
     from .consistency import estimator
     from .pipeline import Checker
+    from .readers import Reader
     from .records import Route
     from .route import Thresholds
 
@@ -53,11 +54,8 @@ def make_checker(settings: Settings, load):
         consistency=estimator(settings.consistency, settings.rationales_k),
         thresholds=Thresholds(alpha=settings.alpha, beta=settings.beta),
         max_hops=settings.max_hops, deep_token_budget=settings.deep_token_budget,
-        calibration=_calibration_for(settings),
+        calibration=settings.calibration, sentences=settings.sentences,
+        reader=Reader(settings.reader, head=settings.probe, label_set=settings.labels, bias=settings.label_bias),
+        router=settings.router if settings.consistency == "none" else None,
+        sufficiency=settings.sufficiency,
     )
-
-
-def _calibration_for(settings: Settings):
-    """A profile's calibrator maps confidences of the label set it was fitted on only."""
-    cal = settings.calibration
-    return cal if cal is not None and cal.labels in (None, settings.labels.value) else None

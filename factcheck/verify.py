@@ -1,33 +1,39 @@
-"""Verify: the final verdict, grounded in evidence when there is any."""
+"""Verify: the final verdict, read from evidence sentences when there are any.
+
+``confidence`` means one thing on every route: the probability ``label_probs`` gives the
+verdict (before the profile's calibrator, which maps it to an estimated probability of
+being right).
+"""
 
 from __future__ import annotations
 
 from .cost import Meter
 from .judge import Judge
 from .labels import LabelSet
-from .records import Assessment, Label, LabelDistribution, Passage, Verdict
+from .readers import Reader
+from .records import Assessment, EvidenceSentence, Label, LabelDistribution, Verdict
 
 
-def _verdict(dist: LabelDistribution, basis: str, used: list[str]) -> Verdict:
-    label = dist.top
-    return Verdict(label=label, distribution=dist, confidence=dist.probs[label], basis=basis,
-                   used_passages=used)
+def _verdict(dist: LabelDistribution, label: Label, basis: str, used: list[str], reader: str | None = None,
+             shown: list[str] | None = None) -> Verdict:
+    return Verdict(label=label, distribution=dist, confidence=dist.probs.get(label, 0.0), basis=basis,
+                   used_passages=used, reader=reader, shown=shown)
 
 
-def verify(judge: Judge, claim: str, assessment: Assessment, passages: list[Passage],
+def verify(judge: Judge, reader: Reader, claim: str, assessment: Assessment, sentences: list[EvidenceSentence],
            meter: Meter, *, evidence_needed: bool = False) -> tuple[Verdict, list[str]]:
-    """Judge ``claim`` against ``passages``. Returns the verdict and any warnings.
+    """Judge ``claim`` against ``sentences`` with ``reader``. Returns the verdict and warnings.
 
-    Without passages: when the route asked for evidence (the model was unsure) and none
-    could be had, the three-label verdict is NOT_ENOUGH_INFO, with confidence 1 - tau (how
-    unsure the model was on its own); otherwise, and always with binary labels, the
-    closed-book distribution stands."""
-    if not passages:
+    Without sentences: when the route asked for evidence and none could be had, the
+    three-label verdict is NOT_ENOUGH_INFO (basis "none"), its confidence the closed-book
+    probability of NOT_ENOUGH_INFO; otherwise, and always with binary labels, the closed-book
+    verdict stands (basis "model")."""
+    if not sentences:
         closed_book = assessment.combined or assessment.distribution
         if evidence_needed and judge.label_set is LabelSet.THREE:
-            return Verdict(label=Label.NOT_ENOUGH_INFO, distribution=closed_book,
-                           confidence=1.0 - assessment.certainty, basis="none"), []
-        return _verdict(closed_book, "model", []), []
+            return _verdict(closed_book, Label.NOT_ENOUGH_INFO, "none", []), []
+        return _verdict(closed_book, closed_book.top, "model", []), []
     with meter.stage("verify"):
-        judgement = judge.with_evidence(claim, passages, meter)
-    return _verdict(judgement.distribution, "evidence", judgement.shown), judgement.warnings
+        reading = reader.read(judge, claim, sentences, meter)
+    dist = reading.distribution
+    return _verdict(dist, dist.top, "evidence", reading.used, reader.name, reading.shown), reading.warnings

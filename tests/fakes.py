@@ -30,6 +30,14 @@ def supported_unless_false(prompt: str) -> dict[str, float]:
     return {"TRUE": 0.6, "FALSE": 0.3, "Maybe": 0.1}
 
 
+def fake_hidden(prompt: str) -> np.ndarray:
+    """A deterministic 4-d "hidden state": how often the user turn says each answer word,
+    and its length, so a probe fitted on it has something real to learn."""
+    user = prompt.rsplit("<|im_start|>user", 1)[-1].lower()
+    return np.array([user.count("true"), user.count("false"), user.count("unknown"),
+                     len(user) / 100], dtype=np.float32)
+
+
 class FakeModel:
     def __init__(self, script: Script = supported_unless_false, n_ctx: int = 4096,
                  completions: list[str] | None = None, delay: float = 0.0) -> None:
@@ -61,7 +69,7 @@ class FakeModel:
             tokens += [self.index["<|im_end|>"]] + self.tokenize("\n")
         return tokens + [self.index["<|im_start|>"]] + self.tokenize("assistant\n")
 
-    def next_token(self, tokens: list[int]) -> NextToken:
+    def next_token(self, tokens: list[int], hidden: bool = False) -> NextToken:
         if len(tokens) > self.info.n_ctx:
             raise AssertionError(f"prompt of {len(tokens)} tokens overflows n_ctx {self.info.n_ctx}")
         reused = 0
@@ -78,7 +86,7 @@ class FakeModel:
         for piece, p in self.script(prompt).items():
             probs[self.index[piece]] = p
         return NextToken(probs=probs / probs.sum(), evaluated=len(tokens) - reused,
-                         reused=reused, seconds=0.0)
+                         reused=reused, seconds=0.0, hidden=fake_hidden(prompt) if hidden else None)
 
     def complete(self, tokens: list[int], max_tokens: int, temperature: float = 0.0,
                  grammar: str | None = None, seed: int | None = None) -> Completion:

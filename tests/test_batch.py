@@ -182,3 +182,32 @@ def test_sigkill_at_random_points_never_loses_or_duplicates(tmp_path):
 
     db = sqlite3.connect(tmp_path / "cache" / "factcheck" / "results.sqlite")
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_refitted_profile_is_not_served_stale_confidences(fake, tmp_path):
+    """Defect: the cache key left out the profile's calibrator, so a refit was ignored."""
+    src = tmp_path / "claims.txt"
+    src.write_text("Water is wet.\n")
+    from factcheck.model_files import DEFAULT_MODEL_SHA256
+
+    profile = tmp_path / "p.toml"
+    head = f'[meta]\nmodel_sha256 = "{DEFAULT_MODEL_SHA256}"\n[three.calibration.evidence]\nmethod = "platt"\na = 0.0\n'
+    profile.write_text(head + "b = -1.0\n")
+    first = json.loads(run(str(src), "--profile", str(profile)).stdout)
+    profile.write_text(head + "b = 1.0\n")
+    second = json.loads(run(str(src), "--profile", str(profile)).stdout)
+    assert not second["from_cache"]
+    assert second["confidence"] > first["confidence"] + 0.3
+
+
+def test_cache_key_follows_prompt_files_and_version(fake, monkeypatch):
+    from factcheck import cache, prompts
+    from factcheck.config import Settings
+
+    settings = Settings()
+    before = cache.settings_key(settings, "0" * 64)
+    monkeypatch.setattr(prompts, "digest", lambda: "edited")
+    after_prompt = cache.settings_key(settings, "0" * 64)
+    monkeypatch.setattr("factcheck.__version__", "9.9.9")
+    after_upgrade = cache.settings_key(settings, "0" * 64)
+    assert len({before, after_prompt, after_upgrade}) == 3

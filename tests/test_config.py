@@ -74,7 +74,8 @@ def test_profile_for_any_model_file_is_found_by_its_hash_on_the_first_run(tmp_pa
     model.write_bytes(b"GGUF" + b"\0" * 100)
     profiles = isolated_dirs / "factcheck" / "profiles"
     profiles.mkdir(parents=True)
-    (profiles / f"{hashlib.sha256(model.read_bytes()).hexdigest()}.toml").write_text('alpha = 0.33\nconsistency = "none"\n')
+    sha = hashlib.sha256(model.read_bytes()).hexdigest()
+    (profiles / f"{sha}.toml").write_text(f'[meta]\nmodel_sha256 = "{sha}"\n[three]\nalpha = 0.33\nconsistency = "none"\n')
     settings = resolve({"model": str(model)})  # nothing hashed before: the hash is computed now
     assert settings.alpha == 0.33 and settings.consistency == "none"
     assert resolve({"model": str(tmp_path / "missing.gguf")}).alpha == 0.5  # unreadable: no profile, no error here

@@ -12,7 +12,8 @@ from retrievers.local_index import build_index
 
 from .fakes import FakeModel
 
-WORDS = ["apple", "banana", "cherry", "damson", "elder", "fig", "grape", "hazel", "iris", "juniper", "kiwi", "lime"]
+WORDS = ["apple", "banana", "cherry", "damson", "elder", "fig", "grape", "hazel", "iris", "juniper", "kiwi", "lime",
+         "mango", "nectarine", "olive", "peach", "quince", "raisin", "sloe", "tomato", "ugli", "vanilla", "walnut", "yam"]
 DOCS = [{"id": f"d{i}", "title": w.title(), "text": f"The {w} fact is recorded here."} for i, w in enumerate(WORDS)]
 
 
@@ -33,7 +34,7 @@ def setup(tmp_path, monkeypatch, isolated_cache, isolated_dirs):
     claims = tmp_path / "claims.jsonl"
     rows = [{"id": f"c{i}", "claim": f"The {WORDS[i]} fact is {'false' if i % 2 else 'true'}.",
              "label": "REFUTED" if i % 2 else "SUPPORTED", "evidence": [{"doc_id": f"d{i}", "text": "…"}]}
-            for i in range(12)]
+            for i in range(len(WORDS))]
     claims.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return tmp_path, claims
 
@@ -48,13 +49,14 @@ def test_eval_reports_every_metric_and_writes_plots(setup):
     direct, retrieve = report["strategies"]["direct"], report["strategies"]["retrieve"]
     assert direct["accuracy"] == 0.5 and retrieve["accuracy"] == 1.0 and retrieve["macro_f1"] == 1.0
     assert retrieve["retrieval_rate"] == 1.0 and direct["retrieval_rate"] == 0.0
-    assert retrieve["confusion"] == {"SUPPORTED": {"SUPPORTED": 6, "REFUTED": 0}, "REFUTED": {"SUPPORTED": 0, "REFUTED": 6}}
+    assert retrieve["confusion"] == {"SUPPORTED": {"SUPPORTED": 12, "REFUTED": 0}, "REFUTED": {"SUPPORTED": 0, "REFUTED": 12}}
     assert retrieve["gold_evidence_recall"] > 0.5 and direct["gold_evidence_recall"] == 0.0
     for key in ("auroc", "ece", "brier", "tokens_per_claim", "seconds_per_claim", "routes", "f1"):
         assert key in retrieve
     assert (tmp_path / "rep" / "reliability.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "rep" / "cost_quality.png").stat().st_size > 1000
-    assert len((tmp_path / "rep" / "records_direct.jsonl").read_text().splitlines()) == 12
+    assert len((tmp_path / "rep" / "records_direct.jsonl").read_text().splitlines()) == 24
+    assert retrieve["macro_f1_ci"] == [1.0, 1.0] and direct["accuracy_ci"][0] < 0.5 < direct["accuracy_ci"][1]
     assert "direct" in result.stdout and "retrieve" in result.stdout
 
 
@@ -67,44 +69,69 @@ def test_eval_rejects_unknown_strategy_and_unlabeled_claims(setup, tmp_path):
     assert result.exit_code == 2 and "bad.jsonl:1: not a labeled claim" in result.stderr
 
 
-def test_calibrate_writes_a_profile_that_is_picked_up_by_model_hash(setup):
+def test_calibrate_writes_a_profile_table_for_its_label_set_used_for_that_model_only(setup):
     tmp_path, claims = setup
-    result = CliRunner().invoke(app, ["calibrate", str(claims), "--index", str(tmp_path / "idx"),
-                                      "--budget", "100000", "--pareto"])
+    result = CliRunner().invoke(app, ["calibrate", str(claims), "--index", str(tmp_path / "idx")])
     assert result.exit_code == 0, result.output
-    assert "alpha=" in result.stdout  # the Pareto front
+    assert "router:" in result.stderr and "label bias" in result.stderr
     from factcheck.config import config_dir
     from factcheck.model_files import DEFAULT_MODEL_SHA256
 
     written = config_dir() / "profiles" / f"{'0' * 64}.toml"  # named by the (fake) model's hash
     data = tomllib.loads(written.read_text())
-    assert data["calibration"]["method"] == "isotonic" and data["meta"]["model_sha256"] == "0" * 64
-    # a profile named by the default model's hash is used with the default model
-    written.rename(config_dir() / "profiles" / f"{DEFAULT_MODEL_SHA256}.toml")
-    # closed book is useless here, so everything retrieves: alpha above every tau
-    settings = resolve({})
-    assert settings.alpha == data["alpha"] and settings.calibration is not None
-    assert resolve({"alpha": 0.1}).alpha == 0.1  # a flag still wins over the profile
+    assert data["meta"]["model_sha256"] == "0" * 64
+    assert set(data) == {"meta", "binary"}  # SUPPORTED/REFUTED claims fit the binary table only
+    table = data["binary"]
+    assert table["probe"]["labels"] and table["calibration"]["evidence"]["method"] in ("platt", "isotonic")
+    assert set(table["router"]) == {"features", "weights", "intercept", "threshold"}
+    # another model never gets it
+    from factcheck.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="fitted for model 000000000000"):
+        resolve({"profile": written, "labels": "binary"})
+    # named by the default model's hash and fitted for it, it is used with the default model...
+    data["meta"]["model_sha256"] = DEFAULT_MODEL_SHA256
+    import tomli_w
+
+    (config_dir() / "profiles" / f"{DEFAULT_MODEL_SHA256}.toml").write_text(tomli_w.dumps(data))
+    binary = resolve({"labels": "binary"})
+    assert binary.probe is not None and binary.router is not None and binary.calibration is not None
+    # ...for binary runs only: a three-label run gets none of it
+    three = resolve({})
+    assert three.probe is None and three.router is None and three.calibration is None
+    assert resolve({"labels": "binary", "k": 2}).k == 2  # a flag still wins over the profile
 
 
-def test_calibrate_default_budget_is_sixty_percent_of_always_retrieve(setup):
+def test_calibrated_check_never_prints_certainty(setup):
     tmp_path, claims = setup
-    index = ["--index", str(tmp_path / "idx")]
-    result = CliRunner().invoke(app, ["eval", str(claims), *index, "--strategy", "retrieve", "--report",
-                                      str(tmp_path / "rep")])
+    profile = tmp_path / "p.toml"
+    assert CliRunner().invoke(app, ["calibrate", str(claims), "--index", str(tmp_path / "idx"),
+                                    "-o", str(profile)]).exit_code == 0
+    text = profile.read_text()
+    from factcheck.model_files import DEFAULT_MODEL_SHA256
+
+    profile.write_text(text.replace("0" * 64, DEFAULT_MODEL_SHA256))
+    result = CliRunner().invoke(app, ["check", "--json", "--labels", "binary", "--index", str(tmp_path / "idx"),
+                                      "--profile", str(profile), "--route", "retrieve", "The apple fact is true.", "The banana fact is false."])
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["verdict"] for r in records] == ["SUPPORTED", "REFUTED"]
+    assert all(0.005 < r["confidence"] < 0.995 for r in records)
+    # a three-label run with a binary-only profile given explicitly is refused, in one line
+    result = CliRunner().invoke(app, ["check", "--profile", str(profile), "The apple fact is true."])
+    assert result.exit_code == 2 and "has no [three] table" in result.stderr and "Traceback" not in result.output
+
+
+def test_calibrate_router_keeps_within_its_budget(setup):
+    tmp_path, claims = setup
+    result = CliRunner().invoke(app, ["calibrate", str(claims), "--index", str(tmp_path / "idx"),
+                                      "-o", str(tmp_path / "p.toml"), "--budget", "0.3"])
     assert result.exit_code == 0, result.output
-    always = json.loads((tmp_path / "rep" / "report.json").read_text())["strategies"]["retrieve"]["tokens_per_claim"]
-    result = CliRunner().invoke(app, ["calibrate", str(claims), *index, "-o", str(tmp_path / "p.toml")])
-    assert result.exit_code == 0, result.output
-    assert f"budget: {0.6 * always:.0f} tokens per claim (always-retrieve costs {always:.0f})" in result.stderr
-    profile = tomllib.loads((tmp_path / "p.toml").read_text())
-    # the fake's framings all agree, so gamma buys nothing and tau alone is chosen; its tau is
-    # the same for every claim, so within 60% the only choice is to retrieve for none of them
-    assert profile["consistency"] == "none"
-    assert profile["meta"]["tokens_per_claim"] <= 0.6 * always and profile["meta"]["retrieval_rate"] == 0
-    result = CliRunner().invoke(app, ["calibrate", str(claims), *index, "-o", str(tmp_path / "p.toml"),
-                                      "--budget", "10"])
-    assert "no thresholds keep within the budget; chose the cheapest" in result.stderr
+    import re
+
+    used, always = map(float, re.search(r"(\d+) tokens per claim \(always reading: (\d+)", result.stderr).groups())
+    assert used <= 0.3 * always
+    result = CliRunner().invoke(app, ["calibrate", str(claims), "--index", str(tmp_path / "idx"), "--budget", "2"])
+    assert result.exit_code == 2 and "--budget is a share" in result.stderr
 
 
 def test_calibrate_needs_an_evidence_source(setup):
@@ -113,10 +140,17 @@ def test_calibrate_needs_an_evidence_source(setup):
     assert result.exit_code == 2 and "needs an evidence source" in result.stderr
 
 
-def test_profile_with_unknown_keys_is_rejected(tmp_path):
-    profile = tmp_path / "p.toml"
-    profile.write_text("alpha = 0.5\nthreads = 3\n")
+def test_profile_with_unknown_keys_or_old_format_is_rejected(tmp_path):
     from factcheck.errors import ConfigError
+    from factcheck.model_files import DEFAULT_MODEL_SHA256
 
+    profile = tmp_path / "p.toml"
+    profile.write_text(f'[meta]\nmodel_sha256 = "{DEFAULT_MODEL_SHA256}"\n[three]\nalpha = 0.5\nthreads = 3\n')
     with pytest.raises(ConfigError, match="unknown keys \\['threads'\\]"):
+        resolve({"profile": profile})
+    profile.write_text("alpha = 0.5\n")
+    with pytest.raises(ConfigError, match="older factcheck"):
+        resolve({"profile": profile})
+    profile.write_text("[three]\nalpha = 0.5\n")
+    with pytest.raises(ConfigError, match="model_sha256 is missing"):
         resolve({"profile": profile})

@@ -113,7 +113,7 @@ def test_claim_with_embedded_nul_and_chat_tags_is_checked_as_text(env):
     (b"ctx = = 1\n", "not valid TOML"),
     (b"\xff\xfe\x00garbage", "not valid TOML"),
     (b"index = 3\n", "index"),
-    (b"[calibration]\nx = [0.5, 0.1]\ny = [0.1, 0.2]\n", "non-decreasing"),
+    (b"[calibration.evidence]\nmethod = 'isotonic'\nx = [0.5, 0.1]\ny = [0.1, 0.2]\n", "non-decreasing"),
 ])
 def test_bad_config_files(env, content, fragment):
     path = write(env / "config.toml", content)
@@ -123,8 +123,14 @@ def test_bad_config_files(env, content, fragment):
 def test_config_directory_missing_and_bad_profile(env, monkeypatch):
     assert_clean_failure(invoke(["check", "--config", str(env), GOOD]), 2, "is a directory")
     assert_clean_failure(invoke(["check", "--config", str(env / "none.toml"), GOOD]), 2, "not found")
-    profile = write(env / "p.toml", "alpha = 0.5\nmodel = '/x'\n")
+    from factcheck.model_files import DEFAULT_MODEL_SHA256
+
+    profile = write(env / "p.toml", f"[meta]\nmodel_sha256 = '{DEFAULT_MODEL_SHA256}'\n[three]\nalpha = 0.5\nmodel = '/x'\n")
     assert_clean_failure(invoke(["check", "--profile", profile, GOOD]), 2, "unknown keys ['model']")
+    profile = write(env / "q.toml", "[meta]\nmodel_sha256 = '" + "1" * 64 + "'\n[three]\nalpha = 0.5\n")
+    assert_clean_failure(invoke(["check", "--profile", profile, GOOD]), 2, "not this model")
+    profile = write(env / "r.toml", "[meta\n")
+    assert_clean_failure(invoke(["check", "--profile", profile, GOOD]), 2, "not valid TOML")
     monkeypatch.setenv("FACTCHECK_THREADS", "many")
     assert_clean_failure(invoke(["check", GOOD]), 2, "environment: threads")
 

@@ -28,7 +28,7 @@ def test_auroc_hand_computed_with_ties():
     assert auroc([0.3, 0.4], [True, True]) is None
 
 
-from factcheck.calibration import Calibration, fit_isotonic  # noqa: E402
+from factcheck.calibration import FLOOR, Calibration, ConfidenceMap, fit_isotonic, fit_platt  # noqa: E402
 from factcheck.metrics import brier, confusion, ece, reliability_bins  # noqa: E402
 
 
@@ -52,15 +52,32 @@ def test_confusion_counts():
     assert confusion(["S", "S", "R"], ["S", "R", "R"], ["S", "R"]) == {"S": {"S": 1, "R": 1}, "R": {"S": 0, "R": 1}}
 
 
-def test_isotonic_pools_violators_and_interpolates():
+def test_isotonic_pools_violators_and_interpolates_within_the_floor():
     cal = fit_isotonic([0.1, 0.2, 0.3, 0.4], [False, True, False, True])
     assert cal.x == pytest.approx([0.1, 0.25, 0.4]) and cal.y == pytest.approx([0.0, 0.5, 1.0])
-    assert cal(0.0) == 0.0 and cal(1.0) == 1.0
-    assert cal(0.325) == pytest.approx(0.75)
+    # never 0 or 1: bounded to [FLOOR, 1 - FLOOR]
+    assert cal(0.0) == pytest.approx(FLOOR) and cal(1.0) == pytest.approx(1 - FLOOR)
+    assert cal(0.325) == pytest.approx(FLOOR + (1 - 2 * FLOOR) * 0.75)
 
 
-def test_calibration_validates_its_fields():
+def test_platt_map_is_monotone_and_bounded_away_from_0_and_1():
+    raw = [0.3 + 0.007 * i for i in range(100)]
+    correct = [i % 3 != 0 if i > 50 else i % 3 == 0 for i in range(100)]
+    cal = fit_platt(raw, correct)
+    values = [cal(x / 1000) for x in range(0, 1001)]
+    assert all(b >= a for a, b in zip(values, values[1:]))
+    assert min(values) >= FLOOR and max(values) <= 1 - FLOOR
+    assert cal(0.9) > cal(0.4)
+    # all right: a constant below 1, not certainty
+    constant = fit_platt([0.5, 0.6, 0.7], [True, True, True])
+    assert constant(0.99) < 0.995
+
+
+def test_calibration_validates_its_fields_and_picks_a_map_per_basis():
     with pytest.raises(ValueError):
-        Calibration(x=[0.5, 0.2], y=[0.1, 0.2])
+        ConfidenceMap(method="isotonic", x=[0.5, 0.2], y=[0.1, 0.2])
     with pytest.raises(ValueError):
-        Calibration(method="platt", x=[0.5], y=[0.5])
+        ConfidenceMap(method="platt", a=-1.0)
+    cal = Calibration(evidence=ConfidenceMap(a=0.0, b=2.0), model=ConfidenceMap(a=0.0, b=-2.0))
+    assert cal(0.5, "evidence") > 0.8 and cal(0.5, "model") < 0.2
+    assert Calibration(evidence=ConfidenceMap(a=0.0, b=2.0))(0.5, "model") > 0.8

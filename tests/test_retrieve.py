@@ -37,9 +37,12 @@ def test_check_with_sources_grounds_the_verdict_in_numbered_quoted_evidence():
     record = Checker(model, sources=[source], k=2, route=Route.RETRIEVE).check(Claim(id="1", text="Water is wet."))
     assert record.route is Route.RETRIEVE and record.basis == "evidence"
     assert record.queries == ["Water is wet."] and source.queries == ["Water is wet."]
-    assert [(e.id, e.used) for e in record.evidence] == [("d#0", True), ("d#1", True)]
+    assert [(e.id, e.passage_id, e.start, e.used) for e in record.evidence] == [
+        ("d#0@0", "d#0", 0, True), ("d#1@0", "d#1", 0, True)]
+    assert record.reader == "joint+logits"
     prompt = model.prompts[-1]
-    assert "<evidence>\n[1] (T) Water is wet indeed.\n[2] (T) Also wet.\n</evidence>" in prompt
+    # one title for the sentences of one document
+    assert '<evidence>\nFrom "T":\n[1] Water is wet indeed.\n[2] Also wet.\n</evidence>' in prompt
     assert record.calls.model == 2 and record.calls.retrieval == 1
     assert set(record.timings_ms) == {"assess", "retrieve", "verify"}
 
@@ -47,7 +50,8 @@ def test_check_with_sources_grounds_the_verdict_in_numbered_quoted_evidence():
 def test_no_evidence_found_is_not_enough_info_with_three_labels():
     record = Checker(FakeModel(), sources=[FakeRetriever([])]).check(Claim(id="1", text="Water is wet."))
     assert record.verdict.value == "NOT_ENOUGH_INFO" and record.basis == "none" and record.evidence == []
-    assert record.confidence == pytest.approx(1 - record.certainty, abs=1e-6)
+    # confidence is the probability label_probs gives the verdict, on every route
+    assert record.confidence == pytest.approx(record.label_probs["NOT_ENOUGH_INFO"], abs=1e-6)
     assert any("no evidence found: not enough information" in w for w in record.warnings)
 
 
@@ -75,5 +79,6 @@ def test_passages_that_do_not_fit_the_context_are_dropped_with_a_warning():
     long = [passage(f"p#{i}", f"word{i} " * 100) for i in range(6)]
     record = Checker(model, sources=[FakeRetriever(long)], k=6).check(Claim(id="1", text="Water is wet."))
     assert any("dropped to fit the context" in w for w in record.warnings)
-    used = [e for e in record.evidence if e.used]
-    assert 0 < len(used) < 6
+    assert any("truncated from" in w for w in record.warnings)  # every cut is reported
+    shown = [e for e in record.evidence]
+    assert 0 < len(shown) < 6 and all(e.used for e in shown)

@@ -1,0 +1,84 @@
+"""Measure calibration samples (closed-book pass, search signals, joint and per-sentence
+evidence passes with hidden states) for the fit/eval splits of ../shared/data.
+
+    python3 benchmarks/splits.py SPLITS
+    python3 benchmarks/collect_samples.py SPLITS SAMPLES [--chunks] [--only NAME,...] [--limit N]
+
+Each split is checked over its own corpus: SciFact over its 5,183 abstracts, Check-COVID
+over its corpus plus SciFact's as distractors, FM2 over its pooled Wikipedia sentences.
+Samples go to SAMPLES/<split>/ and a re-run measures only what is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = ROOT.parent / "shared" / "data"
+
+CORPORA = {
+    "scifact": [DATA / "scifact" / "corpus.jsonl"],
+    "covid": [DATA / "check-covid" / "corpus.jsonl", DATA / "scifact" / "corpus.jsonl"],
+    "fm2": [DATA / "fm2" / "corpus_dev.jsonl"],
+}
+ORDER = ["scifact_fit", "fm2_fit", "covid_fit", "scifact_eval", "fm2_eval", "covid_eval"]
+
+
+def index_for(dataset: str, indexes: Path) -> Path:
+    from retrievers.local_index import build_index
+
+    folder = indexes / dataset
+    if not (folder / "manifest.json").exists():
+        build_index([str(p) for p in CORPORA[dataset]], folder)
+    return folder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("splits", type=Path)
+    parser.add_argument("samples", type=Path)
+    parser.add_argument("--chunks", action="store_true", help="also the per-sentence (chunk) passes")
+    parser.add_argument("--only", default=",".join(ORDER))
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--indexes", type=Path, default=Path(tempfile.gettempdir()) / "factcheck-bench-indexes")
+    args = parser.parse_args()
+
+    from factcheck.cache import samples_key
+    from factcheck.config import resolve
+    from factcheck.evaluate import label_set_for, read_labeled
+    from factcheck.loader import open_model
+    from factcheck.samples import SampleStore, collect
+    from factcheck.sources import make_checker
+
+    model = None
+    for name in args.only.split(","):
+        dataset = name.split("_")[0]
+        claims = read_labeled(args.splits / f"{name}.jsonl", args.limit)
+        settings = resolve({"index": [index_for(dataset, args.indexes)], "labels": label_set_for(claims).value,
+                            "ctx": 2048})
+        if model is None:
+            model = open_model(settings)
+        checker = make_checker(settings, lambda _s: model)
+        store = SampleStore(args.samples / name)
+        start, done = time.perf_counter(), [0]
+
+        def tick() -> None:
+            done[0] += 1
+            if done[0] % 10 == 0:
+                rate = (time.perf_counter() - start) / done[0]
+                print(f"{name}: {done[0]}/{len(claims)} ({rate:.1f} s/claim)", file=sys.stderr, flush=True)
+
+        samples = collect(checker, claims, settings_key=samples_key(settings, model.info.sha256), store=store,
+                          chunks=args.chunks, on_claim=tick)
+        tokens = sum(s.closed_tokens + s.joint_tokens for s in samples) / len(samples)
+        print(f"{name}: {len(samples)} samples, {tokens:.0f} tokens/claim (closed + joint), "
+              f"{time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    main()

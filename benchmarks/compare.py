@@ -1,0 +1,212 @@
+"""Fit profiles on the *_fit samples, and compare readers, routers and calibrators on the
+*_eval samples, side by side on the same claims, with bootstrap 95% intervals.
+
+    python3 benchmarks/splits.py SPLITS
+    python3 benchmarks/collect_samples.py SPLITS SAMPLES --chunks --only scifact_fit,scifact_eval
+    python3 benchmarks/collect_samples.py SPLITS SAMPLES --only fm2_fit,fm2_eval,covid_fit,covid_eval
+    python3 benchmarks/compare.py SAMPLES [--profile OUT.toml]
+
+Nothing here calls the model: the samples hold every pass the pipeline would make, and
+``factcheck.fit.apply_section`` makes the pipeline's decisions from them. Writes
+benchmarks/results/compare.json and prints Markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from factcheck.fit import READERS, apply_section, fit_section, label_names, sample_label_set  # noqa: E402
+from factcheck.labels import LabelSet  # noqa: E402
+from factcheck.metrics import accuracy, auroc, bootstrap, ece, f1_per_class, macro_f1  # noqa: E402
+from factcheck.samples import SampleStore  # noqa: E402
+
+DATASETS = ("scifact", "covid", "fm2")
+
+
+def load(samples_dir: Path, name: str):
+    store = SampleStore(samples_dir / name)
+    return list(store._rows.values())
+
+
+def metrics(outcomes, names) -> dict:
+    gold = [o.gold for o in outcomes]
+    pred = [o.verdict for o in outcomes]
+    conf = [o.confidence for o in outcomes]
+    ok = [g == p for g, p in zip(gold, pred)]
+    mf1 = lambda g, p: macro_f1(g, p, names)  # noqa: E731
+    return {
+        "claims": len(outcomes),
+        "accuracy": accuracy(gold, pred), "accuracy_ci": bootstrap(accuracy, gold, pred),
+        "macro_f1": mf1(gold, pred), "macro_f1_ci": bootstrap(mf1, gold, pred),
+        "f1": f1_per_class(gold, pred, names),
+        "auroc": auroc(conf, ok), "auroc_ci": bootstrap(auroc, conf, ok),
+        "ece": ece(conf, ok), "ece_ci": bootstrap(ece, conf, ok),
+        "predicted": {n: pred.count(n) for n in names},
+        "read_rate": sum(o.read for o in outcomes) / len(outcomes),
+        "tokens_per_claim": sum(o.tokens for o in outcomes) / len(outcomes),
+        "max_confidence": max(conf), "min_confidence": min(conf),
+    }
+
+
+def fmt(m: dict, key: str) -> str:
+    v, ci = m[key], m.get(key + "_ci")
+    if v is None:
+        return "—"
+    return f"{v:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else f"{v:.3f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("samples", type=Path)
+    parser.add_argument("--profile", type=Path, help="write the fitted default profile here")
+    parser.add_argument("--budget", type=float, default=0.5, help="router budget, share of always-read tokens")
+    args = parser.parse_args()
+
+    fit = {d: load(args.samples, f"{d}_fit") for d in DATASETS}
+    evals = {d: load(args.samples, f"{d}_eval") for d in DATASETS}
+    label_set_of = {d: sample_label_set(fit[d][0]) for d in DATASETS}
+    all_fit = [s for d in DATASETS for s in fit[d]]
+    results: dict = {"fit_claims": {d: len(fit[d]) for d in DATASETS},
+                     "eval_claims": {d: len(evals[d]) for d in DATASETS}, "readers": {}, "routing": {}, "loso": {}}
+
+    def sections_for(reader: str, datasets=DATASETS, probe_pool=None):
+        """One section per label set, fitted on ``datasets``' fit samples of that set."""
+        out, reports = {}, {}
+        for ls in (LabelSet.THREE, LabelSet.BINARY):
+            own = [s for d in datasets if label_set_of[d] is ls for s in fit[d]]
+            if not own:
+                continue
+            pool = probe_pool if probe_pool is not None else [s for d in datasets for s in fit[d]]
+            usable = [s for s in own if (s.chunks if reader.startswith("chunks") else s.joint)]
+            out[ls], reports[ls.value] = fit_section(usable, ls, reader=reader, budget_fraction=args.budget,
+                                                     probe_samples=pool if reader == "joint+probe" else None)
+        return out, reports
+
+    # 1. readers, always reading (the retrieve route), on every eval set
+    fitted = {}
+    for reader in READERS:
+        has = [d for d in DATASETS if all(s.chunks for s in fit[d])] if reader.startswith("chunks") else list(DATASETS)
+        if not has:
+            continue
+        sections, reports = sections_for(reader, has)
+        fitted[reader] = sections
+        results["readers"][reader] = {"fit": reports}
+        for d in has:
+            ls = label_set_of[d]
+            results["readers"][reader][d] = metrics(apply_section(evals[d], sections[ls], ls, "retrieve"),
+                                                    label_names(ls))
+    # the label words with no fitted bias: the reading as the model gives it
+    raw_logits = {ls: {"reader": "joint", "calibration": None} for ls in LabelSet}
+    results["readers"]["joint+logits, no bias, uncalibrated"] = {
+        d: metrics(apply_section(evals[d], raw_logits[label_set_of[d]], label_set_of[d], "retrieve"),
+                   label_names(label_set_of[d])) for d in DATASETS}
+    # the probe trained on its own label set only (an alternative training pool)
+    for ls in (LabelSet.THREE, LabelSet.BINARY):
+        own_sets = [d for d in DATASETS if label_set_of[d] is ls]
+        pool = [s for d in own_sets for s in fit[d]]
+        sections, _ = sections_for("joint+probe", own_sets, probe_pool=pool)
+        for d in own_sets:
+            results["readers"].setdefault("joint+probe, own label set only", {})[d] = metrics(
+                apply_section(evals[d], sections[ls], ls, "retrieve"), label_names(ls))
+
+    # the default reader: best mean fit-time macro-F1 (out-of-fold), never the eval sets
+    fit_score = {r: sum(rep["evidence_macro_f1"] for rep in results["readers"][r]["fit"].values())
+                 / len(results["readers"][r]["fit"]) for r in fitted if len(fitted[r]) == 2}
+    default = max(fit_score, key=fit_score.get)
+    results["default_reader"] = default
+    results["default_reader_fit_scores"] = fit_score
+    default_sections = fitted[default]
+
+    # 2. routing with the default reader
+    for d in DATASETS:
+        ls = label_set_of[d]
+        names = label_names(ls)
+        section = default_sections[ls]
+        rows = {"direct": apply_section(evals[d], section, ls, "direct"),
+                "retrieve": apply_section(evals[d], section, ls, "retrieve"),
+                "auto (fitted router)": apply_section(evals[d], section, ls, "auto")}
+        # PCC with tau alone: read when tau < alpha, alpha fitted on the fit samples within the budget
+        rows["auto (tau alone, PCC)"] = apply_section(evals[d], _tau_section(section, fit, d, label_set_of, args.budget), ls, "auto")
+        results["routing"][d] = {name: metrics(out, names) for name, out in rows.items()}
+
+    # 3. leave one data set out: fit everything on the other data sets, evaluate on this one
+    for d in DATASETS:
+        others = [o for o in DATASETS if o != d]
+        ls = label_set_of[d]
+        pool = [s for o in others for s in fit[o]]
+        own = [s for o in others for s in fit[o] if s.gold in label_names(ls)]
+        section, report = fit_section([s for s in own if s.joint], ls, reader=default, budget_fraction=args.budget,
+                                      probe_samples=pool if default == "joint+probe" else None)
+        results["loso"][d] = {"fitted_on": others, "retrieve": metrics(apply_section(evals[d], section, ls, "retrieve"),
+                                                                        label_names(ls))}
+
+    out = ROOT / "benchmarks" / "results" / "compare.json"
+    out.write_text(json.dumps(results, indent=1, default=str) + "\n")
+    print_tables(results)
+    if args.profile:
+        from factcheck.profile import write_profile
+
+        write_profile(args.profile, {ls: sec for ls, sec in default_sections.items()},
+                      meta={"fitted_on": "shared/data fit splits (benchmarks/splits.py): "
+                            + ", ".join(f"{d}_fit {len(fit[d])}" for d in DATASETS),
+                            "command": "python3 benchmarks/compare.py SAMPLES --profile OUT",
+                            "reader": default})
+
+
+def _tau_section(section: dict, fit, d, label_set_of, budget):
+    """The same section with PCC's tau-alone rule as the router: read when tau < alpha."""
+    from factcheck.fit import _closed_distribution, route_outcomes
+
+    ls = label_set_of[d]
+    names = label_names(ls)
+    samples = [s for o in fit if label_set_of[o] is ls for s in fit[o] if s.joint]
+    direct = [_closed_distribution(s).top.value for s in samples]
+    evidence = [o.verdict for o in apply_section(samples, section, ls, "retrieve")]
+    read_cost = [s.closed_tokens + s.joint_tokens for s in samples]
+    always = sum(read_cost) / len(read_cost)
+    best = None
+    for alpha in sorted({0.0, 1.01, *(round(s.tau, 4) for s in samples)}):
+        point = route_outcomes([s.tau < alpha for s in samples], direct, evidence, [s.gold for s in samples],
+                               [s.closed_tokens for s in samples], read_cost, names)
+        if point.tokens_per_claim <= budget * always and (best is None or point.macro_f1 > best[1]):
+            best = (alpha, point.macro_f1)
+    alpha = best[0] if best else 0.0
+    # tau < alpha reads: a router with weight -1 on tau, intercept alpha, threshold 0.5
+    router = {"features": ["tau"], "weights": [-1000.0], "intercept": 1000.0 * alpha, "threshold": 0.5}
+    return {**section, "router": router}
+
+
+def print_tables(results: dict) -> None:
+    print("\n## Readers (retrieve route), eval splits\n")
+    print("| reader | set | accuracy | macro-F1 | AUROC | ECE | predicted | tokens/claim |")
+    print("|---|---|---|---|---|---|---|---|")
+    for reader, per_set in results["readers"].items():
+        for d, m in per_set.items():
+            if d == "fit":
+                continue
+            print(f"| {reader} | {d} | {fmt(m, 'accuracy')} | {fmt(m, 'macro_f1')} | {fmt(m, 'auroc')} | "
+                  f"{fmt(m, 'ece')} | {m['predicted']} | {m['tokens_per_claim']:.0f} |")
+    print(f"\ndefault reader (by fit-split score): {results['default_reader']} {results['default_reader_fit_scores']}")
+    print("\n## Routing with the default reader\n")
+    print("| set | strategy | macro-F1 | accuracy | AUROC | ECE | read rate | tokens/claim |")
+    print("|---|---|---|---|---|---|---|---|")
+    for d, rows in results["routing"].items():
+        for name, m in rows.items():
+            print(f"| {d} | {name} | {fmt(m, 'macro_f1')} | {fmt(m, 'accuracy')} | {fmt(m, 'auroc')} | "
+                  f"{fmt(m, 'ece')} | {m['read_rate']:.2f} | {m['tokens_per_claim']:.0f} |")
+    print("\n## Leave one data set out (retrieve route)\n")
+    print("| held-out set | fitted on | macro-F1 | AUROC | ECE |")
+    print("|---|---|---|---|---|")
+    for d, row in results["loso"].items():
+        m = row["retrieve"]
+        print(f"| {d} | {' + '.join(row['fitted_on'])} | {fmt(m, 'macro_f1')} | {fmt(m, 'auroc')} | {fmt(m, 'ece')} |")
+
+
+if __name__ == "__main__":
+    main()

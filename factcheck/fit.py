@@ -1,0 +1,327 @@
+"""Fit a profile from measured samples: reader head, label bias, calibrator and router.
+
+Everything here works on ``samples.Sample`` lists, so fitting and comparing alternatives
+costs no model call. Out-of-fold predictions (k-fold over the fit claims) stand in for
+unseen claims wherever a later step is fitted on an earlier step's output, so the label
+bias, the calibrator and the router are never fitted on a probe's own training claims.
+Fitting needs scikit-learn (``pip install 'factcheck-pcc[eval]'``); applying a profile does not.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .calibration import FITTERS, Calibration, ConfidenceMap
+from .errors import InputError
+from .labels import LabelSet
+from .metrics import bootstrap, ece, macro_f1
+from .readers import THREE, ProbeHead, aggregate_chunks, restrict
+from .records import Label, LabelDistribution
+from .route import SIGNALS, Router
+from .samples import Sample
+
+PROBE_STRENGTHS = (0.003, 0.01, 0.03, 0.1)  # inverse L2 strengths tried (sklearn's C)
+FOLDS = 5
+
+
+def _sklearn():
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise InputError("fitting needs scikit-learn: pip install 'factcheck-pcc[eval]'") from None
+
+
+def label_names(label_set: LabelSet) -> list[str]:
+    return [lab.value for lab in (THREE if label_set is LabelSet.THREE else THREE[:2])]
+
+
+# -- the probe ----------------------------------------------------------------------------
+
+def _xy(samples: Sequence[Sample]) -> tuple[np.ndarray, np.ndarray]:
+    rows = [s for s in samples if s.hidden is not None]
+    return np.stack([s.hidden for s in rows]).astype(np.float64), np.array([s.gold for s in rows])
+
+
+def fit_probe(samples: Sequence[Sample], strength: float) -> ProbeHead:
+    """Multinomial logistic regression on standardised hidden states; the standardisation
+    is folded into the weights so applying the head is one matrix product."""
+    _sklearn()
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = _xy(samples)
+    if len(set(y)) < 2:
+        raise InputError("the probe needs claims of at least two labels")
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    model = LogisticRegression(C=strength, max_iter=2000).fit((x - mean) / scale, y)
+    classes = [Label(c) for c in model.classes_]
+    coef, intercept = model.coef_, model.intercept_
+    if len(classes) == 2:  # sklearn's binary form: one row for classes_[1]
+        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+    weights = coef / scale
+    bias = intercept - weights @ mean
+    return ProbeHead(labels=classes, weights=[[round(float(v), 7) for v in row] for row in weights],
+                     intercept=[round(float(v), 6) for v in bias])
+
+
+def out_of_fold(samples: Sequence[Sample], strength: float, seed: int = 0) -> list[dict[Label, float]]:
+    """Each sample's probe output from a probe fitted without its fold."""
+    order = np.random.default_rng(seed).permutation(len(samples))
+    folds = np.array_split(order, FOLDS)
+    result: list[dict[Label, float] | None] = [None] * len(samples)
+    for fold in folds:
+        held = set(fold.tolist())
+        probe = fit_probe([s for i, s in enumerate(samples) if i not in held], strength)
+        for i in fold:
+            result[i] = probe(samples[i].hidden)
+    return result  # type: ignore[return-value]
+
+
+# -- reading, decisions and the label bias -------------------------------------------------
+
+def raw_probs(sample: Sample, reader: str, probe: ProbeHead | None = None) -> dict[Label, float]:
+    """The reader's three-way output for one sample (before the label bias)."""
+    if reader == "joint+logits":
+        return {Label(k): v for k, v in sample.joint.items()}
+    if reader == "chunks+logits":
+        return aggregate_chunks([{Label(k): v for k, v in c.items()} for c in sample.chunks]) if sample.chunks else {}
+    if reader == "joint+probe":
+        return probe(sample.hidden) if sample.hidden is not None else {}
+    raise ValueError(reader)
+
+
+def decide(raw: Sequence[dict[Label, float]], label_set: LabelSet,
+           bias: dict[Label, float] | None) -> list[LabelDistribution]:
+    return [restrict(r, label_set, bias) for r in raw]
+
+
+def fit_bias(raw: Sequence[dict[Label, float]], gold: Sequence[str], label_set: LabelSet) -> dict[Label, float]:
+    """Log-space offsets per label for the best macro-F1 (a grid; SUPPORTED stays at 0).
+    With three labels this is the fitted NOT_ENOUGH_INFO decision."""
+    names = label_names(label_set)
+    grid = np.round(np.arange(-3.0, 3.01, 0.25), 2)
+    others = [Label(n) for n in names[1:]]
+    best, best_score = {lab: 0.0 for lab in others}, -1.0
+    for values in itertools.product(grid, repeat=len(others)):
+        bias = dict(zip(others, (float(v) for v in values)))
+        predicted = [d.top.value for d in decide(raw, label_set, bias)]
+        score = macro_f1(gold, predicted, names) - 1e-4 * sum(abs(v) for v in values)  # prefer small offsets
+        if score > best_score + 1e-9:
+            best, best_score = bias, score
+    return {Label.SUPPORTED: 0.0, **best}
+
+
+# -- calibration ---------------------------------------------------------------------------
+
+def fit_calibration(raw: Sequence[float], correct: Sequence[bool], method: str) -> ConfidenceMap:
+    return FITTERS[method](raw, correct)
+
+
+def calibration_error(cmap: ConfidenceMap, raw: Sequence[float], correct: Sequence[bool]) -> float:
+    return ece([cmap(r) for r in raw], correct)
+
+
+# -- routing -------------------------------------------------------------------------------
+
+@dataclass
+class RoutePoint:
+    threshold: float
+    macro_f1: float
+    tokens_per_claim: float
+    read_rate: float
+
+
+def route_outcomes(read: Sequence[bool], direct: Sequence[str], evidence: Sequence[str], gold: Sequence[str],
+                   direct_cost: Sequence[float], read_cost: Sequence[float], names: list[str]) -> RoutePoint:
+    predicted = [e if r else d for r, d, e in zip(read, direct, evidence)]
+    tokens = [rc if r else dc for r, dc, rc in zip(read, direct_cost, read_cost)]
+    return RoutePoint(0.0, macro_f1(gold, predicted, names), sum(tokens) / len(tokens), sum(read) / len(read))
+
+
+def _signal_matrix(samples: Sequence[Sample], features: Sequence[str]) -> np.ndarray:
+    return np.array([[s.signals[f] for f in features] for s in samples], dtype=np.float64)
+
+
+def fit_router(samples: Sequence[Sample], direct: Sequence[str], evidence: Sequence[str], names: list[str],
+               read_cost: Sequence[float], budget_fraction: float, features: Sequence[str] = SIGNALS) -> tuple[Router, list[RoutePoint]]:
+    """A logistic model of "reading fixes the direct verdict" (claims where both routes
+    agree in correctness carry no signal and are left out), then the threshold with the
+    best macro-F1 whose tokens stay within ``budget_fraction`` of always reading."""
+    _sklearn()
+    from sklearn.linear_model import LogisticRegression
+
+    gold = [s.gold for s in samples]
+    x = _signal_matrix(samples, features)
+    helps = [(e == g) and (d != g) for d, e, g in zip(direct, evidence, gold)]
+    hurts = [(d == g) and (e != g) for d, e, g in zip(direct, evidence, gold)]
+    informative = [i for i, (h, u) in enumerate(zip(helps, hurts)) if h or u]
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    if len({helps[i] for i in informative}) < 2:  # reading always (or never) helps here
+        weights, intercept = np.zeros(len(features)), (5.0 if sum(helps) >= sum(hurts) else -5.0)
+    else:
+        model = LogisticRegression(C=1.0).fit((x[informative] - mean) / scale, [helps[i] for i in informative])
+        weights = model.coef_[0] / scale
+        intercept = float(model.intercept_[0] - weights @ mean)
+    router = Router(features=list(features), weights=[round(float(w), 6) for w in weights],
+                    intercept=round(intercept, 6), threshold=1.01)
+    p = [router.probability(s.signals) for s in samples]
+    direct_cost = [float(s.closed_tokens) for s in samples]
+    always = sum(read_cost) / len(read_cost)
+    points = []
+    for threshold in sorted({0.0, 1.01, *(round(v, 4) for v in p)}):
+        point = route_outcomes([q >= threshold for q in p], direct, evidence, gold, direct_cost, read_cost, names)
+        point.threshold = threshold
+        points.append(point)
+    allowed = [pt for pt in points if pt.tokens_per_claim <= budget_fraction * always] or \
+        [min(points, key=lambda pt: pt.tokens_per_claim)]
+    best = max(allowed, key=lambda pt: (round(pt.macro_f1, 6), -pt.tokens_per_claim))
+    return router.model_copy(update={"threshold": best.threshold}), points
+
+
+__all__ = ["Calibration", "bootstrap", "decide", "fit_bias", "fit_calibration", "fit_probe", "fit_router",
+           "out_of_fold", "raw_probs"]
+
+
+# -- a whole profile section, and applying it as the pipeline does ----------------------------
+
+READERS = ("joint+probe", "joint+logits", "chunks+logits")
+
+
+def sample_label_set(sample: Sample) -> LabelSet:
+    """The label set a sample was measured with (its closed-book pass's labels)."""
+    return LabelSet.BINARY if len(sample.closed) == 2 else LabelSet.THREE
+
+
+def _choose_calibration(raw: Sequence[float], correct: Sequence[bool]) -> tuple[ConfidenceMap, dict]:
+    """Platt or isotonic, whichever has the lower ECE on held-out folds."""
+    n = len(raw)
+    order = np.random.default_rng(1).permutation(n)
+    scores = {}
+    for method in FITTERS:
+        held_conf, held_ok = [], []
+        for fold in np.array_split(order, FOLDS):
+            held = set(fold.tolist())
+            train = [i for i in range(n) if i not in held]
+            cmap = fit_calibration([raw[i] for i in train], [correct[i] for i in train], method)
+            held_conf += [cmap(raw[i]) for i in fold]
+            held_ok += [correct[i] for i in fold]
+        scores[method] = ece(held_conf, held_ok)
+    method = min(scores, key=scores.get)
+    return fit_calibration(raw, correct, method), {f"cv_ece_{m}": round(v, 4) for m, v in scores.items()}
+
+
+def reader_outputs(samples: Sequence[Sample], reader: str, strength: float | None = None,
+                   probe: ProbeHead | None = None) -> list[dict[Label, float]]:
+    """Three-way reader output per sample; for the probe, out-of-fold unless a fitted
+    ``probe`` is given (then it is applied as is)."""
+    if reader == "joint+probe" and probe is None:
+        return out_of_fold(samples, strength)
+    return [raw_probs(s, reader, probe) for s in samples]
+
+
+def fit_section(samples: Sequence[Sample], label_set: LabelSet, *, reader: str = "joint+probe",
+                budget_fraction: float = 0.5, probe_samples: Sequence[Sample] | None = None) -> tuple[dict, dict]:
+    """Fit one label set's profile section on ``samples`` (measured with that label set):
+    the reader's probe (on ``probe_samples``, default ``samples``), the label bias, the
+    confidence maps per basis and the router. Returns (section, report of the fit)."""
+    if len(samples) < 20:
+        raise InputError(f"calibration needs at least 20 checked claims with evidence, got {len(samples)}")
+    names = label_names(label_set)
+    gold = [s.gold for s in samples]
+    if not set(gold) <= set(names):
+        raise InputError(f"gold labels {sorted(set(gold) - set(names))} do not belong to the {label_set.value} label set")
+    section: dict = {"reader": reader.split("+")[0], "consistency": "none"}
+    report: dict = {"claims": len(samples), "reader": reader}
+    probe = None
+    if reader == "joint+probe":
+        pool = list(probe_samples or samples)
+        scores = {}
+        for c in PROBE_STRENGTHS:
+            oof = out_of_fold(pool, c)
+            pool_names = sorted({s.gold for s in pool})
+            scores[c] = macro_f1([s.gold for s in pool], [max(o, key=o.get).value for o in oof], pool_names)
+        strength = max(scores, key=scores.get)
+        probe = fit_probe(pool, strength)
+        section["probe"] = probe.model_dump(mode="json")
+        report.update(probe_claims=len(pool), probe_strength=strength,
+                      probe_cv_macro_f1={str(k): round(v, 4) for k, v in scores.items()})
+        ids = {id(s) for s in pool}
+        # out-of-fold outputs for claims the probe trained on; the probe as is for the others
+        oof = dict(zip((id(s) for s in pool), out_of_fold(pool, strength)))
+        raw = [oof[id(s)] if id(s) in ids else probe(s.hidden) for s in samples]
+    else:
+        raw = reader_outputs(samples, reader)
+    bias = fit_bias(raw, gold, label_set)
+    section["label_bias"] = {k.value: v for k, v in bias.items()}
+    evidence = decide(raw, label_set, bias)
+    ev_conf = [d.probs[d.top] for d in evidence]
+    ev_ok = [d.top.value == g for d, g in zip(evidence, gold)]
+    ev_map, ev_cv = _choose_calibration(ev_conf, ev_ok)
+    closed = [_closed_distribution(s) for s in samples]
+    model_map, model_cv = _choose_calibration([d.probs[d.top] for d in closed],
+                                              [d.top.value == g for d, g in zip(closed, gold)])
+    section["calibration"] = {"evidence": ev_map.model_dump(mode="json"), "model": model_map.model_dump(mode="json")}
+    read_cost = [s.closed_tokens + (s.chunk_tokens if reader.startswith("chunks") else s.joint_tokens) for s in samples]
+    router, points = fit_router(samples, [d.top.value for d in closed], [d.top.value for d in evidence], names,
+                                read_cost, budget_fraction)
+    section["router"] = router.model_dump(mode="json")
+    chosen = next(p for p in points if p.threshold == router.threshold)
+    report.update(label_bias=section["label_bias"], calibration_cv=ev_cv | {"model_" + k: v for k, v in model_cv.items()},
+                  evidence_macro_f1=round(macro_f1(gold, [d.top.value for d in evidence], names), 4),
+                  router_macro_f1=round(chosen.macro_f1, 4), router_read_rate=round(chosen.read_rate, 3),
+                  router_tokens=round(chosen.tokens_per_claim, 1),
+                  always_read_tokens=round(sum(read_cost) / len(read_cost), 1), budget_fraction=budget_fraction)
+    return section, report
+
+
+def _closed_distribution(sample: Sample) -> LabelDistribution:
+    probs = {Label(k): v for k, v in sample.closed.items()}
+    return LabelDistribution(probs=probs, outside_mass=0.0, top_tokens_same_label=False)
+
+
+@dataclass
+class Outcome:
+    """What the pipeline would record for one sample under a profile section and a route."""
+
+    gold: str
+    verdict: str
+    confidence: float
+    confidence_raw: float
+    read: bool
+    tokens: float
+
+
+def apply_section(samples: Sequence[Sample], section: dict, label_set: LabelSet, route: str = "auto") -> list[Outcome]:
+    """The verdicts, confidences, routes and costs the pipeline gives ``samples`` under
+    ``section`` (route: auto, retrieve or direct), without a model call."""
+    reader = f"{section.get('reader', 'joint')}+{'probe' if section.get('probe') else 'logits'}"
+    probe = ProbeHead.model_validate(section["probe"]) if section.get("probe") else None
+    bias = {Label(k): v for k, v in (section.get("label_bias") or {}).items()}
+    calibration = Calibration.model_validate(section["calibration"]) if section.get("calibration") else None
+    router = Router.model_validate(section["router"]) if section.get("router") else None
+    outcomes = []
+    for s in samples:
+        has_evidence = bool(s.joint) if reader.startswith("joint") else bool(s.chunks)
+        if route == "retrieve":
+            read = has_evidence
+        elif route == "direct":
+            read = False
+        else:
+            read = has_evidence and (router is None or router.probability(s.signals) >= router.threshold)
+        if read:
+            dist = restrict(raw_probs(s, reader, probe), label_set, bias)
+            basis = "evidence"
+            cost = s.closed_tokens + (s.chunk_tokens if reader.startswith("chunks") else s.joint_tokens)
+        else:
+            dist = _closed_distribution(s)
+            basis = "model"
+            cost = s.closed_tokens
+        raw = dist.probs[dist.top]
+        conf = calibration(raw, basis) if calibration else raw
+        outcomes.append(Outcome(s.gold, dist.top.value, conf, raw, read, cost))
+    return outcomes
