@@ -5,8 +5,24 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(os.environ.get("FACTCHECK_SHARED_DATA",
-                                  Path(__file__).resolve().parents[2] / "shared" / "data"))
+# Real claims and corpora for the tests ship with the repository (fixtures/README.md says
+# what and from where); the full shared data is for benchmarks only.
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_session(tmp_path_factory):
+    """For the whole run: no FACTCHECK_* setting of the user's, and the cache and config
+    folders in a temp dir, so no test reads the user's files or writes to ~/.cache
+    (the default model is assembled there once per run)."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("session-config")))
+    for name in list(os.environ):
+        if name.startswith("FACTCHECK_"):
+            patch.delenv(name)
+    yield
+    patch.undo()
 
 
 @pytest.fixture(autouse=True)
@@ -16,7 +32,7 @@ def isolated_dirs(tmp_path_factory, monkeypatch):
     config = tmp_path_factory.mktemp("config")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
     for name in list(os.environ):
-        if name.startswith("FACTCHECK_") and name != "FACTCHECK_SHARED_DATA":
+        if name.startswith("FACTCHECK_"):
             monkeypatch.delenv(name)
     return config
 
@@ -28,15 +44,15 @@ def isolated_cache(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"shared data not found at {SHARED_DATA}; set FACTCHECK_SHARED_DATA")
-    return SHARED_DATA
+def data() -> Path:
+    """Real claims and corpora in the shared data's layout, from tests/fixtures."""
+    return FIXTURES
 
 
 @pytest.fixture(scope="session")
-def real_model():
-    """The real default model, loaded once for the whole test session."""
+def real_model(isolated_session):
+    """The real default model, loaded once for the whole test session, after the isolation
+    (a user's config.toml or FACTCHECK_MODEL never changes the model under test)."""
     from factcheck.config import resolve
     from factcheck.loader import open_model
 
@@ -44,11 +60,11 @@ def real_model():
 
 
 @pytest.fixture(scope="session")
-def wiki_server(shared_data):
+def wiki_server(data):
     """A MediaWiki/SearXNG stand-in on 127.0.0.1 over FM2's dev corpus."""
     from .wiki_server import WikiServer, load_pages
 
-    server = WikiServer(load_pages(shared_data / "fm2" / "corpus_dev.jsonl")).start()
+    server = WikiServer(load_pages(data / "fm2" / "corpus_dev.jsonl")).start()
     yield server
     server.stop()
 

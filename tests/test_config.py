@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,12 @@ def test_profile_for_any_model_file_is_found_by_its_hash_on_the_first_run(tmp_pa
     settings = resolve({"model": str(model)})  # nothing hashed before: the hash is computed now
     assert settings.alpha == 0.33 and settings.consistency == "none"
     assert resolve({"model": str(tmp_path / "missing.gguf")}).alpha == 0.5  # unreadable: no profile, no error here
+
+
+def test_tests_never_touch_the_users_folders():
+    from factcheck.config import cache_dir, config_dir
+
+    home = Path.home()
+    assert not cache_dir().is_relative_to(home / ".cache")
+    assert not config_dir().is_relative_to(home / ".config")
+    assert not any(name.startswith("FACTCHECK_") for name in os.environ)

@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import factcheck.loader
 from factcheck.cli import app
 from retrievers.local_index import build_index
+
+REAL_OPEN_MODEL = factcheck.loader.open_model
 
 from .fakes import FakeModel
 
@@ -83,14 +86,15 @@ def check_cases(tmp: Path):
 @pytest.mark.parametrize("case", range(22))
 def test_check_hostile(env, monkeypatch, case):
     args, stdin, code, fragment = check_cases(env)[case]
-    if "--model" in args:  # these must reach the real loader
-        monkeypatch.undo()
-        monkeypatch.setenv("XDG_CACHE_HOME", str(env / "cache"))
+    if "--model" in args:  # these must reach the real loader (the isolation stays in place)
+        monkeypatch.setattr("factcheck.loader.open_model", REAL_OPEN_MODEL)
     result = invoke(args, stdin)
     assert_clean_failure(result, code, fragment)
-    if GOOD in args:  # the other claim was still checked
+    if GOOD in args and "--json" in args:  # one bad claim: the other was still checked
         good = [r for r in out_records(result) if r["claim"] == GOOD]
-        assert not out_records(result) or good[0]["verdict"] == "SUPPORTED"
+        assert len(good) == 1 and good[0]["verdict"] == "SUPPORTED"
+    elif GOOD in args:  # a bad setting, source or model: nothing was checked, nothing printed
+        assert out_records(result) == [] and result.stdout == ""
 
 
 def test_megabyte_claim_is_truncated_not_fatal(env):

@@ -21,9 +21,9 @@ def run(*args, env):
 
 
 @pytest.fixture(scope="module")
-def covid_index(shared_data, tmp_path_factory):
+def covid_index(data, tmp_path_factory):
     folder = tmp_path_factory.mktemp("covid") / "idx"
-    built = run("index", "build", shared_data / "check-covid" / "corpus.jsonl", "-o", folder, env=dict(os.environ))
+    built = run("index", "build", data / "check-covid" / "corpus.jsonl", "-o", folder, env=dict(os.environ))
     assert built.returncode == 0, built.stderr
     return folder
 
@@ -40,9 +40,9 @@ def test_default_profile_routes_by_certainty(covid_index):
     assert record["route_reason"].startswith("certain" if record["route"] == "direct" else "uncertain")
 
 
-def test_eval_then_calibrate_on_real_claims(covid_index, shared_data, real_model, tmp_path):
+def test_eval_then_calibrate_on_real_claims(covid_index, data, real_model, tmp_path):
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}  # a fresh result cache
-    covid = shared_data / "check-covid"
+    covid = data / "check-covid"
     common = ["--index", covid_index, "-k", "2", "--limit", "10", "--model", real_model.info.path,
               "--ctx", "2048"]
 

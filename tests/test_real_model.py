@@ -34,9 +34,9 @@ def test_default_model_is_verified_and_described(real_model):
     assert "<|im_start|>" in info.chat_template and info.context_length == 32768
 
 
-def test_gold_evidence_gives_the_right_verdicts_on_fm2(real_model, shared_data):
+def test_gold_evidence_gives_the_right_verdicts_on_fm2(real_model, data):
     """Clearly worded FM2 dev claims with their gold evidence in the prompt."""
-    rows = {r["id"]: r for r in load_claims(shared_data / "fm2" / "claims_dev.jsonl")}
+    rows = {r["id"]: r for r in load_claims(data / "fm2" / "claims_dev.jsonl")}
     judge = Judge(real_model, LabelSet.BINARY)
     chosen = ["fm2-0kaTupAMJVm2QtfOJT9f", "fm2-0oSjTZg2cCoT0PqkhbG0"]  # one S, one R
     for claim_id in chosen:
@@ -45,8 +45,8 @@ def test_gold_evidence_gives_the_right_verdicts_on_fm2(real_model, shared_data):
         assert dist.top.value == row["label"], (row["claim"], dist.probs)
 
 
-def test_gold_evidence_three_labels_on_scifact(real_model, shared_data):
-    rows = load_claims(shared_data / "scifact" / "claims_train.jsonl")
+def test_gold_evidence_three_labels_on_scifact(real_model, data):
+    rows = load_claims(data / "scifact" / "claims_train.jsonl")
     judge = Judge(real_model, LabelSet.THREE)
     supported = next(r for r in rows if r["id"] == "scifact-30")
     dist = judge.with_evidence(supported["claim"], gold_passages(supported), Meter()).distribution
@@ -87,7 +87,7 @@ def test_claim_longer_than_the_context_is_truncated(real_model):
     assert any("truncated" in w for w in record.warnings)
 
 
-def test_cli_end_to_end_json_and_exit_code(shared_data):
+def test_cli_end_to_end_json_and_exit_code(data):
     proc = subprocess.run(
         [sys.executable, "-m", "factcheck", "check", "--json", "--ctx", "2048", "--no-cache",
          "Paris is the capital of France.", "The Moon is made of cheese."],

@@ -45,8 +45,8 @@ def test_check_over_the_loopback_wikipedia_finds_evidence(real_model, wiki):
     assert record.calls.retrieval == 1 and record.timings_ms["retrieve"] > 0
 
 
-def test_cli_check_with_a_local_index(tmp_path, shared_data):
-    rows = [json.loads(line) for line in (shared_data / "fm2" / "corpus_dev.jsonl").open()][:400]
+def test_cli_check_with_a_local_index(tmp_path, data):
+    rows = [json.loads(line) for line in (data / "fm2" / "corpus_dev.jsonl").open()][:400]
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text("".join(json.dumps(r) + "\n" for r in rows))
     subprocess.run([sys.executable, "-m", "factcheck", "index", "build", str(corpus), "-o",

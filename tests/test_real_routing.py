@@ -76,8 +76,8 @@ def test_extract_claims_from_a_real_paragraph(real_model):
     assert any("Gustave Eiffel" in c.claim and "It " not in c.claim for c in claims)
 
 
-def test_batch_cli_on_real_claims(tmp_path, shared_data):
-    rows = [json.loads(line) for line in (shared_data / "fm2" / "claims_dev.jsonl").open()][:3]
+def test_batch_cli_on_real_claims(tmp_path, data):
+    rows = [json.loads(line) for line in (data / "fm2" / "claims_dev.jsonl").open()][:3]
     src = tmp_path / "claims.jsonl"
     src.write_text("".join(json.dumps({"id": r["id"], "claim": r["claim"], "label": r["label"]}) + "\n" for r in rows))
     out = tmp_path / "out.jsonl"
