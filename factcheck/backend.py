@@ -92,7 +92,7 @@ class LlamaModel:
         try:
             from llama_cpp import Llama
         except ImportError as exc:  # pragma: no cover - dependency of the package
-            raise ModelError(f"llama-cpp-python is not installed: pip install factcheck ({exc})") from None
+            raise ModelError(f"llama-cpp-python is not installed: pip install factcheck-pcc ({exc})") from None
         try:
             with _no_weight_repacking():
                 self._llm = Llama(

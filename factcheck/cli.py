@@ -15,13 +15,15 @@ import typer
 
 from .errors import EXIT_NOT_SUPPORTED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, FactcheckError, InputError
 
+# Plain help: typer's rich help prints every flag as "<bool>" and would read "[eval]" in a
+# help text as markup.
 app = typer.Typer(
-    name="factcheck", no_args_is_help=True, add_completion=False,
+    name="factcheck", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
     help="Fact-check claims with a local quantized LLM that retrieves evidence only when unsure.",
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
-model_app = typer.Typer(help="Inspect the model.", no_args_is_help=True)
+model_app = typer.Typer(help="Inspect the model.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(model_app, name="model")
 
 _state = {"debug": False}
@@ -71,8 +73,20 @@ def _fail(exc: BaseException) -> None:
     raise typer.Exit(code)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from .loader import versions
+
+        print(versions())
+        raise typer.Exit()
+
+
 @app.callback()
-def _root(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False) -> None:
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and the llama.cpp backend's, then exit.")] = False,
+) -> None:
     _state["debug"] = debug
 
 
@@ -161,7 +175,9 @@ def check(
 
 def _cache(settings, checker, no_cache: bool):
     """The result cache and this run's key prefix, or (None, "") with --no-cache."""
-    cache, keys = _strategy_cache({"run": (checker, settings)}, no_cache)
+    from .evaluate import strategy_cache
+
+    cache, keys = strategy_cache({"run": (checker, settings)}, no_cache)
     return cache, keys.get("run", "")
 
 
@@ -190,7 +206,7 @@ def model_info(
         _fail(exc)
 
 
-index_app = typer.Typer(help="Build and inspect local BM25 indexes.", no_args_is_help=True)
+index_app = typer.Typer(help="Build and inspect local BM25 indexes.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(index_app, name="index")
 
 
@@ -351,37 +367,6 @@ def extract(
         _fail(exc)
 
 
-def _strategy_checkers(settings, strategies: list[str], load, variants: dict[str, dict] | None = None):
-    """One Checker per strategy over one loaded model, with the settings it ran under:
-    forced routes for all but auto, and no consistency estimate where gamma cannot
-    change the route (retrieve, deep). ``variants`` adds named checkers with their own
-    setting changes."""
-    from .sources import make_checker
-
-    updates = {}
-    for name in strategies:
-        updates[name] = {} if name == "auto" else {"route": name}
-        if name in ("retrieve", "deep"):
-            updates[name]["consistency"] = "none"
-    updates.update(variants or {})
-    model = load(settings)
-    result = {}
-    for name, update in updates.items():
-        own = settings.model_copy(update=update)
-        result[name] = (make_checker(own, lambda _settings: model), own)
-    return result
-
-
-def _strategy_cache(strategies, no_cache: bool):
-    """The result cache and each strategy's key prefix, or (None, {}) with --no-cache."""
-    if no_cache:
-        return None, {}
-    from .cache import ResultCache, settings_key
-
-    sha = next(iter(strategies.values()))[0].model.info.sha256
-    return ResultCache(), {name: settings_key(own, sha) for name, (_, own) in strategies.items()}
-
-
 @app.command("eval")
 def eval_command(
     claims_file: Annotated[Path, typer.Argument(help="Labeled claims, JSON Lines ({id, claim, label, evidence}).")],
@@ -394,38 +379,21 @@ def eval_command(
     model: ModelOpt = None, gpu_layers: GpuOpt = None, threads: ThreadsOpt = None,
     ctx: CtxOpt = None, config: ConfigOpt = None,
 ) -> None:
-    """Score strategies side by side on labeled claims: F1, AUROC, ECE, Brier, cost."""
-    import json
-
-    from .evaluate import STRATEGIES, evaluate, label_set_for, read_labeled
+    """Score strategies side by side on labeled claims: F1, AUROC, ECE, Brier, cost (with bootstrap 95% intervals)."""
+    from .evaluate import run_eval, write_report
     from .render import BatchProgress, print_eval
 
     try:
-        names = [s.strip() for s in strategy.split(",") if s.strip()]
-        if not names or any(n not in STRATEGIES for n in names):
-            raise InputError(f"--strategy takes a comma-separated list of {', '.join(STRATEGIES)}")
-        claims = read_labeled(claims_file, limit)
-        settings = _settings(config, model=model, gpu_layers=gpu_layers, threads=threads, ctx=ctx,
-                             labels=label_set_for(claims).value, index=index, web=web, web_url=web_url, k=k,
-                             consistency=consistency, alpha=alpha, beta=beta, max_hops=max_hops, profile=profile)
-        strategies = _strategy_checkers(settings, names, _load)
-        checkers = {name: checker for name, (checker, _) in strategies.items()}
-        cache, keys = _strategy_cache(strategies, no_cache)
-        with BatchProgress(len(claims), 0) as bar:
-            result, records = evaluate(claims, checkers, cache=cache, cache_keys=keys,
-                                       on_claim=bar.advance)
-        result.update({"claims_file": str(claims_file), "model": next(iter(checkers.values())).model.info.name,
-                       "settings": {"alpha": settings.alpha, "beta": settings.beta, "consistency": settings.consistency,
-                                    "k": settings.k, "labels": settings.labels.value}})
+        with BatchProgress(0, 0) as bar:
+            result, records = run_eval(
+                claims_file, strategy, limit, _load, on_total=bar.set_total, on_claim=bar.advance, no_cache=no_cache,
+                config=config, model=model, gpu_layers=gpu_layers, threads=threads, ctx=ctx, index=index, web=web,
+                web_url=web_url, k=k, consistency=consistency, alpha=alpha, beta=beta, max_hops=max_hops,
+                profile=profile)
         if report is not None:
-            from .plots import cost_quality, reliability_diagram
-
-            report.mkdir(parents=True, exist_ok=True)
-            (report / "report.json").write_text(json.dumps(result, indent=2) + "\n")
-            for name, recs in records.items():
-                (report / f"records_{name}.jsonl").write_text("".join(r.model_dump_json() + "\n" for r in recs))
-            reliability_diagram(result, report / "reliability.png")
-            cost_quality(result, report / "cost_quality.png")
+            skipped = write_report(report, result, records)
+            if skipped:
+                _say("plots skipped:", "yellow", f"{skipped}; report.json and the records were written to {report}")
         print_eval(result)
     except FactcheckError as exc:
         _fail(exc)
@@ -465,7 +433,7 @@ def calibrate(
         _fail(exc)
 
 
-cache_app = typer.Typer(help="Inspect or clear the result cache.", no_args_is_help=True)
+cache_app = typer.Typer(help="Inspect or clear the result cache.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(cache_app, name="cache")
 
 

@@ -44,7 +44,7 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    model: Path | None = None  # None: the default model from factcheck[default-model]
+    model: Path | None = None  # None: the default model from factcheck-pcc[default-model]
     gpu_layers: int = Field(default=0, ge=-1)
     threads: int = Field(default_factory=default_threads, ge=1)
     ctx: int = Field(default=4096, ge=256)

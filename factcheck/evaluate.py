@@ -118,3 +118,75 @@ def evaluate(claims: list[LabeledClaim], checkers: dict[str, object], *, cache=N
             on_claim()
     report = {"labels": labels, "strategies": {n: score(claims, recs, labels) for n, recs in records.items()}}
     return report, records
+
+
+def strategy_checkers(settings, strategies: list[str], load, variants: dict[str, dict] | None = None):
+    """One Checker per strategy over one loaded model, with the settings it ran under:
+    forced routes for all but auto, and no consistency estimate where gamma cannot change
+    the route (retrieve, deep). ``variants`` adds named checkers with their own settings."""
+    from .sources import make_checker
+
+    updates = {}
+    for name in strategies:
+        updates[name] = {} if name == "auto" else {"route": name}
+        if name in ("retrieve", "deep"):
+            updates[name]["consistency"] = "none"
+    updates.update(variants or {})
+    model = load(settings)
+    result = {}
+    for name, update in updates.items():
+        own = settings.model_copy(update=update)
+        result[name] = (make_checker(own, lambda _settings: model), own)
+    return result
+
+
+def strategy_cache(strategies, no_cache: bool):
+    """The result cache and each strategy's key prefix, or (None, {}) with --no-cache."""
+    if no_cache:
+        return None, {}
+    from .cache import ResultCache, settings_key
+
+    sha = next(iter(strategies.values()))[0].model.info.sha256
+    return ResultCache(), {name: settings_key(own, sha) for name, (_, own) in strategies.items()}
+
+
+def run_eval(claims_file: Path, strategy: str, limit: int | None, load, *, on_total=None, on_claim=None,
+             no_cache: bool = False, config: Path | None = None, **flags) -> tuple[dict, dict[str, list[CheckRecord]]]:
+    """``factcheck eval``: read the labeled claims, build one checker per strategy over one
+    model and score them side by side. Returns (report, records per strategy)."""
+    from .config import resolve
+
+    names = [s.strip() for s in strategy.split(",") if s.strip()]
+    if not names or any(n not in STRATEGIES for n in names):
+        raise InputError(f"--strategy takes a comma-separated list of {', '.join(STRATEGIES)}")
+    claims = read_labeled(claims_file, limit)
+    if on_total:
+        on_total(len(claims))
+    settings = resolve({**flags, "labels": label_set_for(claims).value}, config)
+    strategies = strategy_checkers(settings, names, load)
+    checkers = {name: checker for name, (checker, _) in strategies.items()}
+    cache, keys = strategy_cache(strategies, no_cache)
+    result, records = evaluate(claims, checkers, cache=cache, cache_keys=keys, on_claim=on_claim)
+    first = next(iter(checkers.values()))
+    result.update({"claims_file": str(claims_file), "model": first.model.info.name,
+                   "settings": {"k": settings.k, "sentences": settings.sentences, "labels": settings.labels.value,
+                                "reader": first.reader.name, "router": "fitted" if first.router else "thresholds",
+                                "alpha": settings.alpha, "beta": settings.beta, "consistency": settings.consistency}})
+    return result, records
+
+
+def write_report(folder: Path, result: dict, records: dict[str, list[CheckRecord]]) -> str | None:
+    """report.json and each strategy's records, then the plots; returns why the plots were
+    skipped (matplotlib missing), or None."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "report.json").write_text(json.dumps(result, indent=2) + "\n")
+    for name, recs in records.items():
+        (folder / f"records_{name}.jsonl").write_text("".join(r.model_dump_json() + "\n" for r in recs))
+    try:
+        from .plots import cost_quality, reliability_diagram
+
+        reliability_diagram(result, folder / "reliability.png")
+        cost_quality(result, folder / "cost_quality.png")
+    except InputError as exc:
+        return str(exc)
+    return None

