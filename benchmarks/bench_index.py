@@ -32,7 +32,7 @@ def make_corpus(path: Path) -> None:
     rows = []
     for name in ("scifact/corpus.jsonl", "check-covid/corpus.jsonl", "fm2/corpus_dev.jsonl"):
         rows += [json.loads(line) for line in (DATA / name).open()]
-    from retrievers.passages import Document, split_passages
+    from factcheck.retrievers.passages import Document, split_passages
 
     passages = [p for r in rows for p in split_passages(Document(str(r["id"]), r.get("title", ""), r["text"]), "x")]
     with path.open("w") as fh:
@@ -53,7 +53,7 @@ def queries() -> list[str]:
 
 
 def run_bm25s(corpus: Path) -> dict:
-    from retrievers.local_index import LocalIndex, build_index
+    from factcheck.retrievers.local_index import LocalIndex, build_index
 
     folder = Path(tempfile.mkdtemp()) / "idx"
     start = time.perf_counter()
@@ -65,7 +65,7 @@ def run_bm25s(corpus: Path) -> dict:
 
 
 def run_bm25s_query(folder: str) -> dict:
-    from retrievers.local_index import LocalIndex
+    from factcheck.retrievers.local_index import LocalIndex
 
     start = time.perf_counter()
     index = LocalIndex(Path(folder))
@@ -83,7 +83,7 @@ def run_bm25s_query(folder: str) -> dict:
 def run_rank_bm25(corpus: Path) -> dict:
     from rank_bm25 import BM25Okapi
 
-    from retrievers.web import words
+    from factcheck.retrievers.web import words
 
     texts = [json.loads(line) for line in corpus.open()]
     start = time.perf_counter()
@@ -101,7 +101,7 @@ def run_rank_bm25(corpus: Path) -> dict:
 
 
 def quality() -> dict:
-    from retrievers.local_index import LocalIndex, build_index
+    from factcheck.retrievers.local_index import LocalIndex, build_index
 
     folder = Path(tempfile.mkdtemp()) / "scifact"
     build_index([str(DATA / "scifact" / "corpus.jsonl")], folder)

@@ -30,7 +30,7 @@ ORDER = ["scifact_fit", "fm2_fit", "covid_fit", "scifact_eval", "fm2_eval", "cov
 
 
 def index_for(dataset: str, indexes: Path) -> Path:
-    from retrievers.local_index import build_index
+    from factcheck.retrievers.local_index import build_index
 
     folder = indexes / dataset
     if not (folder / "manifest.json").exists():

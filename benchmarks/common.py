@@ -27,14 +27,14 @@ def shuffled(path: Path, seed: int) -> list[dict]:
 def dataset(name: str, seed: int):
     """(claims shuffled with ``seed``, evidence source, label set, gold-doc function, closer)."""
     if name == "scifact":
-        from retrievers.local_index import LocalIndex, build_index
+        from factcheck.retrievers.local_index import LocalIndex, build_index
 
         folder = Path(tempfile.mkdtemp()) / "scifact"
         build_index([str(DATA / "scifact" / "corpus.jsonl")], folder)
         rows = shuffled(DATA / "scifact" / "claims_train.jsonl", seed)
         return rows, LocalIndex(folder), LabelSet.THREE, lambda r: {e["doc_id"] for e in r["evidence"]}, lambda: None
-    from retrievers.http import Fetcher, WebOptions
-    from retrievers.mediawiki import MediaWiki
+    from factcheck.retrievers.http import Fetcher, WebOptions
+    from factcheck.retrievers.mediawiki import MediaWiki
     from tests.wiki_server import WikiServer, load_pages
 
     server = WikiServer(load_pages(DATA / "fm2" / "corpus_dev.jsonl")).start()

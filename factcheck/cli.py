@@ -217,7 +217,7 @@ def index_build(
     passage_words: Annotated[int, typer.Option("--passage-words", min=20, max=1000, help="Words per passage; documents are split at sentence ends.")] = 100,
 ) -> None:
     """Split documents into passages and build a persistent BM25 index."""
-    from retrievers.local_index import build_index
+    from factcheck.retrievers.local_index import build_index
 
     try:
         manifest = build_index(sources, out, max_words=passage_words)
@@ -239,7 +239,7 @@ def index_info(
     """Show what an index holds and how it was built."""
     import json
 
-    from retrievers.local_index import read_manifest
+    from factcheck.retrievers.local_index import read_manifest
 
     try:
         manifest = read_manifest(folder)
@@ -261,7 +261,7 @@ def search(
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON passage a line.")] = False,
 ) -> None:
     """Search a local index and print ranked passages with their BM25 scores."""
-    from retrievers.local_index import LocalIndex
+    from factcheck.retrievers.local_index import LocalIndex
 
     from .render import print_passages
 

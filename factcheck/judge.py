@@ -18,10 +18,8 @@ from .records import EvidenceSentence, LabelDistribution, Passage
 
 # Tokens kept free at the end of the context (the answer, plus margin).
 _ANSWER_RESERVE = 16
-# A passage longer than this is cut: evidence prompts stay short because prompt
-# processing, not generation, dominates the cost of an evidence-grounded verdict.
-MAX_PASSAGE_TOKENS = 128
-# The same for one evidence sentence (a "sentence" can be a run-on table row).
+# An evidence sentence longer than this is cut (a "sentence" can be a run-on table row):
+# prompt processing, not generation, dominates the cost of an evidence-grounded verdict.
 MAX_SENTENCE_TOKENS = 96
 
 
@@ -93,24 +91,6 @@ class Judge:
         warnings: list[str] = []
         claim = self._fit(claim, self._claim_budget("verdict_closed"), "claim", warnings)
         return Judgement(self._read(self._messages("verdict_closed", claim=claim), meter), warnings)
-
-    def with_evidence(self, claim: str, passages: list[Passage], meter: Meter) -> Judgement:
-        """The label distribution conditioned on numbered, quoted evidence passages."""
-        warnings: list[str] = []
-        fitted = [
-            p.model_copy(update={"text": self._fit(p.text, MAX_PASSAGE_TOKENS, f"passage {p.id}", [])})
-            for p in passages
-        ]
-        # Claims get at most half of the context; the rest is for evidence.
-        claim = self._fit(claim, self.model.info.n_ctx // 2, "claim", warnings)
-        while fitted:
-            evidence = format_evidence(fitted)
-            if self._claim_budget("verdict_evidence", evidence=evidence) >= len(self.model.tokenize(claim)):
-                break
-            warnings.append(f"passage {fitted[-1].id} dropped to fit the context")
-            fitted.pop()
-        messages = self._messages("verdict_evidence", claim=claim, evidence=format_evidence(fitted))
-        return Judgement(self._read(messages, meter), warnings, [p.id for p in fitted])
 
     def evidence_pass(self, template: str, claim: str, sentences: list[EvidenceSentence], meter: Meter,
                       hidden: bool = False):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from retrievers import Retriever
-from retrievers.deep import deep_search
+from .retrievers import Retriever
+from .deep import deep_search
 
 from .assess import assess, certainty
 from .backend import LanguageModel
@@ -121,6 +121,16 @@ class Checker:
                              max_hops=self.max_hops, token_budget=self.deep_token_budget,
                              spent=lambda: meter.tokens.prompt + meter.tokens.generated)
         return result.passages, result.queries, result.hops
+
+    def judge_passages(self, claim: str, passages: list[Passage]):
+        """The verdict this checker's reader gives ``claim`` over ``passages`` (sentences
+        selected as in a check): for tests, benchmarks and programs that bring their own
+        evidence. Returns a Verdict."""
+        meter = Meter()
+        assessment, _ = assess(self.judge, claim, meter)
+        verdict, _ = verify(self.judge, self.reader, claim, assessment,
+                            select_sentences(claim, passages, self.sentences), meter, evidence_needed=True)
+        return verdict
 
     def check_or_error(self, claim: Claim) -> CheckRecord:
         """Like ``check``, but bad input becomes an error record instead of raising."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from retrievers import Retriever
+from .retrievers import Retriever
 
 from .cost import Meter
 from .errors import RetrievalError
@@ -36,11 +36,16 @@ def gather(sources: list[Retriever], query: str, k: int, meter: Meter,
             except RetrievalError as exc:
                 warnings.append(f"{source.name}: {exc}")
     merged: list[Passage] = []
+    keys: set[str] = set()
     for rank in range(max((len(r) for r in ranked), default=0)):
         for results in ranked:
             if rank < len(results):
                 key = _fingerprint(results[rank].text)
-                if key not in seen:
-                    seen.add(key)
+                if key not in seen and key not in keys:
+                    keys.add(key)
                     merged.append(results[rank])
-    return merged[:k], warnings
+    kept = merged[:k]
+    # only what is returned counts as seen: a passage ranked beyond k here can come back
+    # in a later deep-search hop
+    seen.update(_fingerprint(p.text) for p in kept)
+    return kept, warnings

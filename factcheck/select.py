@@ -51,7 +51,7 @@ def terms(text: str) -> list[str]:
 
 def split_with_offsets(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence of ``text``."""
-    from retrievers.passages import split_sentences
+    from factcheck.retrievers.passages import split_sentences
 
     spans, cursor = [], 0
     for sentence in split_sentences(text):

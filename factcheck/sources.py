@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from retrievers import Retriever
+from .retrievers import Retriever
 
 from .config import Settings, cache_dir
 
 
 def open_sources(settings: Settings) -> list[Retriever]:
     """Local indexes first, then the web source, in the order they were given."""
-    from retrievers.local_index import LocalIndex
+    from factcheck.retrievers.local_index import LocalIndex
 
     sources: list[Retriever] = [LocalIndex(path.expanduser()) for path in settings.index]
     if settings.web:
         from urllib.parse import urlsplit
 
-        from retrievers.http import Fetcher, WebOptions
+        from factcheck.retrievers.http import Fetcher, WebOptions
 
         from .errors import InputError
 
@@ -26,11 +26,11 @@ def open_sources(settings: Settings) -> list[Retriever]:
                                      allow_private=settings.web_allow_private,
                                      cache_dir=cache_dir() / "web"))
         if settings.web == "wikipedia":
-            from retrievers.mediawiki import DEFAULT_API, MediaWiki
+            from factcheck.retrievers.mediawiki import DEFAULT_API, MediaWiki
 
             sources.append(MediaWiki(fetcher, settings.web_url or DEFAULT_API))
         else:
-            from retrievers.searxng import SearXNG
+            from factcheck.retrievers.searxng import SearXNG
 
             if not settings.web_url:
                 raise InputError("--web searxng needs --web-url, the base URL of a SearXNG instance")

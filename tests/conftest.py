@@ -74,3 +74,17 @@ def wiki(wiki_server):
     wiki_server.reset("ok")
     yield wiki_server
     wiki_server.reset("ok")
+
+
+@pytest.fixture(scope="session")
+def default_checker(real_model):
+    """A checker as a user gets it (the shipped profile's reader, label bias and calibration)
+    for a label set, without evidence sources: for reading evidence the tests bring."""
+    from factcheck.config import resolve
+    from factcheck.labels import LabelSet
+    from factcheck.sources import make_checker
+
+    def build(labels: LabelSet = LabelSet.THREE):
+        return make_checker(resolve({"ctx": 2048, "labels": labels.value}), lambda _settings: real_model)
+
+    return build

@@ -141,7 +141,7 @@ def test_help_reads_as_a_user_sees_it(command):
 def test_markup_in_claims_titles_and_errors_is_printed_as_text(fake, tmp_path, text):
     from factcheck.errors import InputError
 
-    from retrievers.local_index import build_index
+    from factcheck.retrievers.local_index import build_index
 
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text(json.dumps({"id": "d", "title": text, "text": f"{text} Water is wet."}) + "\n")

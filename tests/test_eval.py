@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from factcheck.cli import app
 from factcheck.config import resolve
-from retrievers.local_index import build_index
+from factcheck.retrievers.local_index import build_index
 
 from .fakes import FakeModel
 

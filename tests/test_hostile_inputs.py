@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 import factcheck.loader
 from factcheck.cli import app
-from retrievers.local_index import build_index
+from factcheck.retrievers.local_index import build_index
 
 REAL_OPEN_MODEL = factcheck.loader.open_model
 

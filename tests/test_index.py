@@ -7,8 +7,8 @@ from typer.testing import CliRunner
 
 from factcheck.cli import app
 from factcheck.errors import IndexFormatError, InputError
-from retrievers.local_index import LocalIndex, build_index
-from retrievers.passages import Document, split_passages
+from factcheck.retrievers.local_index import LocalIndex, build_index
+from factcheck.retrievers.passages import Document, split_passages
 
 DOCS = [
     {"id": "d1", "title": "Eiffel Tower", "text": "The Eiffel Tower is a wrought-iron lattice tower in Paris. It was built in 1889."},

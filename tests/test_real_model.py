@@ -7,7 +7,6 @@ import sys
 import numpy as np
 import pytest
 
-from factcheck.cost import Meter
 from factcheck.judge import Judge
 from factcheck.labels import LabelSet
 from factcheck.model_files import DEFAULT_MODEL_SHA256
@@ -34,23 +33,22 @@ def test_default_model_is_verified_and_described(real_model):
     assert "<|im_start|>" in info.chat_template and info.context_length == 32768
 
 
-def test_gold_evidence_gives_the_right_verdicts_on_fm2(real_model, data):
-    """Clearly worded FM2 dev claims with their gold evidence in the prompt."""
+def test_gold_evidence_gives_the_right_verdicts_on_fm2(default_checker, data):
+    """Clearly worded FM2 dev claims with their gold evidence, read as a user's check reads it."""
     rows = {r["id"]: r for r in load_claims(data / "fm2" / "claims_dev.jsonl")}
-    judge = Judge(real_model, LabelSet.BINARY)
+    checker = default_checker(LabelSet.BINARY)
     chosen = ["fm2-0kaTupAMJVm2QtfOJT9f", "fm2-0oSjTZg2cCoT0PqkhbG0"]  # one S, one R
     for claim_id in chosen:
         row = rows[claim_id]
-        dist = judge.with_evidence(row["claim"], gold_passages(row), Meter()).distribution
-        assert dist.top.value == row["label"], (row["claim"], dist.probs)
+        verdict = checker.judge_passages(row["claim"], gold_passages(row))
+        assert verdict.label.value == row["label"], (row["claim"], verdict.distribution.probs)
 
 
-def test_gold_evidence_three_labels_on_scifact(real_model, data):
+def test_gold_evidence_three_labels_on_scifact(default_checker, data):
     rows = load_claims(data / "scifact" / "claims_train.jsonl")
-    judge = Judge(real_model, LabelSet.THREE)
     supported = next(r for r in rows if r["id"] == "scifact-30")
-    dist = judge.with_evidence(supported["claim"], gold_passages(supported), Meter()).distribution
-    assert supported["label"] == "SUPPORTED" and dist.top is Label.SUPPORTED, dist.probs
+    verdict = default_checker(LabelSet.THREE).judge_passages(supported["claim"], gold_passages(supported))
+    assert supported["label"] == "SUPPORTED" and verdict.label is Label.SUPPORTED, verdict.distribution.probs
 
 
 def test_closed_book_well_known_facts(real_model):

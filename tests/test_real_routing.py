@@ -16,8 +16,8 @@ from factcheck.pipeline import Checker
 from factcheck.queries import reflect_query
 from factcheck.records import Claim, Route
 from factcheck.route import Thresholds
-from retrievers.http import Fetcher, WebOptions
-from retrievers.mediawiki import MediaWiki
+from factcheck.retrievers.http import Fetcher, WebOptions
+from factcheck.retrievers.mediawiki import MediaWiki
 
 pytestmark = pytest.mark.model
 

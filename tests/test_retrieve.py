@@ -82,3 +82,14 @@ def test_passages_that_do_not_fit_the_context_are_dropped_with_a_warning():
     assert any("truncated from" in w for w in record.warnings)  # every cut is reported
     shown = [e for e in record.evidence]
     assert 0 < len(shown) < 6 and all(e.used for e in shown)
+
+
+def test_passages_beyond_k_are_not_marked_seen_and_come_back_later():
+    """Defect: every merged passage was marked seen but only the first k returned."""
+    a = FakeRetriever([passage("a1", "One."), passage("a2", "Two."), passage("a3", "Three.")], name="a")
+    b = FakeRetriever([passage("b1", "Four."), passage("b2", "Five.")], name="b")
+    seen: set[str] = set()
+    first, _ = gather([a, b], "q", 2, Meter(), seen)
+    second, _ = gather([a, b], "q", 2, Meter(), seen)
+    assert [p.id for p in first] == ["a1", "b1"]
+    assert [p.id for p in second] == ["a2", "b2"]

@@ -12,7 +12,7 @@ from factcheck.pipeline import Checker
 from factcheck.queries import _parse_query, targeted_query
 from factcheck.records import Assessment, Claim, Label, LabelDistribution, Passage, RationalePair, Route
 from factcheck.route import Thresholds, decide
-from retrievers.deep import deep_search
+from factcheck.deep import deep_search
 
 from .fakes import FakeModel, FakeRetriever
 

@@ -5,9 +5,9 @@ import time
 import pytest
 
 from factcheck.errors import WebError
-from retrievers.http import Fetcher, WebOptions, check_url
-from retrievers.mediawiki import MediaWiki
-from retrievers.searxng import SearXNG
+from factcheck.retrievers.http import Fetcher, WebOptions, check_url
+from factcheck.retrievers.mediawiki import MediaWiki
+from factcheck.retrievers.searxng import SearXNG
 
 CLAIM = "As I Lay Dying is a song by the heavy metal band Metallica."
 
@@ -102,7 +102,7 @@ def test_a_failing_web_source_falls_back_to_the_other_source(wiki, tmp_path, mod
 
     from factcheck.pipeline import Checker
     from factcheck.records import Claim, Route
-    from retrievers.local_index import LocalIndex, build_index
+    from factcheck.retrievers.local_index import LocalIndex, build_index
 
     from .fakes import FakeModel
 

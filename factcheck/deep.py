@@ -1,4 +1,5 @@
-"""Deep search: iterative multi-hop retrieval on top of any retrievers.
+"""Deep search: iterative multi-hop retrieval on top of any retrievers (the retrieve
+stage of the deep route).
 
 Each hop issues a query to every source, keeps the passages not seen before, and asks
 ``judge`` how far the evidence so far settles the claim. It stops when that reaches the
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from factcheck.records import Hop, Passage
+from .records import Hop, Passage
 
 Search = Callable[[str, set[str]], list[Passage]]  # (query, seen fingerprints) -> new passages
 Judge = Callable[[list[Passage]], float]  # evidence so far -> sufficiency in [0, 1]
