@@ -9,9 +9,9 @@ from common import write
 
 from factcheck.config import resolve
 from factcheck.loader import open_model
-from factcheck.sources import make_checker
+from factcheck.pipeline import build_checker
 from tests.hostile_passages import flip_rate
 
 if __name__ == "__main__":
     # the default model as a user runs it: its shipped profile's reader reads the evidence
-    write("injection.json", flip_rate(make_checker(resolve({"ctx": 2048}), open_model)))
+    write("injection.json", flip_rate(build_checker(resolve({"ctx": 2048}), open_model)))

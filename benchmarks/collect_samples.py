@@ -53,7 +53,7 @@ def main() -> None:
     from factcheck.evaluate import label_set_for, read_labeled
     from factcheck.loader import open_model
     from factcheck.samples import SampleStore, collect
-    from factcheck.sources import make_checker
+    from factcheck.pipeline import build_checker
 
     model = None
     for name in args.only.split(","):
@@ -63,7 +63,7 @@ def main() -> None:
                             "ctx": 2048})
         if model is None:
             model = open_model(settings)
-        checker = make_checker(settings, lambda _s: model)
+        checker = build_checker(settings, lambda _s: model)
         store = SampleStore(args.samples / name)
         start, done = time.perf_counter(), [0]
 

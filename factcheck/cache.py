@@ -16,7 +16,8 @@ import sqlite3
 import time
 from pathlib import Path
 
-from .config import Settings, cache_dir
+from .config import Settings
+from .paths import cache_dir
 from .records import CheckRecord
 
 # Settings that cannot change what a check returns. Everything else is keyed, so a setting

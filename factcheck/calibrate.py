@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from .config import Settings, cache_dir, config_dir
+from .config import Settings
+from .paths import cache_dir, config_dir
 from .errors import InputError
 from .fit import READERS, fit_section
 from .labels import LabelSet

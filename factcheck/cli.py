@@ -151,12 +151,12 @@ def check(
     from .cache import cached_check
     from .records import Claim
     from .render import print_records
-    from .sources import make_checker
+    from .pipeline import build_checker
 
     try:
         texts = read_claims(list(claims or []))
         settings = _settings_from(locals())
-        checker = make_checker(settings, _load)
+        checker = build_checker(settings, _load)
         cache, cache_key = _cache(settings, checker, no_cache)
         records = []
         for number, text in enumerate(texts, start=1):
@@ -296,7 +296,7 @@ def batch(
     from .batch import Output, run_batch
     from .inputs import FORMATS, read_items
     from .render import BatchProgress, print_summary
-    from .sources import make_checker
+    from .pipeline import build_checker
 
     try:
         if fmt is not None and fmt not in FORMATS:
@@ -310,7 +310,7 @@ def batch(
                 id_prefix=f"{Path(name).name}:" if many else "")]
             if not items:
                 raise InputError("no claims in the input: nothing to check")
-        checker = make_checker(settings, _load)
+        checker = build_checker(settings, _load)
         if extract:
             items = _extracted_items(checker, inputs)
         cache, cache_key = _cache(settings, checker, no_cache)
@@ -417,14 +417,14 @@ def calibrate(
     from .calibrate import calibrate as fit_profile
     from .evaluate import label_set_for, read_labeled
     from .render import BatchProgress, print_fit_report
-    from .sources import make_checker
+    from .pipeline import build_checker
 
     try:
         claims = read_labeled(claims_file, limit)
         settings = _settings(config, model=model, gpu_layers=gpu_layers, threads=threads, ctx=ctx,
                              labels=label_set_for(claims).value, index=index, web=web, web_url=web_url, k=k,
                              route="retrieve")
-        checker = make_checker(settings, _load)
+        checker = build_checker(settings, _load)
         with BatchProgress(len(claims), 0) as bar:
             target, report = fit_profile(claims, checker, settings, reader=reader, budget=budget, out=out,
                                          fitted_on=f"{claims_file} ({len(claims)} claims)", on_claim=bar.advance)

@@ -18,21 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .calibration import Calibration
 from .errors import ConfigError
 from .labels import LabelSet
+from .paths import config_dir
 from .readers import ProbeHead
 from .records import Label
 from .route import Router
 
 ENV_PREFIX = "FACTCHECK_"
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "factcheck"
-
-
-def config_dir() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "factcheck"
 
 
 def default_threads() -> int:

@@ -124,7 +124,7 @@ def strategy_checkers(settings, strategies: list[str], load, variants: dict[str,
     """One Checker per strategy over one loaded model, with the settings it ran under:
     forced routes for all but auto, and no consistency estimate where gamma cannot change
     the route (retrieve, deep). ``variants`` adds named checkers with their own settings."""
-    from .sources import make_checker
+    from .pipeline import build_checker
 
     updates = {}
     for name in strategies:
@@ -136,7 +136,7 @@ def strategy_checkers(settings, strategies: list[str], load, variants: dict[str,
     result = {}
     for name, update in updates.items():
         own = settings.model_copy(update=update)
-        result[name] = (make_checker(own, lambda _settings: model), own)
+        result[name] = (build_checker(own, lambda _settings: model), own)
     return result
 
 

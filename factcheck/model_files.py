@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .config import cache_dir
+from .paths import cache_dir
 from .errors import ModelError, ModelNotInstalled
 
 DEFAULT_MODEL_NAME = "Qwen2.5-Coder-1.5B-Instruct-Q4_K_M"

@@ -146,3 +146,23 @@ def validate_claim_text(text: str) -> str:
     if not cleaned:
         raise InputError("empty claim: give the text of a claim to check")
     return cleaned
+
+
+def build_checker(settings, load) -> Checker:
+    """Open the sources first (cheap, and a bad index fails before the model loads), then
+    load the model with ``load(settings)`` and build the Checker."""
+    from .consistency import estimator
+    from .sources import open_sources
+
+    sources = open_sources(settings)
+    return Checker(
+        load(settings), labels=settings.labels, sources=sources, k=settings.k,
+        route=None if settings.route == "auto" else Route(settings.route),
+        consistency=estimator(settings.consistency, settings.rationales_k),
+        thresholds=Thresholds(alpha=settings.alpha, beta=settings.beta),
+        max_hops=settings.max_hops, deep_token_budget=settings.deep_token_budget,
+        calibration=settings.calibration, sentences=settings.sentences,
+        reader=Reader(settings.reader, head=settings.probe, label_set=settings.labels, bias=settings.label_bias),
+        router=settings.router if settings.consistency == "none" else None,
+        sufficiency=settings.sufficiency,
+    )

@@ -1,10 +1,11 @@
-"""Turn settings into evidence sources and a ready Checker."""
+"""Turn settings into evidence sources: local indexes and a web source."""
 
 from __future__ import annotations
 
 from .retrievers import Retriever
 
-from .config import Settings, cache_dir
+from .config import Settings
+from .paths import cache_dir
 
 
 def open_sources(settings: Settings) -> list[Retriever]:
@@ -36,26 +37,3 @@ def open_sources(settings: Settings) -> list[Retriever]:
                 raise InputError("--web searxng needs --web-url, the base URL of a SearXNG instance")
             sources.append(SearXNG(fetcher, settings.web_url))
     return sources
-
-
-def make_checker(settings: Settings, load):
-    """Open the sources first (cheap, and a bad index fails before the model loads), then
-    load the model with ``load(settings)`` and build the Checker."""
-    from .consistency import estimator
-    from .pipeline import Checker
-    from .readers import Reader
-    from .records import Route
-    from .route import Thresholds
-
-    sources = open_sources(settings)
-    return Checker(
-        load(settings), labels=settings.labels, sources=sources, k=settings.k,
-        route=None if settings.route == "auto" else Route(settings.route),
-        consistency=estimator(settings.consistency, settings.rationales_k),
-        thresholds=Thresholds(alpha=settings.alpha, beta=settings.beta),
-        max_hops=settings.max_hops, deep_token_budget=settings.deep_token_budget,
-        calibration=settings.calibration, sentences=settings.sentences,
-        reader=Reader(settings.reader, head=settings.probe, label_set=settings.labels, bias=settings.label_bias),
-        router=settings.router if settings.consistency == "none" else None,
-        sufficiency=settings.sufficiency,
-    )

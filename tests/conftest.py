@@ -82,9 +82,9 @@ def default_checker(real_model):
     for a label set, without evidence sources: for reading evidence the tests bring."""
     from factcheck.config import resolve
     from factcheck.labels import LabelSet
-    from factcheck.sources import make_checker
+    from factcheck.pipeline import build_checker
 
     def build(labels: LabelSet = LabelSet.THREE):
-        return make_checker(resolve({"ctx": 2048, "labels": labels.value}), lambda _settings: real_model)
+        return build_checker(resolve({"ctx": 2048, "labels": labels.value}), lambda _settings: real_model)
 
     return build

@@ -83,7 +83,7 @@ def test_profile_for_any_model_file_is_found_by_its_hash_on_the_first_run(tmp_pa
 
 
 def test_tests_never_touch_the_users_folders():
-    from factcheck.config import cache_dir, config_dir
+    from factcheck.paths import cache_dir, config_dir
 
     home = Path.home()
     assert not cache_dir().is_relative_to(home / ".cache")

@@ -74,7 +74,7 @@ def test_calibrate_writes_a_profile_table_for_its_label_set_used_for_that_model_
     result = CliRunner().invoke(app, ["calibrate", str(claims), "--index", str(tmp_path / "idx")])
     assert result.exit_code == 0, result.output
     assert "router:" in result.stderr and "label bias" in result.stderr
-    from factcheck.config import config_dir
+    from factcheck.paths import config_dir
     from factcheck.model_files import DEFAULT_MODEL_SHA256
 
     written = config_dir() / "profiles" / f"{'0' * 64}.toml"  # named by the (fake) model's hash
