@@ -27,7 +27,7 @@ from factcheck.labels import LabelSet
 from factcheck.loader import open_model
 from factcheck.metrics import auroc, macro_f1
 from factcheck.pipeline import Checker
-from factcheck.records import Claim, Route
+from factcheck.schema import Claim, Route
 
 LABELS = ["SUPPORTED", "REFUTED", "NOT_ENOUGH_INFO"]
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from factcheck.config import resolve  # noqa: E402
 from factcheck.loader import open_model  # noqa: E402
 from factcheck.pipeline import Checker  # noqa: E402
-from factcheck.records import Claim  # noqa: E402
+from factcheck.schema import Claim  # noqa: E402
 
 
 def load_claims(n: int) -> list[str]:

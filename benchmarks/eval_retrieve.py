@@ -21,7 +21,7 @@ from factcheck.config import resolve
 from factcheck.loader import open_model
 from factcheck.metrics import accuracy, f1_per_class, macro_f1
 from factcheck.pipeline import Checker
-from factcheck.records import Claim, Route
+from factcheck.schema import Claim, Route
 
 
 def summarize(rows, records, labels, gold_docs) -> dict:

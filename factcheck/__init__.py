@@ -6,7 +6,7 @@ Importing this package loads no model and reads no file.
 
 from .errors import (ConfigError, FactcheckError, IndexFormatError, InputError, ModelError,
                      ModelNotInstalled, RetrievalError, WebError)
-from .records import CheckRecord, Claim, Label, Passage, Route
+from .schema import CheckRecord, Claim, Label, Passage, Route
 
 __version__ = "0.1.0"
 

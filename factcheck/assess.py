@@ -11,7 +11,7 @@ from __future__ import annotations
 from .consistency import ConsistencyEstimator
 from .cost import Meter
 from .judge import Judge
-from .records import Assessment, LabelDistribution
+from .schema import Assessment, LabelDistribution
 
 
 def certainty(distribution: LabelDistribution) -> float:

@@ -20,7 +20,7 @@ from .cache import ResultCache, cached_check
 from .errors import InputError
 from .inputs import InputItem
 from .record import error_record
-from .records import CheckRecord, Claim
+from .schema import CheckRecord, Claim
 
 
 @dataclass

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .config import Settings
 from .paths import cache_dir
-from .records import CheckRecord
+from .schema import CheckRecord
 
 # Settings that cannot change what a check returns. Everything else is keyed, so a setting
 # added later is keyed by default rather than forgotten (the model is keyed by its SHA-256,

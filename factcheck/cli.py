@@ -149,7 +149,7 @@ def check(
 ) -> None:
     """Check claims and print a verdict, confidence and evidence for each."""
     from .cache import cached_check
-    from .records import Claim
+    from .schema import Claim
     from .render import print_records
     from .pipeline import build_checker
 

@@ -20,7 +20,7 @@ from .errors import ConfigError
 from .labels import LabelSet
 from .paths import config_dir
 from .readers import ProbeHead
-from .records import Label
+from .schema import Label
 from .route import Router
 
 ENV_PREFIX = "FACTCHECK_"

@@ -25,7 +25,7 @@ from typing import Protocol
 
 from .cost import Meter
 from .judge import Judge
-from .records import Assessment, LabelDistribution, RationalePair
+from .schema import Assessment, LabelDistribution, RationalePair
 
 FRAMINGS = ("sceptical", "reversed")
 

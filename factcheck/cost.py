@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .records import Calls, TokenUsage
+from .schema import Calls, TokenUsage
 
 
 class Meter:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .records import Hop, Passage
+from .schema import Hop, Passage
 
 Search = Callable[[str, set[str]], list[Passage]]  # (query, seen fingerprints) -> new passages
 Judge = Callable[[list[Passage]], float]  # evidence so far -> sufficiency in [0, 1]

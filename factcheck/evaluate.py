@@ -18,7 +18,7 @@ from .cache import cached_check
 from .errors import InputError
 from .labels import LabelSet
 from .metrics import accuracy, auroc, bootstrap, brier, confusion, ece, f1_per_class, macro_f1, reliability_bins
-from .records import CheckRecord, Claim, Label
+from .schema import CheckRecord, Claim, Label
 
 STRATEGIES = ("auto", "direct", "retrieve", "deep")
 

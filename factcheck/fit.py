@@ -21,7 +21,7 @@ from .errors import InputError
 from .labels import LabelSet
 from .metrics import bootstrap, ece, macro_f1
 from .readers import THREE, ProbeHead, aggregate_chunks, restrict
-from .records import Label, LabelDistribution
+from .schema import Label, LabelDistribution
 from .route import SIGNALS, Router
 from .samples import Sample
 

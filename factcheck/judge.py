@@ -14,7 +14,7 @@ from .backend import LanguageModel, Message
 from .cost import Meter
 from .labels import (YES_NO_WORDS, LabelSet, LabelTokens, distribution_from_probs,
                      map_answer_tokens, map_label_tokens)
-from .records import EvidenceSentence, LabelDistribution, Passage
+from .schema import EvidenceSentence, LabelDistribution, Passage
 
 # Tokens kept free at the end of the context (the answer, plus margin).
 _ANSWER_RESERVE = 16
@@ -136,7 +136,7 @@ class Judge:
                                          Message("user", prompts.render(template, **values))])
         step = self.model.next_token(tokens)
         meter.model_call(step.evaluated, step.reused)
-        from .records import Label
+        from .schema import Label
 
         return distribution_from_probs(step.probs, self.yes_no_tokens).probs[Label.SUPPORTED]
 

@@ -14,7 +14,7 @@ from enum import Enum
 
 import numpy as np
 
-from .records import Label, LabelDistribution
+from .schema import Label, LabelDistribution
 
 
 class LabelSet(str, Enum):

@@ -16,7 +16,7 @@ from .labels import LabelSet
 from .queries import next_query, reflect_query, targeted_query
 from .readers import Reader
 from .record import build_record, error_record
-from .records import Assessment, CheckRecord, Claim, Hop, Label, Passage, Route, RouteDecision
+from .schema import Assessment, CheckRecord, Claim, Hop, Label, Passage, Route, RouteDecision
 from .retrieve import gather
 from .route import Router, Thresholds, decide
 from .select import select_sentences

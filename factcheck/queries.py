@@ -10,7 +10,7 @@ from collections import Counter
 
 from .cost import Meter
 from .judge import Judge, format_evidence
-from .records import Assessment, Passage
+from .schema import Assessment, Passage
 
 _WORD = re.compile(r"[A-Za-z0-9][\w'-]+")
 _COMMON = frozenset(

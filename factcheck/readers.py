@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from .cost import Meter
 from .labels import LabelSet
-from .records import EvidenceSentence, Label, LabelDistribution
+from .schema import EvidenceSentence, Label, LabelDistribution
 
 THREE = [Label.SUPPORTED, Label.REFUTED, Label.NOT_ENOUGH_INFO]
 

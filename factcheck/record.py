@@ -5,7 +5,7 @@ from __future__ import annotations
 from .backend import ModelInfo
 from .calibration import Calibration
 from .cost import Meter
-from .records import (Assessment, CheckRecord, Claim, EvidenceItem, EvidenceSentence, ModelRef,
+from .schema import (Assessment, CheckRecord, Claim, EvidenceItem, EvidenceSentence, ModelRef,
                       RecordError, RouteDecision, Verdict)
 
 

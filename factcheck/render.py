@@ -6,7 +6,7 @@ import json
 import sys
 
 from .backend import ModelInfo
-from .records import CheckRecord, Passage
+from .schema import CheckRecord, Passage
 
 _STYLE = {"SUPPORTED": "green", "REFUTED": "red", "NOT_ENOUGH_INFO": "yellow"}
 

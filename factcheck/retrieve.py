@@ -8,7 +8,7 @@ from .retrievers import Retriever
 
 from .cost import Meter
 from .errors import RetrievalError
-from .records import Passage
+from .schema import Passage
 
 _SPACE = re.compile(r"\s+")
 

@@ -17,7 +17,7 @@ import math
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .records import Assessment, EvidenceSentence, Passage, Route, RouteDecision
+from .schema import Assessment, EvidenceSentence, Passage, Route, RouteDecision
 
 # The router's inputs: what the search says (free) and what the closed-book pass said.
 SIGNALS = ("top_score", "score_margin", "best_coverage", "shown_coverage", "documents", "tau", "closed_top")

@@ -20,7 +20,7 @@ import numpy as np
 from .assess import certainty
 from .cost import Meter
 from .readers import Pass, Reader
-from .records import Assessment, Label
+from .schema import Assessment, Label
 from .retrieve import gather
 from .route import route_signals
 from .select import select_sentences

@@ -15,7 +15,7 @@ import math
 import re
 from functools import cache
 
-from .records import EvidenceSentence, Passage
+from .schema import EvidenceSentence, Passage
 
 # A sentence opening with one of these leans on the previous one for its subject.
 _LEANS_BACK = re.compile(

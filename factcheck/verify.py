@@ -11,7 +11,7 @@ from .cost import Meter
 from .judge import Judge
 from .labels import LabelSet
 from .readers import Reader
-from .records import Assessment, EvidenceSentence, Label, LabelDistribution, Verdict
+from .schema import Assessment, EvidenceSentence, Label, LabelDistribution, Verdict
 
 
 def _verdict(dist: LabelDistribution, label: Label, basis: str, used: list[str], reader: str | None = None,

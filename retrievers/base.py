@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from factcheck.records import Passage
+from factcheck.schema import Passage
 
 
 class Retriever(ABC):

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from factcheck.errors import IndexFormatError, InputError
-from factcheck.records import Passage
+from factcheck.schema import Passage
 
 from .base import Retriever
 from .passages import ReadReport, read_documents, split_passages

@@ -4,7 +4,7 @@ search for page titles, fetch each page's plain-text extract, rank its passages.
 from __future__ import annotations
 
 from factcheck.errors import WebError
-from factcheck.records import Passage
+from factcheck.schema import Passage
 
 from .base import Retriever
 from .http import Fetcher

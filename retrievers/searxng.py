@@ -4,7 +4,7 @@ each page and extract its text (falling back to the result snippet), rank the pa
 from __future__ import annotations
 
 from factcheck.errors import WebError
-from factcheck.records import Passage
+from factcheck.schema import Passage
 
 from .base import Retriever
 from .http import Fetcher

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from factcheck.records import Passage
+from factcheck.schema import Passage
 
 from .passages import Document, split_passages
 

@@ -100,7 +100,7 @@ class FakeRetriever:
     """A scripted evidence source: fixed passages, or an error to raise."""
 
     def __init__(self, passages=None, error: Exception | None = None, name: str = "fake") -> None:
-        from factcheck.records import Passage
+        from factcheck.schema import Passage
 
         self.name = name
         self.passages = [p if isinstance(p, Passage) else Passage(**p) for p in (passages or [])]

@@ -3,7 +3,7 @@ import pytest
 
 from factcheck.assess import certainty
 from factcheck.labels import LabelSet, distribution_from_probs, map_label_tokens
-from factcheck.records import Label
+from factcheck.schema import Label
 
 VOCAB = ["TRUE", " True", "t", "FAL", "Fal", "UN", "Unk", "UNKNOWN", "x", " ", "",
          "True", "Tr", "False", "F", "Maybe"]

@@ -7,7 +7,7 @@ import pytest
 from factcheck.errors import InputError
 from factcheck.labels import LabelSet
 from factcheck.pipeline import Checker
-from factcheck.records import CheckRecord, Claim, Label, Route
+from factcheck.schema import CheckRecord, Claim, Label, Route
 
 from .fakes import FakeModel
 

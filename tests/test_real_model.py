@@ -11,7 +11,7 @@ from factcheck.judge import Judge
 from factcheck.labels import LabelSet
 from factcheck.model_files import DEFAULT_MODEL_SHA256
 from factcheck.pipeline import Checker
-from factcheck.records import Claim, Label, Passage
+from factcheck.schema import Claim, Label, Passage
 
 pytestmark = pytest.mark.model
 

@@ -8,7 +8,7 @@ import pytest
 
 from factcheck.labels import LabelSet
 from factcheck.pipeline import Checker
-from factcheck.records import Claim, Label, Passage, Route
+from factcheck.schema import Claim, Label, Passage, Route
 from factcheck.retrievers.http import Fetcher, WebOptions
 from factcheck.retrievers.mediawiki import MediaWiki
 

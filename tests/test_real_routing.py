@@ -14,7 +14,7 @@ from factcheck.judge import Judge
 from factcheck.labels import LabelSet
 from factcheck.pipeline import Checker
 from factcheck.queries import reflect_query
-from factcheck.records import Claim, Route
+from factcheck.schema import Claim, Route
 from factcheck.route import Thresholds
 from factcheck.retrievers.http import Fetcher, WebOptions
 from factcheck.retrievers.mediawiki import MediaWiki

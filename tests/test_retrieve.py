@@ -6,7 +6,7 @@ from factcheck.cost import Meter
 from factcheck.labels import LabelSet
 from factcheck.errors import WebError
 from factcheck.pipeline import Checker
-from factcheck.records import Claim, Passage, Route
+from factcheck.schema import Claim, Passage, Route
 from factcheck.retrieve import gather
 
 from .fakes import FakeModel, FakeRetriever

@@ -10,7 +10,7 @@ from factcheck.judge import Judge
 from factcheck.labels import LabelSet
 from factcheck.pipeline import Checker
 from factcheck.queries import _parse_query, targeted_query
-from factcheck.records import Assessment, Claim, Label, LabelDistribution, Passage, RationalePair, Route
+from factcheck.schema import Assessment, Claim, Label, LabelDistribution, Passage, RationalePair, Route
 from factcheck.route import Thresholds, decide
 from factcheck.deep import deep_search
 

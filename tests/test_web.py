@@ -101,7 +101,7 @@ def test_a_failing_web_source_falls_back_to_the_other_source(wiki, tmp_path, mod
     import json
 
     from factcheck.pipeline import Checker
-    from factcheck.records import Claim, Route
+    from factcheck.schema import Claim, Route
     from factcheck.retrievers.local_index import LocalIndex, build_index
 
     from .fakes import FakeModel
@@ -122,7 +122,7 @@ def test_a_failing_web_source_falls_back_to_the_other_source(wiki, tmp_path, mod
 
 def test_web_as_the_only_source_failing_gives_not_enough_info(wiki):
     from factcheck.pipeline import Checker
-    from factcheck.records import Claim, Route
+    from factcheck.schema import Claim, Route
 
     from .fakes import FakeModel
 

@@ -1,4 +1,4 @@
-"""Typed records passed between pipeline stages, and the one result record.
+"""The schema: typed records passed between pipeline stages, and the one result record.
 
 A claim flows: Claim -> Assessment (assess) -> RouteDecision (route) -> passages
 (retrieve) -> Verdict (verify) -> CheckRecord (record). ``CheckRecord`` is exactly what
