@@ -1,0 +1,95 @@
+"""The verifier and the router with the real default model and its shipped profile, on
+real claims and corpora from tests/fixtures. Slow: marked ``model``."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from factcheck.config import resolve
+from factcheck.labels import LabelSet
+from factcheck.pipeline import build_checker
+from factcheck.retrievers.local_index import build_index
+from factcheck.schema import Claim, Label, Route
+from factcheck.select import coverage
+
+pytestmark = pytest.mark.model
+
+REFUTED_CLAIM = "As I Lay Dying is a song by the heavy metal band Metallica."
+
+
+@pytest.fixture(scope="module")
+def indexes(data, tmp_path_factory):
+    root = tmp_path_factory.mktemp("indexes")
+    build_index([str(data / "fm2" / "corpus_dev.jsonl")], root / "fm2")
+    build_index([str(data / "check-covid" / "corpus.jsonl")], root / "covid")
+    return root
+
+
+def checker(real_model, index, labels=LabelSet.THREE, **flags):
+    settings = resolve({"ctx": 2048, "labels": labels.value, "index": [index], **flags})
+    return build_checker(settings, lambda _settings: real_model)
+
+
+def test_the_sentence_that_decides_is_shown_used_and_refutes(real_model, indexes):
+    record = checker(real_model, indexes / "fm2", LabelSet.BINARY, route="retrieve").check(
+        Claim(id="1", text=REFUTED_CLAIM))
+    assert record.verdict is Label.REFUTED and record.basis == "evidence"
+    faulkner = [e for e in record.evidence if "Faulkner" in e.text]
+    assert faulkner and faulkner[0].used
+    for e in record.evidence:  # exactly what was shown: sentence text and its place in the passage
+        assert e.end > e.start and e.doc_id and e.passage_id
+    assert record.reader and 0.005 < record.confidence < 0.995
+
+
+def test_a_supported_claim_is_supported_by_its_gold_sentence(real_model, indexes, data):
+    rows = {json.loads(line)["id"]: json.loads(line) for line in (data / "fm2" / "claims_dev.jsonl").open()}
+    row = rows["fm2-0kaTupAMJVm2QtfOJT9f"]
+    assert row["label"] == "SUPPORTED"
+    record = checker(real_model, indexes / "fm2", LabelSet.BINARY, route="retrieve").check(
+        Claim(id="1", text=row["claim"]))
+    gold = row["evidence"][0]["text"]
+    assert any(coverage(gold, e.text) > 0.7 and e.used for e in record.evidence), [e.text for e in record.evidence]
+    assert record.verdict is Label.SUPPORTED, record.label_probs
+
+
+def test_an_unrelated_corpus_gives_not_enough_info(real_model, indexes):
+    # a novel checked against COVID-19 abstracts: nothing there bears on it
+    record = checker(real_model, indexes / "covid", route="retrieve").check(Claim(id="1", text=REFUTED_CLAIM))
+    assert record.verdict is Label.NOT_ENOUGH_INFO, record.label_probs
+
+
+def test_auto_routes_real_claims_both_ways(real_model, indexes, data):
+    """The shipped router, on real FM2 claims over their index: some read, some do not."""
+    auto = checker(real_model, indexes / "fm2", LabelSet.BINARY)
+    assert auto.router is not None
+    routes = set()
+    for line in list((data / "fm2" / "claims_dev.jsonl").open())[:12]:
+        record = auto.check(Claim(id="1", text=json.loads(line)["claim"]))
+        routes.add(record.route)
+        assert "P(reading helps)" in record.route_reason
+        if len(routes) == 2:
+            break
+    assert routes == {Route.DIRECT, Route.RETRIEVE}
+
+
+def test_calibrate_on_real_claims_writes_a_profile_that_checks_use(real_model, indexes, data, tmp_path):
+    env = {**os.environ, "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]}
+    profile = tmp_path / "profile.toml"
+    proc = subprocess.run([sys.executable, "-m", "factcheck", "calibrate", str(data / "fm2" / "claims_dev.jsonl"),
+                           "--index", str(indexes / "fm2"), "--ctx", "2048", "-o", str(profile)],
+                          capture_output=True, text=True, timeout=1800, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "router:" in proc.stderr and "probe:" in proc.stderr
+    import tomllib
+
+    fitted = tomllib.loads(profile.read_text())
+    assert set(fitted) == {"meta", "binary"} and fitted["meta"]["model_sha256"] == real_model.info.sha256
+    assert len(fitted["binary"]["probe"]["weights"][0]) == 1536  # the model's hidden size
+    proc = subprocess.run([sys.executable, "-m", "factcheck", "check", "--json", "--no-cache", "--labels", "binary",
+                           "--index", str(indexes / "fm2"), "--ctx", "2048", "--profile", str(profile),
+                           "--route", "retrieve", REFUTED_CLAIM], capture_output=True, text=True, timeout=600, env=env)
+    record = json.loads(proc.stdout)
+    assert record["verdict"] == "REFUTED" and record["reader"] == "joint+probe"

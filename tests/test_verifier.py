@@ -1,0 +1,169 @@
+"""Sentence selection, readers, the NOT_ENOUGH_INFO decision and fitting, with the fake
+model and synthetic samples."""
+
+import numpy as np
+import pytest
+
+from factcheck.fit import apply_section, fit_bias, fit_probe, fit_router, fit_section
+from factcheck.labels import LabelSet
+from factcheck.pipeline import Checker
+from factcheck.readers import Reader, aggregate_chunks, restrict
+from factcheck.route import SIGNALS
+from factcheck.samples import Sample
+from factcheck.schema import Claim, Label, Passage, Route
+from factcheck.select import select_sentences
+
+from .fakes import FakeModel, FakeRetriever
+
+S, R, N = Label.SUPPORTED, Label.REFUTED, Label.NOT_ENOUGH_INFO
+
+
+def passage(pid, text, title="T", score=1.0):
+    return Passage(id=pid, doc_id=pid.split("#")[0], title=title, text=text, source="a", score=score)
+
+
+# --- selection ---------------------------------------------------------------------------
+
+def test_selection_keeps_the_sentences_that_bear_on_the_claim_with_offsets():
+    text = "Cats purr. Aspirin lowers fever in adults. The weather was mild. Dogs bark."
+    chosen = select_sentences("Aspirin lowers fever.", [passage("d#0", text)], 1)
+    assert [s.text for s in chosen] == ["Aspirin lowers fever in adults."]
+    s = chosen[0]
+    assert text[s.start:s.end] == s.text and s.passage_id == "d#0" and s.id == f"d#0@{s.start}"
+
+
+def test_a_sentence_that_leans_back_brings_its_predecessor():
+    text = "Aspirin was tested in 2001. It lowers fever in adults. Dogs bark."
+    chosen = select_sentences("Aspirin lowers fever in adults.", [passage("d#0", "Unrelated words here. " + text)], 1)
+    assert [s.text for s in chosen] == ["Aspirin was tested in 2001.", "It lowers fever in adults."]
+
+
+def test_selection_groups_sentences_by_document_in_retrieval_order():
+    passages = [passage("a#0", "Fever drops with aspirin. Nothing else."), passage("b#0", "Aspirin fever study."),
+                passage("a#1", "Aspirin reduces fever quickly.")]
+    chosen = select_sentences("Aspirin reduces fever.", passages, 3)
+    assert [s.doc_id for s in chosen] == ["a", "a", "b"]
+
+
+# --- readers -------------------------------------------------------------------------------
+
+def chunk_script(prompt):
+    evidence = prompt.rsplit("<evidence>", 1)[-1]
+    if "refutes" in evidence:
+        return {"FALSE": 0.9, "TRUE": 0.05, "UNKNOWN": 0.05}
+    if "supports" in evidence:
+        return {"TRUE": 0.6, "FALSE": 0.1, "UNKNOWN": 0.3}
+    return {"UNKNOWN": 0.8, "TRUE": 0.1, "FALSE": 0.1}
+
+
+def test_chunk_reader_takes_the_max_over_sentences_and_names_the_deciding_one():
+    model = FakeModel(script=chunk_script)
+    source = FakeRetriever([passage("d#0", "Claim x supports one. Claim x refutes two. Claim x is mentioned.")])
+    checker = Checker(model, sources=[source], route=Route.RETRIEVE, reader=Reader("chunks"))
+    record = checker.check(Claim(id="1", text="Claim x."))
+    chunk_prompts = [p for p in model.prompts if "one evidence sentence" in p]
+    assert len(chunk_prompts) == 3  # one pass per sentence
+    # the claim comes first, so every chunk prompt shares its prefix (KV-cached)
+    assert len({p.split("<evidence>")[0] for p in chunk_prompts}) == 1
+    assert record.verdict is R and record.reader == "chunks+logits"
+    assert [e.text for e in record.evidence if e.used] == ["Claim x refutes two."]
+
+
+def test_no_sentence_that_settles_it_is_not_enough_info():
+    model = FakeModel(script=chunk_script)
+    source = FakeRetriever([passage("d#0", "Claim x is mentioned. Claim x again.")])
+    record = Checker(model, sources=[source], route=Route.RETRIEVE, reader=Reader("chunks")).check(
+        Claim(id="1", text="Claim x."))
+    assert record.verdict is N and not any(e.used for e in record.evidence) and record.evidence
+
+
+def test_aggregation_and_the_label_bias_decide_not_enough_info():
+    agg = aggregate_chunks([{S: 0.3, R: 0.1, N: 0.6}, {S: 0.2, R: 0.2, N: 0.6}])
+    assert agg == {S: 0.3, R: 0.2, N: 0.6}
+    assert restrict(agg, LabelSet.THREE, None).top is N
+    assert restrict(agg, LabelSet.THREE, {N: -2.0}).top is S  # a fitted offset moves the decision
+    binary = restrict(agg, LabelSet.BINARY, None)
+    assert set(binary.probs) == {S, R} and binary.top is S
+
+
+# --- fitting -------------------------------------------------------------------------------
+
+def synthetic(n=90, seed=0, label_set=LabelSet.THREE):
+    """Samples whose hidden state carries the label (noisily) and whose closed-book pass is
+    a coin toss; reading costs 300 tokens, the closed-book pass 50."""
+    rng = np.random.default_rng(seed)
+    labels = [S, R, N] if label_set is LabelSet.THREE else [S, R]
+    out = []
+    for i in range(n):
+        gold = labels[i % len(labels)]
+        hidden = rng.normal(0, 1, 8).astype(np.float32)
+        hidden[labels.index(gold)] += 2.5
+        joint = {lab.value: 0.2 for lab in [S, R, N]}
+        joint[gold.value] = 0.4 if rng.random() < 0.6 else 0.2
+        closed = {lab.value: 1 / len(labels) for lab in labels}
+        closed[labels[int(rng.integers(len(labels)))].value] += 0.1
+        signals = {name: float(rng.random()) for name in SIGNALS}
+        out.append(Sample(id=str(i), claim=f"claim {i}", gold=gold.value, closed=closed, tau=0.1, closed_tokens=50,
+                          signals=signals, joint=joint, joint_tokens=300, hidden=hidden))
+    return out
+
+
+def test_probe_learns_what_the_hidden_state_carries():
+    samples = synthetic()
+    probe = fit_probe(samples, strength=1.0)
+    right = sum(max(probe(s.hidden), key=probe(s.hidden).get).value == s.gold for s in samples)
+    assert right / len(samples) > 0.8
+
+
+def test_label_bias_fit_finds_the_not_enough_info_offset():
+    # the reader never puts NEI on top, but NEI claims have less support and contradiction
+    raw = [{S: 0.5, R: 0.3, N: 0.2}] * 10 + [{S: 0.3, R: 0.5, N: 0.2}] * 10 + [{S: 0.4, R: 0.35, N: 0.25}] * 10
+    gold = ["SUPPORTED"] * 10 + ["REFUTED"] * 10 + ["NOT_ENOUGH_INFO"] * 10
+    bias = fit_bias(raw, gold, LabelSet.THREE)
+    predicted = [restrict(r, LabelSet.THREE, bias).top.value for r in raw]
+    assert predicted == gold and bias[S] == 0.0
+
+
+def test_router_keeps_within_its_budget():
+    samples = synthetic()
+    direct = [max(s.closed, key=s.closed.get) for s in samples]
+    evidence = [s.gold for s in samples]
+    read_cost = [350.0] * len(samples)
+    router, points = fit_router(samples, direct, evidence, ["SUPPORTED", "REFUTED", "NOT_ENOUGH_INFO"], read_cost, 0.4)
+    chosen = next(p for p in points if p.threshold == router.threshold)
+    assert chosen.tokens_per_claim <= 0.4 * 350
+    assert points[0].read_rate == 1.0 and points[-1].read_rate == 0.0  # 0 reads all, 1.01 none
+
+
+@pytest.mark.parametrize("label_set", [LabelSet.THREE, LabelSet.BINARY])
+def test_a_written_profile_reproduces_its_fit(tmp_path, label_set):
+    """Defect: the written profile's thresholds differed from the fitted ones (1.01 -> 1.0)."""
+    from factcheck.config import read_profile
+    from factcheck.model_files import DEFAULT_MODEL_SHA256
+    from factcheck.profile import write_profile
+
+    samples = synthetic(label_set=label_set)
+    section, report = fit_section(samples, label_set, reader="joint+probe", budget_fraction=0.5)
+    write_profile(tmp_path / "p.toml", {label_set: section}, {"model_sha256": DEFAULT_MODEL_SHA256})
+    loaded = read_profile(tmp_path / "p.toml", label_set, DEFAULT_MODEL_SHA256, explicit=True)
+    # the router's numbers on its own fit claims are exactly the fit's
+    outcomes = apply_section(samples, loaded, label_set, "auto")
+    assert sum(o.read for o in outcomes) / len(outcomes) == pytest.approx(report["router_read_rate"], abs=1e-3)
+    assert sum(o.tokens for o in outcomes) / len(outcomes) == pytest.approx(report["router_tokens"], abs=0.1)
+    other = LabelSet.BINARY if label_set is LabelSet.THREE else LabelSet.THREE
+    assert read_profile(tmp_path / "p.toml", other, DEFAULT_MODEL_SHA256, explicit=False) == {}
+
+
+def test_the_fitted_router_reads_only_where_the_search_looks_worth_it():
+    from factcheck.route import Router
+
+    router = Router(features=["top_score"], weights=[2.0], intercept=-2.0, threshold=0.5)  # read when score > e-1
+    strong = FakeRetriever([passage("d#0", "Claim x holds.", score=10.0)])
+    weak = FakeRetriever([passage("d#0", "Claim x holds.", score=0.2)])
+    read = Checker(FakeModel(), sources=[strong], router=router).check(Claim(id="1", text="Claim x."))
+    skip = Checker(FakeModel(), sources=[weak], router=router).check(Claim(id="2", text="Claim x."))
+    assert read.route is Route.RETRIEVE and read.basis == "evidence" and read.queries == ["Claim x."]
+    assert skip.route is Route.DIRECT and skip.basis == "model" and skip.evidence == []
+    assert skip.calls.retrieval == 1  # the search ran (it is what the router reads) ...
+    assert skip.tokens.prompt < read.tokens.prompt  # ... but nothing was read
+    assert "P(reading helps)" in read.route_reason and "P(reading helps)" in skip.route_reason
