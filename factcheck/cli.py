@@ -433,6 +433,26 @@ def calibrate(
         _fail(exc)
 
 
+config_app = typer.Typer(help="Show the settings in force.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("show")
+def config_show(
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    labels: LabelsOpt = None, model: ModelOpt = None, profile: ProfileOpt = None, config: ConfigOpt = None,
+) -> None:
+    """Print every setting, its value and where it came from (option, environment, config file, profile, default)."""
+    from .config import resolve_with_sources
+    from .render import print_settings
+
+    try:
+        settings, sources = resolve_with_sources({"labels": labels, "model": model, "profile": profile}, config)
+    except FactcheckError as exc:
+        _fail(exc)
+    print_settings(settings, sources, json_out=json_out)
+
+
 cache_app = typer.Typer(help="Inspect or clear the result cache.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(cache_app, name="cache")
 

@@ -181,6 +181,12 @@ def resolve(flags: dict[str, Any] | None = None, config: Path | None = None) -> 
     The profile (fitted by ``factcheck calibrate`` for one model) supplies only the section
     of the label set in force; anything the user set in a config file, the environment or a
     flag wins over it."""
+    return resolve_with_sources(flags, config)[0]
+
+
+def resolve_with_sources(flags: dict[str, Any] | None = None,
+                         config: Path | None = None) -> tuple[Settings, dict[str, str]]:
+    """``resolve``, and for every setting where its value came from (``factcheck config show``)."""
     path = _config_path(config)
     file_values = _read_file(path) if path is not None else {}
     env = _read_env()
@@ -191,12 +197,14 @@ def resolve(flags: dict[str, Any] | None = None, config: Path | None = None) -> 
     layers.append(("environment", env))
     layers.append(("options", options))
     merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
     for origin, values in layers:
         try:  # validate each layer alone so the error names where the bad value came from
             Settings.model_validate({**values})
         except ValidationError as exc:
             raise ConfigError(_describe(exc, origin)) from None
         merged.update(values)
+        sources.update(dict.fromkeys(values, origin))
     labels = LabelSet(merged.get("labels", LabelSet.THREE))
     explicit = merged.get("profile")
     model = merged.get("model")
@@ -207,5 +215,7 @@ def resolve(flags: dict[str, Any] | None = None, config: Path | None = None) -> 
             Settings.model_validate(section)
         except ValidationError as exc:
             raise ConfigError(_describe(exc, f"profile {profile} [{labels.value}]")) from None
+        sources = {**dict.fromkeys(section, f"profile {profile} [{labels.value}]"), **sources}
         merged = {**section, **merged}
-    return Settings.model_validate(merged)
+    settings = Settings.model_validate(merged)
+    return settings, {name: sources.get(name, "default") for name in Settings.model_fields}

@@ -263,3 +263,31 @@ def print_fit_report(report: dict, target) -> None:
     for line in lines:
         console.print(Text(line), soft_wrap=True)
     console.print(Text(f"wrote {target}"), soft_wrap=True)
+
+
+def print_settings(settings, sources: dict[str, str], *, json_out: bool) -> None:
+    """Each setting with its value and origin; fitted tables (probe weights, maps) summarised."""
+    from rich.text import Text
+
+    def shown(name: str, value):
+        if name == "probe" and value is not None:
+            return f"linear head, {len(value.labels)} labels x {value.dim} features"
+        if name == "router" and value is not None:
+            weights = ", ".join(f"{f} {w:+.3g}" for f, w in zip(value.features, value.weights))
+            return f"logistic: {weights}, intercept {value.intercept:+.3g}, reads when P >= {value.threshold:.3g}"
+        if name == "calibration" and value is not None:
+            maps = {basis: getattr(value, basis) for basis in ("evidence", "model") if getattr(value, basis)}
+            return "; ".join(f"{basis}: {m.method}" for basis, m in maps.items())
+        if hasattr(value, "value"):
+            return value.value
+        return value
+
+    rows = {name: {"value": shown(name, getattr(settings, name)), "source": sources[name]}
+            for name in type(settings).model_fields}
+    if json_out:
+        sys.stdout.write(json.dumps(rows, default=str) + "\n")
+        return
+    console = _stdout()
+    for name, row in rows.items():
+        console.print(Text.assemble((name, "bold"), f" = {row['value']}  ", (f"({row['source']})", "dim")),
+                      soft_wrap=True)

@@ -89,3 +89,26 @@ def test_tests_never_touch_the_users_folders():
     assert not cache_dir().is_relative_to(home / ".cache")
     assert not config_dir().is_relative_to(home / ".config")
     assert not any(name.startswith("FACTCHECK_") for name in os.environ)
+
+
+def test_config_file_wins_over_the_profile_and_config_show_says_where_each_value_came_from(tmp_path):
+    """Defect: an alpha in config.toml was silently ignored for the default model because
+    the shipped profile outranked the config file."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from factcheck.cli import app
+    from factcheck.model_files import DEFAULT_MODEL_SHA256
+
+    profile = tmp_path / "p.toml"
+    profile.write_text(f'[meta]\nmodel_sha256 = "{DEFAULT_MODEL_SHA256}"\n[three]\nalpha = 0.2\nk = 4\n')
+    config = tmp_path / "config.toml"
+    config.write_text(f'alpha = 0.7\nprofile = "{profile}"\n')
+    settings = resolve({}, config)
+    assert settings.alpha == 0.7 and settings.k == 4
+    result = CliRunner().invoke(app, ["config", "show", "--json", "--config", str(config)])
+    rows = json.loads(result.stdout)
+    assert rows["alpha"] == {"value": 0.7, "source": f"config file {config}"}
+    assert rows["k"]["value"] == 4 and rows["k"]["source"].startswith("profile ")
+    assert rows["threads"]["source"] == "default"
