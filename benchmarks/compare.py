@@ -152,7 +152,11 @@ def main() -> None:
     if args.profile:
         from factcheck.profile import write_profile
 
-        write_profile(args.profile, {ls: sec for ls, sec in default_sections.items()},
+        from factcheck.config import Settings
+
+        # the samples were measured with the default k and sentences; record them with the fit
+        shown = {"k": Settings().k, "sentences": Settings().sentences}
+        write_profile(args.profile, {ls: {**sec, **shown} for ls, sec in default_sections.items()},
                       meta={"fitted_on": "shared/data fit splits (benchmarks/splits.py): "
                             + ", ".join(f"{d}_fit {len(fit[d])}" for d in DATASETS),
                             "command": "python3 benchmarks/compare.py SAMPLES --profile OUT",

@@ -23,8 +23,16 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
-model_app = typer.Typer(help="Inspect the model.", no_args_is_help=True, rich_markup_mode=None)
-app.add_typer(model_app, name="model")
+
+
+def _group(name: str, help: str) -> typer.Typer:
+    """A sub-command group (factcheck model …, index …, config …, cache …)."""
+    group = typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=None)
+    app.add_typer(group, name=name)
+    return group
+
+
+model_app = _group("model", "Inspect the model.")
 
 _state = {"debug": False}
 
@@ -206,8 +214,7 @@ def model_info(
         _fail(exc)
 
 
-index_app = typer.Typer(help="Build and inspect local BM25 indexes.", no_args_is_help=True, rich_markup_mode=None)
-app.add_typer(index_app, name="index")
+index_app = _group("index", "Build and inspect local BM25 indexes.")
 
 
 @index_app.command("build")
@@ -433,8 +440,7 @@ def calibrate(
         _fail(exc)
 
 
-config_app = typer.Typer(help="Show the settings in force.", no_args_is_help=True, rich_markup_mode=None)
-app.add_typer(config_app, name="config")
+config_app = _group("config", "Show the settings in force.")
 
 
 @config_app.command("show")
@@ -453,8 +459,7 @@ def config_show(
     print_settings(settings, sources, json_out=json_out)
 
 
-cache_app = typer.Typer(help="Inspect or clear the result cache.", no_args_is_help=True, rich_markup_mode=None)
-app.add_typer(cache_app, name="cache")
+cache_app = _group("cache", "Inspect or clear the result cache.")
 
 
 @cache_app.command("info")
