@@ -313,6 +313,7 @@ def apply_section(samples: Sequence[Sample], section: dict, label_set: LabelSet,
             read = False
         else:
             read = has_evidence and (router is None or router.probability(s.signals) >= router.threshold)
+        verdict = None
         if read:
             dist = restrict(raw_probs(s, reader, probe), label_set, bias)
             basis = "evidence"
@@ -321,7 +322,10 @@ def apply_section(samples: Sequence[Sample], section: dict, label_set: LabelSet,
             dist = _closed_distribution(s)
             basis = "model"
             cost = s.closed_tokens
-        raw = dist.probs[dist.top]
+            if route == "retrieve" and label_set is LabelSet.THREE:  # evidence needed, none found
+                verdict, basis = Label.NOT_ENOUGH_INFO, "none"
+        verdict = verdict or dist.top
+        raw = dist.probs.get(verdict, 0.0)
         conf = calibration(raw, basis) if calibration else raw
-        outcomes.append(Outcome(s.gold, dist.top.value, conf, raw, read, cost))
+        outcomes.append(Outcome(s.gold, verdict.value, conf, raw, read, cost))
     return outcomes
