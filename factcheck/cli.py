@@ -36,23 +36,23 @@ model_app = _group("model", "Inspect the model.")
 
 _state = {"debug": False}
 
-ModelOpt = Annotated[Optional[Path], typer.Option("--model", "-m", help="GGUF model file (default: the bundled Qwen2.5-Coder-1.5B). Env FACTCHECK_MODEL.", show_default=False)]
-GpuOpt = Annotated[Optional[int], typer.Option("--gpu-layers", help="Layers to offload to the GPU (-1 all). Env FACTCHECK_GPU_LAYERS.", show_default=False)]
-ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", help="CPU threads. Env FACTCHECK_THREADS.", show_default=False)]
-CtxOpt = Annotated[Optional[int], typer.Option("--ctx", help="Context length in tokens (default 4096). Env FACTCHECK_CTX.", show_default=False)]
-LabelsOpt = Annotated[Optional[str], typer.Option("--labels", help="three (SUPPORTED/REFUTED/NOT_ENOUGH_INFO) or binary (True/False). Env FACTCHECK_LABELS.", show_default=False)]
-IndexOpt = Annotated[Optional[list[Path]], typer.Option("--index", "-i", help="Local index folder (from 'factcheck index build'); repeatable. Env FACTCHECK_INDEX.", show_default=False)]
-WebOpt = Annotated[Optional[str], typer.Option("--web", help="Web source: wikipedia or searxng. Env FACTCHECK_WEB.", show_default=False)]
-WebUrlOpt = Annotated[Optional[str], typer.Option("--web-url", help="MediaWiki api.php URL (default English Wikipedia) or SearXNG base URL. Env FACTCHECK_WEB_URL.", show_default=False)]
-KOpt = Annotated[Optional[int], typer.Option("--k", "-k", help="Passages per search (default 3). Env FACTCHECK_K.", show_default=False)]
-ConsistencyOpt = Annotated[Optional[str], typer.Option("--consistency", help="Consistency estimator: framings (default, no generation), rationales (the paper's) or none. Env FACTCHECK_CONSISTENCY.", show_default=False)]
-AlphaOpt = Annotated[Optional[float], typer.Option("--alpha", help="Threshold on certainty tau (default 0.5). Env FACTCHECK_ALPHA.", show_default=False)]
-BetaOpt = Annotated[Optional[float], typer.Option("--beta", help="Threshold on consistency gamma (default 0.9). Env FACTCHECK_BETA.", show_default=False)]
-RouteOpt = Annotated[Optional[str], typer.Option("--route", help="auto (default), direct, retrieve or deep. Env FACTCHECK_ROUTE.", show_default=False)]
-HopsOpt = Annotated[Optional[int], typer.Option("--max-hops", help="Deep search hops (default 3). Env FACTCHECK_MAX_HOPS.", show_default=False)]
-ProfileOpt = Annotated[Optional[Path], typer.Option("--profile", help="Routing profile TOML (alpha, beta, consistency). Env FACTCHECK_PROFILE.", show_default=False)]
+ModelOpt = Annotated[Optional[Path], typer.Option("--model", "-m", metavar="PATH", help="GGUF model file (default: the bundled Qwen2.5-Coder-1.5B). Env FACTCHECK_MODEL.", show_default=False)]
+GpuOpt = Annotated[Optional[int], typer.Option("--gpu-layers", metavar="N", help="Layers to offload to the GPU (-1 all). Env FACTCHECK_GPU_LAYERS.", show_default=False)]
+ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", metavar="N", help="CPU threads. Env FACTCHECK_THREADS.", show_default=False)]
+CtxOpt = Annotated[Optional[int], typer.Option("--ctx", metavar="TOKENS", help="Context length in tokens (default 4096). Env FACTCHECK_CTX.", show_default=False)]
+LabelsOpt = Annotated[Optional[str], typer.Option("--labels", metavar="three|binary", help="three (SUPPORTED/REFUTED/NOT_ENOUGH_INFO) or binary (True/False). Env FACTCHECK_LABELS.", show_default=False)]
+IndexOpt = Annotated[Optional[list[Path]], typer.Option("--index", "-i", metavar="DIR", help="Local index folder (from 'factcheck index build'); repeatable. Env FACTCHECK_INDEX.", show_default=False)]
+WebOpt = Annotated[Optional[str], typer.Option("--web", metavar="wikipedia|searxng", help="Web source: wikipedia or searxng. Env FACTCHECK_WEB.", show_default=False)]
+WebUrlOpt = Annotated[Optional[str], typer.Option("--web-url", metavar="URL", help="MediaWiki api.php URL (default English Wikipedia) or SearXNG base URL. Env FACTCHECK_WEB_URL.", show_default=False)]
+KOpt = Annotated[Optional[int], typer.Option("--k", "-k", metavar="N", help="Passages retrieved per search (default 5); the best sentences of them are shown. Env FACTCHECK_K.", show_default=False)]
+ConsistencyOpt = Annotated[Optional[str], typer.Option("--consistency", metavar="framings|rationales|none", help="PCC's four-way routing with gamma from framings (no generation) or rationales (the paper's); none: the profile's fitted router. Env FACTCHECK_CONSISTENCY.", show_default=False)]
+AlphaOpt = Annotated[Optional[float], typer.Option("--alpha", metavar="X", help="Threshold on certainty tau (default 0.5). Env FACTCHECK_ALPHA.", show_default=False)]
+BetaOpt = Annotated[Optional[float], typer.Option("--beta", metavar="X", help="Threshold on consistency gamma (default 0.9). Env FACTCHECK_BETA.", show_default=False)]
+RouteOpt = Annotated[Optional[str], typer.Option("--route", metavar="auto|direct|retrieve|deep", help="auto (default), direct, retrieve or deep. Env FACTCHECK_ROUTE.", show_default=False)]
+HopsOpt = Annotated[Optional[int], typer.Option("--max-hops", metavar="N", help="Deep search hops (default 3). Env FACTCHECK_MAX_HOPS.", show_default=False)]
+ProfileOpt = Annotated[Optional[Path], typer.Option("--profile", metavar="PATH", help="Profile fitted by factcheck calibrate (default: found by the model's SHA-256). Env FACTCHECK_PROFILE.", show_default=False)]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the result cache.")]
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="TOML config file (default ~/.config/factcheck/config.toml). Env FACTCHECK_CONFIG.", show_default=False)]
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", metavar="PATH", help="TOML config file (default ~/.config/factcheck/config.toml). Env FACTCHECK_CONFIG.", show_default=False)]
 
 
 def _stderr():
@@ -144,7 +144,7 @@ def read_claims(claims: list[str], stdin=None) -> list[str]:
 
 @app.command()
 def check(
-    claims: Annotated[Optional[list[str]], typer.Argument(help="Claims to check; '-' reads one a line from stdin.", show_default=False)] = None,
+    claims: Annotated[Optional[list[str]], typer.Argument(metavar="CLAIM", help="Claims to check; '-' reads one a line from stdin.", show_default=False)] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON record per claim (JSON Lines).")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Show each claim as a panel: every sentence read, the ones the verdict rests on, the route and why.")] = False,
     labels: LabelsOpt = None,
@@ -219,9 +219,9 @@ index_app = _group("index", "Build and inspect local BM25 indexes.")
 
 @index_app.command("build")
 def index_build(
-    sources: Annotated[list[str], typer.Argument(help="JSON Lines corpora ({id,title,text}), folders of .txt/.md files, or '-' for JSON Lines on stdin.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Index folder to write.")],
-    passage_words: Annotated[int, typer.Option("--passage-words", min=20, max=1000, help="Words per passage; documents are split at sentence ends.")] = 100,
+    sources: Annotated[list[str], typer.Argument(metavar="SOURCE", help="JSON Lines corpora ({id,title,text}), folders of .txt/.md files, or '-' for JSON Lines on stdin.")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Index folder to write.")],
+    passage_words: Annotated[int, typer.Option("--passage-words", metavar="N", min=20, max=1000, help="Words per passage; documents are split at sentence ends.")] = 100,
 ) -> None:
     """Split documents into passages and build a persistent BM25 index."""
     from factcheck.retrievers.local_index import build_index
@@ -240,7 +240,7 @@ def index_build(
 
 @index_app.command("info")
 def index_info(
-    folder: Annotated[Path, typer.Argument(help="Index folder.")],
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Index folder.")],
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show what an index holds and how it was built."""
@@ -262,9 +262,9 @@ def index_info(
 
 @app.command()
 def search(
-    folder: Annotated[Path, typer.Argument(help="Index folder.")],
-    query: Annotated[str, typer.Argument(help="Search query.")],
-    k: Annotated[int, typer.Option("--k", "-k", min=1, max=1000, help="Passages to return.")] = 5,
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Index folder.")],
+    query: Annotated[str, typer.Argument(metavar="QUERY", help="Search query.")],
+    k: Annotated[int, typer.Option("--k", "-k", metavar="N", min=1, max=1000, help="Passages to return.")] = 5,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON passage a line.")] = False,
 ) -> None:
     """Search a local index and print ranked passages with their BM25 scores."""
@@ -281,11 +281,11 @@ def search(
 
 @app.command()
 def batch(
-    inputs: Annotated[list[str], typer.Argument(help="Claim files (.txt one a line, .jsonl, .csv/.tsv) or '-' for stdin; documents with --extract.")],
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="JSON Lines output; re-running with the same file resumes. Default: stdout.", show_default=False)] = None,
-    field_name: Annotated[str, typer.Option("--field", help="JSON Lines field that holds the claim.")] = "claim",
-    column: Annotated[str, typer.Option("--column", help="CSV/TSV column that holds the claim.")] = "claim",
-    fmt: Annotated[Optional[str], typer.Option("--format", help="txt, jsonl, csv or tsv (default: from the file name; stdin: txt).", show_default=False)] = None,
+    inputs: Annotated[list[str], typer.Argument(metavar="INPUT", help="Claim files (.txt one a line, .jsonl, .csv/.tsv) or '-' for stdin; documents with --extract.")],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="PATH", help="JSON Lines output; re-running with the same file resumes. Default: stdout.", show_default=False)] = None,
+    field_name: Annotated[str, typer.Option("--field", metavar="NAME", help="JSON Lines field that holds the claim.")] = "claim",
+    column: Annotated[str, typer.Option("--column", metavar="NAME", help="CSV/TSV column that holds the claim.")] = "claim",
+    fmt: Annotated[Optional[str], typer.Option("--format", metavar="txt|jsonl|csv|tsv", help="txt, jsonl, csv or tsv (default: from the file name; stdin: txt).", show_default=False)] = None,
     extract: Annotated[bool, typer.Option("--extract", help="Inputs are documents (.txt/.md): extract claims with the model, then check them.")] = False,
     labels: LabelsOpt = None,
     index: IndexOpt = None, web: WebOpt = None, web_url: WebUrlOpt = None, k: KOpt = None,
@@ -349,7 +349,7 @@ def _extracted_items(checker, documents: list[str]):
 
 @app.command()
 def extract(
-    documents: Annotated[list[str], typer.Argument(help="Prose documents (.txt, .md) or '-' for stdin.")],
+    documents: Annotated[list[str], typer.Argument(metavar="DOCUMENT", help="Prose documents (.txt, .md) or '-' for stdin.")],
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object per claim.")] = False,
     model: ModelOpt = None, gpu_layers: GpuOpt = None, threads: ThreadsOpt = None,
     ctx: CtxOpt = None, config: ConfigOpt = None,
@@ -376,10 +376,10 @@ def extract(
 
 @app.command("eval")
 def eval_command(
-    claims_file: Annotated[Path, typer.Argument(help="Labeled claims, JSON Lines ({id, claim, label, evidence}).")],
-    strategy: Annotated[str, typer.Option("--strategy", help="Comma-separated: auto, direct, retrieve, deep.")] = "auto,direct,retrieve,deep",
-    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N claims.", show_default=False)] = None,
-    report: Annotated[Optional[Path], typer.Option("--report", help="Folder for report.json, records and PNG plots.", show_default=False)] = None,
+    claims_file: Annotated[Path, typer.Argument(metavar="CLAIMS", help="Labeled claims, JSON Lines ({id, claim, label, evidence}).")],
+    strategy: Annotated[str, typer.Option("--strategy", metavar="LIST", help="Comma-separated: auto, direct, retrieve, deep.")] = "auto,direct,retrieve,deep",
+    limit: Annotated[Optional[int], typer.Option("--limit", metavar="N", min=1, help="Only the first N claims.", show_default=False)] = None,
+    report: Annotated[Optional[Path], typer.Option("--report", metavar="DIR", help="Folder for report.json, records and PNG plots.", show_default=False)] = None,
     index: IndexOpt = None, web: WebOpt = None, web_url: WebUrlOpt = None, k: KOpt = None,
     consistency: ConsistencyOpt = None, alpha: AlphaOpt = None, beta: BetaOpt = None,
     max_hops: HopsOpt = None, profile: ProfileOpt = None, no_cache: NoCacheOpt = False,
@@ -408,11 +408,11 @@ def eval_command(
 
 @app.command()
 def calibrate(
-    claims_file: Annotated[Path, typer.Argument(help="Labeled claims, JSON Lines ({id, claim, label}).")],
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Profile to write (default: ~/.config/factcheck/profiles/<model sha256>.toml, used automatically for that model).", show_default=False)] = None,
-    reader: Annotated[str, typer.Option("--reader", help="How evidence is read: joint+probe (a learned head on the hidden state), joint+logits or chunks+logits.")] = "joint+probe",
-    budget: Annotated[float, typer.Option("--budget", help="Router budget: most model tokens per claim, as a share of always reading evidence.")] = 0.5,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=20, help="Only the first N claims.", show_default=False)] = None,
+    claims_file: Annotated[Path, typer.Argument(metavar="CLAIMS", help="Labeled claims, JSON Lines ({id, claim, label}).")],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="PATH", help="Profile to write (default: ~/.config/factcheck/profiles/<model sha256>.toml, used automatically for that model).", show_default=False)] = None,
+    reader: Annotated[str, typer.Option("--reader", metavar="READER", help="How evidence is read: joint+probe (a learned head on the hidden state), joint+logits or chunks+logits.")] = "joint+probe",
+    budget: Annotated[float, typer.Option("--budget", metavar="SHARE", help="Router budget: most model tokens per claim, as a share of always reading evidence.")] = 0.5,
+    limit: Annotated[Optional[int], typer.Option("--limit", metavar="N", min=20, help="Only the first N claims.", show_default=False)] = None,
     index: IndexOpt = None, web: WebOpt = None, web_url: WebUrlOpt = None, k: KOpt = None,
     model: ModelOpt = None, gpu_layers: GpuOpt = None, threads: ThreadsOpt = None,
     ctx: CtxOpt = None, config: ConfigOpt = None,
