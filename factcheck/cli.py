@@ -55,6 +55,40 @@ NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor w
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", metavar="PATH", help="TOML config file (default ~/.config/factcheck/config.toml). Env FACTCHECK_CONFIG.", show_default=False)]
 
 
+# Every option that is a setting, declared once; commands take the ones they need through
+# @setting_options and receive them as one dict, ``flags``.
+SETTING_OPTIONS = {
+    "labels": LabelsOpt, "index": IndexOpt, "web": WebOpt, "web_url": WebUrlOpt, "k": KOpt,
+    "consistency": ConsistencyOpt, "alpha": AlphaOpt, "beta": BetaOpt, "route": RouteOpt, "max_hops": HopsOpt,
+    "profile": ProfileOpt, "model": ModelOpt, "gpu_layers": GpuOpt, "threads": ThreadsOpt, "ctx": CtxOpt,
+    "config": ConfigOpt,
+}
+MODEL_OPTIONS = ("model", "gpu_layers", "threads", "ctx", "config")
+SOURCE_OPTIONS = ("index", "web", "web_url", "k")
+ROUTING_OPTIONS = ("consistency", "alpha", "beta", "route", "max_hops", "profile")
+
+
+def setting_options(*names: str):
+    """Add the options ``names`` (keys of SETTING_OPTIONS) to a command's signature, after
+    its own parameters; the command gets their values as ``flags`` (None: not given)."""
+    import functools
+    import inspect
+
+    def decorate(command):
+        own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "flags"]
+        added = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=SETTING_OPTIONS[n], default=None)
+                 for n in names]
+
+        @functools.wraps(command)
+        def wrapper(*args, **kwargs):
+            return command(*args, flags={n: kwargs.pop(n, None) for n in names}, **kwargs)
+
+        wrapper.__signature__ = inspect.Signature(own + added)
+        return wrapper
+
+    return decorate
+
+
 def _stderr():
     from rich.console import Console
 
@@ -98,17 +132,12 @@ def _root(
     _state["debug"] = debug
 
 
-def _settings(config: Path | None, **flags):
+def _settings(flags: dict, **overrides):
+    """Settings from a command's ``flags`` (and values the command itself decides)."""
     from .config import resolve
 
-    return resolve(flags, config)
-
-
-def _settings_from(options: dict):
-    """Settings from a command's options: every option named like a setting is a flag."""
-    from .config import Settings
-
-    return _settings(options.get("config"), **{k: v for k, v in options.items() if k in Settings.model_fields})
+    values = {k: v for k, v in flags.items() if k != "config"}
+    return resolve({**values, **overrides}, flags.get("config"))
 
 
 def _load(settings):
@@ -143,17 +172,12 @@ def read_claims(claims: list[str], stdin=None) -> list[str]:
 
 
 @app.command()
+@setting_options("labels", *SOURCE_OPTIONS, *ROUTING_OPTIONS, *MODEL_OPTIONS)
 def check(
     claims: Annotated[Optional[list[str]], typer.Argument(metavar="CLAIM", help="Claims to check; '-' reads one a line from stdin.", show_default=False)] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON record per claim (JSON Lines).")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Show each claim as a panel: every sentence read, the ones the verdict rests on, the route and why.")] = False,
-    labels: LabelsOpt = None,
-    index: IndexOpt = None, web: WebOpt = None, web_url: WebUrlOpt = None, k: KOpt = None,
-    consistency: ConsistencyOpt = None, alpha: AlphaOpt = None, beta: BetaOpt = None,
-    route: RouteOpt = None, max_hops: HopsOpt = None, profile: ProfileOpt = None,
-    no_cache: NoCacheOpt = False,
-    model: ModelOpt = None, gpu_layers: GpuOpt = None, threads: ThreadsOpt = None,
-    ctx: CtxOpt = None, config: ConfigOpt = None,
+    no_cache: NoCacheOpt = False, *, flags: dict,
 ) -> None:
     """Check claims and print a verdict, confidence and evidence for each."""
     from .cache import cached_check
@@ -163,7 +187,7 @@ def check(
 
     try:
         texts = read_claims(list(claims or []))
-        settings = _settings_from(locals())
+        settings = _settings(flags)
         checker = build_checker(settings, _load)
         cache, cache_key = _cache(settings, checker, no_cache)
         records = []
@@ -199,17 +223,15 @@ def exit_code_for(records) -> int:
 
 
 @model_app.command("info")
+@setting_options(*MODEL_OPTIONS)
 def model_info(
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    model: ModelOpt = None, gpu_layers: GpuOpt = None, threads: ThreadsOpt = None,
-    ctx: CtxOpt = None, config: ConfigOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False, *, flags: dict,
 ) -> None:
     """Show the model file: path, size, SHA-256, chat template, context length."""
     from .render import print_model_info
 
     try:
-        settings = _settings(config, model=model, gpu_layers=gpu_layers, threads=threads, ctx=ctx)
-        print_model_info(_load(settings).info, json_out=json_out)
+        print_model_info(_load(_settings(flags)).info, json_out=json_out)
     except FactcheckError as exc:
         _fail(exc)
 
@@ -280,6 +302,7 @@ def search(
 
 
 @app.command()
+@setting_options("labels", *SOURCE_OPTIONS, *ROUTING_OPTIONS, *MODEL_OPTIONS)
 def batch(
     inputs: Annotated[list[str], typer.Argument(metavar="INPUT", help="Claim files (.txt one a line, .jsonl, .csv/.tsv) or '-' for stdin; documents with --extract.")],
     out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="PATH", help="JSON Lines output; re-running with the same file resumes. Default: stdout.", show_default=False)] = None,
@@ -287,13 +310,7 @@ def batch(
     column: Annotated[str, typer.Option("--column", metavar="NAME", help="CSV/TSV column that holds the claim.")] = "claim",
     fmt: Annotated[Optional[str], typer.Option("--format", metavar="txt|jsonl|csv|tsv", help="txt, jsonl, csv or tsv (default: from the file name; stdin: txt).", show_default=False)] = None,
     extract: Annotated[bool, typer.Option("--extract", help="Inputs are documents (.txt/.md): extract claims with the model, then check them.")] = False,
-    labels: LabelsOpt = None,
-    index: IndexOpt = None, web: WebOpt = None, web_url: WebUrlOpt = None, k: KOpt = None,
-    consistency: ConsistencyOpt = None, alpha: AlphaOpt = None, beta: BetaOpt = None,
-    route: RouteOpt = None, max_hops: HopsOpt = None, profile: ProfileOpt = None,
-    no_cache: NoCacheOpt = False,
-    model: ModelOpt = None, gpu_layers: GpuOpt = None, threads: ThreadsOpt = None,
-    ctx: CtxOpt = None, config: ConfigOpt = None,
+    no_cache: NoCacheOpt = False, *, flags: dict,
 ) -> None:
     """Check every claim of files or stdin; one JSON record per claim, resumable.
 
@@ -308,7 +325,7 @@ def batch(
     try:
         if fmt is not None and fmt not in FORMATS:
             raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-        settings = _settings_from(locals())
+        settings = _settings(flags)
         output = Output(out)
         if not extract:  # read every input first: bad files fail before the model loads
             many = len(inputs) > 1
@@ -348,11 +365,11 @@ def _extracted_items(checker, documents: list[str]):
 
 
 @app.command()
+@setting_options(*MODEL_OPTIONS)
 def extract(
     documents: Annotated[list[str], typer.Argument(metavar="DOCUMENT", help="Prose documents (.txt, .md) or '-' for stdin.")],
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object per claim.")] = False,
-    model: ModelOpt = None, gpu_layers: GpuOpt = None, threads: ThreadsOpt = None,
-    ctx: CtxOpt = None, config: ConfigOpt = None,
+    *, flags: dict,
 ) -> None:
     """Extract atomic, self-contained, check-worthy claims, each with its source span."""
     import json
@@ -362,7 +379,7 @@ def extract(
 
     try:
         texts = [(name, read_document(name)) for name in documents]
-        settings = _settings(config, model=model, gpu_layers=gpu_layers, threads=threads, ctx=ctx)
+        settings = _settings(flags)
         judge = Judge(_load(settings), settings.labels)
         for name, text in texts:
             for claim in extract_claims(judge, text, "<stdin>" if name == "-" else name):
@@ -375,16 +392,13 @@ def extract(
 
 
 @app.command("eval")
+@setting_options(*SOURCE_OPTIONS, "consistency", "alpha", "beta", "max_hops", "profile", *MODEL_OPTIONS)
 def eval_command(
     claims_file: Annotated[Path, typer.Argument(metavar="CLAIMS", help="Labeled claims, JSON Lines ({id, claim, label, evidence}).")],
     strategy: Annotated[str, typer.Option("--strategy", metavar="LIST", help="Comma-separated: auto, direct, retrieve, deep.")] = "auto,direct,retrieve,deep",
     limit: Annotated[Optional[int], typer.Option("--limit", metavar="N", min=1, help="Only the first N claims.", show_default=False)] = None,
     report: Annotated[Optional[Path], typer.Option("--report", metavar="DIR", help="Folder for report.json, records and PNG plots.", show_default=False)] = None,
-    index: IndexOpt = None, web: WebOpt = None, web_url: WebUrlOpt = None, k: KOpt = None,
-    consistency: ConsistencyOpt = None, alpha: AlphaOpt = None, beta: BetaOpt = None,
-    max_hops: HopsOpt = None, profile: ProfileOpt = None, no_cache: NoCacheOpt = False,
-    model: ModelOpt = None, gpu_layers: GpuOpt = None, threads: ThreadsOpt = None,
-    ctx: CtxOpt = None, config: ConfigOpt = None,
+    no_cache: NoCacheOpt = False, *, flags: dict,
 ) -> None:
     """Score strategies side by side on labeled claims: F1, AUROC, ECE, Brier, cost (with bootstrap 95% intervals)."""
     from .evaluate import run_eval, write_report
@@ -392,11 +406,8 @@ def eval_command(
 
     try:
         with BatchProgress(0, 0) as bar:
-            result, records = run_eval(
-                claims_file, strategy, limit, _load, on_total=bar.set_total, on_claim=bar.advance, no_cache=no_cache,
-                config=config, model=model, gpu_layers=gpu_layers, threads=threads, ctx=ctx, index=index, web=web,
-                web_url=web_url, k=k, consistency=consistency, alpha=alpha, beta=beta, max_hops=max_hops,
-                profile=profile)
+            result, records = run_eval(claims_file, strategy, limit, _load, on_total=bar.set_total,
+                                       on_claim=bar.advance, no_cache=no_cache, **flags)
         if report is not None:
             skipped = write_report(report, result, records)
             if skipped:
@@ -407,15 +418,14 @@ def eval_command(
 
 
 @app.command()
+@setting_options(*SOURCE_OPTIONS, *MODEL_OPTIONS)
 def calibrate(
     claims_file: Annotated[Path, typer.Argument(metavar="CLAIMS", help="Labeled claims, JSON Lines ({id, claim, label}).")],
     out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="PATH", help="Profile to write (default: ~/.config/factcheck/profiles/<model sha256>.toml, used automatically for that model).", show_default=False)] = None,
     reader: Annotated[str, typer.Option("--reader", metavar="READER", help="How evidence is read: joint+probe (a learned head on the hidden state), joint+logits or chunks+logits.")] = "joint+probe",
     budget: Annotated[float, typer.Option("--budget", metavar="SHARE", help="Router budget: most model tokens per claim, as a share of always reading evidence.")] = 0.5,
     limit: Annotated[Optional[int], typer.Option("--limit", metavar="N", min=20, help="Only the first N claims.", show_default=False)] = None,
-    index: IndexOpt = None, web: WebOpt = None, web_url: WebUrlOpt = None, k: KOpt = None,
-    model: ModelOpt = None, gpu_layers: GpuOpt = None, threads: ThreadsOpt = None,
-    ctx: CtxOpt = None, config: ConfigOpt = None,
+    *, flags: dict,
 ) -> None:
     """Fit how evidence is read, the label decision, confidence and routing on labeled claims; write a profile.
 
@@ -428,9 +438,7 @@ def calibrate(
 
     try:
         claims = read_labeled(claims_file, limit)
-        settings = _settings(config, model=model, gpu_layers=gpu_layers, threads=threads, ctx=ctx,
-                             labels=label_set_for(claims).value, index=index, web=web, web_url=web_url, k=k,
-                             route="retrieve")
+        settings = _settings(flags, labels=label_set_for(claims).value, route="retrieve")
         checker = build_checker(settings, _load)
         with BatchProgress(len(claims), 0) as bar:
             target, report = fit_profile(claims, checker, settings, reader=reader, budget=budget, out=out,
@@ -444,16 +452,16 @@ config_app = _group("config", "Show the settings in force.")
 
 
 @config_app.command("show")
+@setting_options("labels", "model", "profile", "config")
 def config_show(
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    labels: LabelsOpt = None, model: ModelOpt = None, profile: ProfileOpt = None, config: ConfigOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False, *, flags: dict,
 ) -> None:
     """Print every setting, its value and where it came from (option, environment, config file, profile, default)."""
     from .config import resolve_with_sources
     from .render import print_settings
 
     try:
-        settings, sources = resolve_with_sources({"labels": labels, "model": model, "profile": profile}, config)
+        settings, sources = resolve_with_sources({k: v for k, v in flags.items() if k != "config"}, flags["config"])
     except FactcheckError as exc:
         _fail(exc)
     print_settings(settings, sources, json_out=json_out)

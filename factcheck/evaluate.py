@@ -162,7 +162,8 @@ def run_eval(claims_file: Path, strategy: str, limit: int | None, load, *, on_to
     claims = read_labeled(claims_file, limit)
     if on_total:
         on_total(len(claims))
-    settings = resolve({**flags, "labels": label_set_for(claims).value}, config)
+    settings = resolve({**{k: v for k, v in flags.items() if k != "config"}, "labels": label_set_for(claims).value},
+                       flags.get("config", config))
     strategies = strategy_checkers(settings, names, load)
     checkers = {name: checker for name, (checker, _) in strategies.items()}
     cache, keys = strategy_cache(strategies, no_cache)
