@@ -44,7 +44,7 @@ def calibrate(claims, checker, settings: Settings, *, reader: str = "joint+probe
                       chunks=reader.startswith("chunks"), on_claim=on_claim)
     usable = [s for s in samples if (s.chunks if reader.startswith("chunks") else s.joint)]
     section, report = fit_section(usable, settings.labels, reader=reader, budget_fraction=budget)
-    section.update(k=settings.k, sentences=settings.sentences)
+    section.update(k=settings.k, sentences=settings.sentences, min_coverage=settings.min_coverage)
     target = out or default_profile_path(sha)
     sections: dict[LabelSet, dict] = {}
     meta: dict = {}

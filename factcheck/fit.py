@@ -304,9 +304,13 @@ def apply_section(samples: Sequence[Sample], section: dict, label_set: LabelSet,
     bias = {Label(k): v for k, v in (section.get("label_bias") or {}).items()}
     calibration = Calibration.model_validate(section["calibration"]) if section.get("calibration") else None
     router = Router.model_validate(section["router"]) if section.get("router") else None
+    floor = section.get("min_coverage", 0.0)
     outcomes = []
     for s in samples:
         has_evidence = bool(s.joint) if reader.startswith("joint") else bool(s.chunks)
+        # samples measured without the floor: a claim whose best sentence is below it gets no
+        # evidence (exact); sentences below it beside better ones were still read (approximate)
+        has_evidence = has_evidence and s.signals["best_coverage"] >= floor
         if route == "retrieve":
             read = has_evidence
         elif route == "direct":

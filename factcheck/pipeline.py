@@ -32,10 +32,11 @@ class Checker:
                  thresholds: Thresholds | None = None, max_hops: int = 3,
                  deep_token_budget: int = 4000, calibration: Calibration | None = None,
                  sentences: int = 6, reader: Reader | None = None, router: Router | None = None,
-                 sufficiency: float = 0.5) -> None:
+                 sufficiency: float = 0.5, min_coverage: float = 0.25) -> None:
         self.model = model
         self.judge = Judge(model, labels)
         self.sentences = sentences
+        self.min_coverage = min_coverage  # sentences sharing less of the claim's words are not evidence
         self.reader = reader or Reader("joint", label_set=labels)
         self.router = router  # a fitted router on search signals; None: PCC's thresholds
         self.sufficiency = sufficiency  # deep search stops once the evidence verdict's tau reaches it
@@ -61,7 +62,7 @@ class Checker:
             # reading (hundreds of prompt tokens) is worth it
             passages, notes = gather(self.sources, text, self.k, meter)
             warnings += notes
-            searched = (passages, select_sentences(text, passages, self.sentences))
+            searched = (passages, select_sentences(text, passages, self.sentences, self.min_coverage))
             decision = self.router.decide(text, assessment, *searched)
         else:
             decision = decide(assessment, self.thresholds, have_sources=bool(self.sources),
@@ -71,7 +72,7 @@ class Checker:
             sentences = searched[1] if passages else []
         else:
             passages, queries, hops = self._retrieve(text, assessment, decision, meter, warnings)
-            sentences = select_sentences(text, passages, self.sentences)
+            sentences = select_sentences(text, passages, self.sentences, self.min_coverage)
         needed = decision.route is not Route.DIRECT
         verdict, notes = verify(self.judge, self.reader, text, assessment, sentences, meter, evidence_needed=needed)
         warnings += notes
@@ -109,7 +110,7 @@ class Checker:
             # The evidence-grounded verdict's own margin: no extra question to the model,
             # and verify() later re-reads this same prompt from the KV cache.
             with meter.stage("verify"):
-                shown = select_sentences(claim, evidence, self.sentences)
+                shown = select_sentences(claim, evidence, self.sentences, self.min_coverage)
                 dist = self.reader.read(self.judge, claim, shown, meter).distribution
             return 0.0 if dist.top is Label.NOT_ENOUGH_INFO else certainty(dist)
 
@@ -129,7 +130,7 @@ class Checker:
         meter = Meter()
         assessment, _ = assess(self.judge, claim, meter)
         verdict, _ = verify(self.judge, self.reader, claim, assessment,
-                            select_sentences(claim, passages, self.sentences), meter, evidence_needed=True)
+                            select_sentences(claim, passages, self.sentences, self.min_coverage), meter, evidence_needed=True)
         return verdict
 
     def check_or_error(self, claim: Claim) -> CheckRecord:
@@ -164,5 +165,5 @@ def build_checker(settings, load) -> Checker:
         calibration=settings.calibration, sentences=settings.sentences,
         reader=Reader(settings.reader, head=settings.probe, label_set=settings.labels, bias=settings.label_bias),
         router=settings.router if settings.consistency == "none" else None,
-        sufficiency=settings.sufficiency,
+        sufficiency=settings.sufficiency, min_coverage=settings.min_coverage,
     )

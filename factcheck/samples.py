@@ -51,7 +51,7 @@ def measure(checker, claim_id: str, claim: str, gold: str, *, chunks: bool) -> S
     closed = judge.closed_book(claim, meter).distribution
     closed_tokens = meter.tokens.prompt
     passages, _ = gather(checker.sources, claim, checker.k, meter)
-    sentences = select_sentences(claim, passages, checker.sentences)
+    sentences = select_sentences(claim, passages, checker.sentences, checker.min_coverage)
     assessment = Assessment(distribution=closed, certainty=certainty(closed))
     signals = route_signals(claim, assessment, passages, sentences)
     joint = Pass({}, 0.0, None)
