@@ -176,7 +176,7 @@ def test_deep_route_records_every_hop_and_deduplicates():
                       completions=['{"search_query": "second"}', '{"search_query": "third"}'])
     same = Passage(id="p", doc_id="p", text="Same passage.", source="s")
     source = FakeRetriever([same])
-    record = Checker(model, sources=[source], route=Route.DEEP, max_hops=3).check(Claim(id="1", text="Claim x."))
+    record = Checker(model, sources=[source], route=Route.DEEP, max_hops=3, min_coverage=0.0).check(Claim(id="1", text="Claim x."))
     assert record.route is Route.DEEP
     assert [h.query for h in record.hops] == ["Claim x.", "second", "third"]
     assert [h.passages for h in record.hops] == [["p"], [], []]
