@@ -71,7 +71,8 @@ def test_eval_rejects_unknown_strategy_and_unlabeled_claims(setup, tmp_path):
 
 def test_calibrate_writes_a_profile_table_for_its_label_set_used_for_that_model_only(setup):
     tmp_path, claims = setup
-    result = CliRunner().invoke(app, ["calibrate", str(claims), "--index", str(tmp_path / "idx")])
+    result = CliRunner().invoke(app, ["calibrate", str(claims), "--index", str(tmp_path / "idx"),
+                                      "--reader", "joint+probe"])
     assert result.exit_code == 0, result.output
     assert "router:" in result.stderr and "label bias" in result.stderr
     from factcheck.paths import config_dir
@@ -106,7 +107,7 @@ def test_calibrated_check_never_prints_certainty(setup):
     tmp_path, claims = setup
     profile = tmp_path / "p.toml"
     assert CliRunner().invoke(app, ["calibrate", str(claims), "--index", str(tmp_path / "idx"),
-                                    "-o", str(profile)]).exit_code == 0
+                                    "-o", str(profile), "--reader", "joint+probe"]).exit_code == 0
     text = profile.read_text()
     from factcheck.model_files import DEFAULT_MODEL_SHA256
 

@@ -79,7 +79,7 @@ def test_calibrate_on_real_claims_writes_a_profile_that_checks_use(real_model, i
     env = {**os.environ, "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]}
     profile = tmp_path / "profile.toml"
     proc = subprocess.run([sys.executable, "-m", "factcheck", "calibrate", str(data / "fm2" / "claims_dev.jsonl"),
-                           "--index", str(indexes / "fm2"), "--ctx", "2048", "-o", str(profile)],
+                           "--index", str(indexes / "fm2"), "--ctx", "2048", "-o", str(profile), "--reader", "joint+probe"],
                           capture_output=True, text=True, timeout=1800, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "router:" in proc.stderr and "probe:" in proc.stderr
