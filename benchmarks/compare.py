@@ -75,7 +75,6 @@ def main() -> None:
     fit = {d: load(args.samples, f"{d}_fit") for d in DATASETS}
     evals = {d: load(args.samples, f"{d}_eval") for d in DATASETS}
     label_set_of = {d: sample_label_set(fit[d][0]) for d in DATASETS}
-    all_fit = [s for d in DATASETS for s in fit[d]]
     results: dict = {"fit_claims": {d: len(fit[d]) for d in DATASETS},
                      "eval_claims": {d: len(evals[d]) for d in DATASETS}, "readers": {}, "routing": {}, "loso": {}}
 

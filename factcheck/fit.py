@@ -10,7 +10,6 @@ Fitting needs scikit-learn (``pip install 'factcheck-pcc[eval]'``); applying a p
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,7 +18,7 @@ import numpy as np
 from .calibration import FITTERS, Calibration, ConfidenceMap
 from .errors import InputError
 from .labels import LabelSet
-from .metrics import bootstrap, ece, macro_f1
+from .metrics import ece, macro_f1
 from .readers import THREE, ProbeHead, aggregate_chunks, restrict
 from .schema import Label, LabelDistribution
 from .route import SIGNALS, Router
@@ -122,10 +121,6 @@ def fit_calibration(raw: Sequence[float], correct: Sequence[bool], method: str) 
     return FITTERS[method](raw, correct)
 
 
-def calibration_error(cmap: ConfidenceMap, raw: Sequence[float], correct: Sequence[bool]) -> float:
-    return ece([cmap(r) for r in raw], correct)
-
-
 # -- routing -------------------------------------------------------------------------------
 
 @dataclass
@@ -183,8 +178,8 @@ def fit_router(samples: Sequence[Sample], direct: Sequence[str], evidence: Seque
     return router.model_copy(update={"threshold": best.threshold}), points
 
 
-__all__ = ["Calibration", "bootstrap", "decide", "fit_bias", "fit_calibration", "fit_probe", "fit_router",
-           "out_of_fold", "raw_probs"]
+__all__ = ["READERS", "apply_section", "decide", "fit_bias", "fit_calibration", "fit_probe",
+           "fit_router", "fit_section", "out_of_fold", "raw_probs"]
 
 
 # -- a whole profile section, and applying it as the pipeline does ----------------------------

@@ -20,7 +20,7 @@ import numpy as np
 from .assess import certainty
 from .cost import Meter
 from .readers import Pass, Reader
-from .schema import Assessment, Label
+from .schema import Assessment
 from .retrieve import gather
 from .route import route_signals
 from .select import select_sentences
@@ -129,7 +129,3 @@ def collect(checker, claims, *, settings_key: str, store: SampleStore | None, ch
         if on_claim:
             on_claim()
     return samples
-
-
-def as_label_dict(probs: dict[str, float]) -> dict[Label, float]:
-    return {Label(k): v for k, v in probs.items()}
