@@ -234,8 +234,9 @@ def print_eval(result: dict) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=Text(str(result.get("claims_file", ""))), caption="[low–high]: bootstrap 95% interval over the claims")
-    for column in ("strategy", "acc", "macro-F1", "AUROC", "ECE", "Brier", "retrieval", "tokens/claim", "s/claim"):
+    table = Table(title=Text(str(result.get("claims_file", ""))),
+                  caption=Text("[low–high]: bootstrap 95% interval over the claims"))
+    for column in ("strategy", "acc", "macro-F1", "AUROC", "ECE", "Brier", "read evidence", "tokens/claim", "s/claim"):
         table.add_column(column, justify="right")
     for name, r in result["strategies"].items():
         table.add_row(Text(name), _ci(r["accuracy"], r.get("accuracy_ci")), _ci(r["macro_f1"], r.get("macro_f1_ci")),
