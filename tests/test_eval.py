@@ -58,6 +58,7 @@ def test_eval_reports_every_metric_and_writes_plots(setup):
     assert len((tmp_path / "rep" / "records_direct.jsonl").read_text().splitlines()) == 24
     assert retrieve["macro_f1_ci"] == [1.0, 1.0] and direct["accuracy_ci"][0] < 0.5 < direct["accuracy_ci"][1]
     assert "direct" in result.stdout and "retrieve" in result.stdout
+    assert "[low–high]" in result.stdout  # the caption is text, not rich markup
 
 
 def test_eval_rejects_unknown_strategy_and_unlabeled_claims(setup, tmp_path):
@@ -155,3 +156,17 @@ def test_profile_with_unknown_keys_or_old_format_is_rejected(tmp_path):
     profile.write_text("[three]\nalpha = 0.5\n")
     with pytest.raises(ConfigError, match="model_sha256 is missing"):
         resolve({"profile": profile})
+
+
+def test_eval_counts_reading_not_the_routers_search(setup):
+    """The fitted router searches every claim (2 ms) but reads none here: nothing was retrieved for reading."""
+    from factcheck.evaluate import score
+    from factcheck.schema import CheckRecord, Label, Route
+
+    tmp_path, claims = setup
+    from factcheck.evaluate import read_labeled
+
+    items = read_labeled(claims, 2)
+    records = [CheckRecord(id=c.id, claim=c.claim, verdict=Label.SUPPORTED, confidence=0.6, route=Route.DIRECT,
+                           calls={"model": 1, "retrieval": 1}) for c in items]
+    assert score(items, records, ["SUPPORTED", "REFUTED"])["retrieval_rate"] == 0.0
