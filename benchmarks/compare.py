@@ -35,6 +35,23 @@ def load(samples_dir: Path, name: str):
     return list(store._rows.values())
 
 
+def every_claim(samples, split_file: Path):
+    """One sample per claim of ``split_file``. Samples are stored by claim text, and
+    Check-COVID repeats texts under different labels (its NOT_ENOUGH_INFO claims reuse the
+    text of a SUPPORTED or REFUTED one): identical inputs get identical outputs, each scored
+    against its own gold label."""
+    import copy
+
+    by_text = {s.claim: s for s in samples}
+    out = []
+    for line in split_file.open(encoding="utf-8"):
+        row = json.loads(line)
+        sample = copy.copy(by_text[row["claim"].strip()] if row["claim"].strip() in by_text else by_text[row["claim"]])
+        sample.id, sample.gold = row["id"], row["label"]
+        out.append(sample)
+    return out
+
+
 def metrics(outcomes, names) -> dict:
     gold = [o.gold for o in outcomes]
     pred = [o.verdict for o in outcomes]
@@ -66,6 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("samples", type=Path)
     parser.add_argument("--profile", type=Path, help="write the fitted default profile here")
+    parser.add_argument("--splits", type=Path, help="the splits folder: evaluate every claim of each eval split")
     parser.add_argument("--budget", type=float, default=0.5, help="router budget, share of always-read tokens")
     parser.add_argument("--default-reader", choices=READERS,
                         help="ship this reader instead of the best on the fit splits (the probe failed the "
@@ -74,6 +92,8 @@ def main() -> None:
 
     fit = {d: load(args.samples, f"{d}_fit") for d in DATASETS}
     evals = {d: load(args.samples, f"{d}_eval") for d in DATASETS}
+    if args.splits:  # every claim of the eval split, with its own label (see every_claim)
+        evals = {d: every_claim(evals[d], args.splits / f"{d}_eval.jsonl") for d in DATASETS}
     label_set_of = {d: sample_label_set(fit[d][0]) for d in DATASETS}
     results: dict = {"fit_claims": {d: len(fit[d]) for d in DATASETS},
                      "eval_claims": {d: len(evals[d]) for d in DATASETS}, "readers": {}, "routing": {}, "loso": {}}
