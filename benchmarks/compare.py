@@ -46,7 +46,7 @@ def every_claim(samples, split_file: Path):
     out = []
     for line in split_file.open(encoding="utf-8"):
         row = json.loads(line)
-        sample = copy.copy(by_text[row["claim"].strip()] if row["claim"].strip() in by_text else by_text[row["claim"]])
+        sample = copy.copy(by_text[row["claim"]])
         sample.id, sample.gold = row["id"], row["label"]
         out.append(sample)
     return out

@@ -56,23 +56,7 @@ class Checker:
         warnings: list[str] = []
         assessment, notes = assess(self.judge, text, meter, self.consistency)
         warnings += notes
-        searched = None
-        if self.router is not None and self.sources and self.forced_route is None:
-            # searching a local index costs milliseconds; its signals tell the router whether
-            # reading (hundreds of prompt tokens) is worth it
-            passages, notes = gather(self.sources, text, self.k, meter)
-            warnings += notes
-            searched = (passages, select_sentences(text, passages, self.sentences, self.min_coverage))
-            decision = self.router.decide(text, assessment, *searched)
-        else:
-            decision = decide(assessment, self.thresholds, have_sources=bool(self.sources),
-                              forced=self.forced_route)
-        if searched is not None:
-            passages, queries, hops = (searched[0], [text], []) if decision.route is not Route.DIRECT else ([], [], [])
-            sentences = searched[1] if passages else []
-        else:
-            passages, queries, hops = self._retrieve(text, assessment, decision, meter, warnings)
-            sentences = select_sentences(text, passages, self.sentences, self.min_coverage)
+        decision, sentences, queries, hops = self._route_and_retrieve(text, assessment, meter, warnings)
         needed = decision.route is not Route.DIRECT
         verdict, notes = verify(self.judge, self.reader, text, assessment, sentences, meter, evidence_needed=needed)
         warnings += notes
@@ -82,6 +66,22 @@ class Checker:
         record = build_record(claim, assessment, decision, verdict, sentences, queries, meter,
                               self.model.info, warnings, self.calibration)
         return record.model_copy(update={"hops": hops, "thresholds": self.thresholds.model_dump()})
+
+    def _route_and_retrieve(self, text: str, assessment: Assessment, meter: Meter, warnings: list[str]):
+        """The route, and the evidence sentences it brings: (decision, sentences, queries, hops)."""
+        if self.router is None or not self.sources or self.forced_route is not None:
+            decision = decide(assessment, self.thresholds, have_sources=bool(self.sources), forced=self.forced_route)
+            passages, queries, hops = self._retrieve(text, assessment, decision, meter, warnings)
+            return decision, select_sentences(text, passages, self.sentences, self.min_coverage), queries, hops
+        # searching a local index costs milliseconds; its signals tell the fitted router whether
+        # reading (hundreds of prompt tokens) is worth it
+        passages, notes = gather(self.sources, text, self.k, meter)
+        warnings += notes
+        sentences = select_sentences(text, passages, self.sentences, self.min_coverage)
+        decision = self.router.decide(text, assessment, passages, sentences)
+        if decision.route is Route.DIRECT:
+            return decision, [], [], []
+        return decision, sentences, [text], []
 
     def _retrieve(self, claim: str, assessment: Assessment, decision: RouteDecision, meter: Meter,
                   warnings: list[str]) -> tuple[list[Passage], list[str], list[Hop]]:
