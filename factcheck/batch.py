@@ -11,8 +11,9 @@ import json
 import os
 import sys
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,12 +101,34 @@ def _repair_and_read_ids(path: Path) -> set[str]:
 
 
 def run_batch(items: Iterable[InputItem], checker, output: Output, *, cache: ResultCache | None,
-              cache_key: str, on_record: Callable[[CheckRecord], None] | None = None) -> BatchSummary:
-    """Check every item in order, writing one record per item; returns the summary.
-    Ctrl-C stops after the record in hand is written."""
+              cache_key: str, on_record: Callable[[CheckRecord], None] | None = None,
+              workers: int = 1) -> BatchSummary:
+    """Check every item, writing one record per item in input order; returns the summary.
+
+    With ``workers`` > 1 that many claims are in flight at once (a model server with as
+    many slots serves them concurrently); records are still written in input order, so a
+    kill loses only claims not yet written, and the next run redoes exactly those. The
+    cache is read and written here, in the calling thread. Ctrl-C stops after the records
+    in hand are written."""
     summary = BatchSummary()
     start = time.perf_counter()
     seen: set[str] = set()
+    # (item, claim, record or future), in input order
+    pending: deque[tuple[InputItem, Claim, CheckRecord | Future]] = deque()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check") if workers > 1 else None
+
+    def finish(item: InputItem, claim: Claim, result: CheckRecord | Future) -> None:
+        record = result.result() if isinstance(result, Future) else result
+        if isinstance(result, Future) and cache is not None and record.error is None:
+            cache.put(ResultCache.key(claim.text.strip(), cache_key), record)
+        if record.error is not None:
+            record.error.line, record.error.source = item.line, item.source
+        record = record.model_copy(update={"extra": item.extra})
+        output.write(record)
+        summary.add(record)
+        if on_record:
+            on_record(record)
+
     try:
         for item in items:
             if item.id in output.done:
@@ -118,19 +141,28 @@ def run_batch(items: Iterable[InputItem], checker, output: Output, *, cache: Res
             seen.add(item.id)
             claim = Claim(id=item.id, text=item.text)
             if item.error:
-                record = error_record(claim, item.error, line=item.line, source=item.source)
+                result: CheckRecord | Future = error_record(claim, item.error, line=item.line, source=item.source)
+            elif pool is None:
+                result = cached_check(checker, claim, cache, cache_key)
+            elif cache is not None and (hit := cache.get(ResultCache.key(claim.text.strip(), cache_key))):
+                result = hit.model_copy(update={"id": claim.id, "from_cache": True})
             else:
-                record = cached_check(checker, claim, cache, cache_key)
-                if record.error is not None:
-                    record.error.line, record.error.source = item.line, item.source
-            record = record.model_copy(update={"extra": item.extra})
-            output.write(record)
-            summary.add(record)
-            if on_record:
-                on_record(record)
+                result = pool.submit(checker.check_or_error, claim)
+            pending.append((item, claim, result))
+            # write what is ready at the head; keep at most 2 x workers claims in hand
+            while pending and (not isinstance(pending[0][2], Future) or pending[0][2].done()
+                               or len(pending) > 2 * workers):
+                finish(*pending.popleft())
+        while pending:
+            finish(*pending.popleft())
     except KeyboardInterrupt:
         summary.interrupted = True
+        # records already computed at the head are written; the rest are redone next run
+        while pending and (not isinstance(pending[0][2], Future) or pending[0][2].done()):
+            finish(*pending.popleft())
     finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         output.close()
         summary.seconds = time.perf_counter() - start
     return summary

@@ -23,7 +23,7 @@ from .schema import CheckRecord
 # Settings that cannot change what a check returns. Everything else is keyed, so a setting
 # added later is keyed by default rather than forgotten (the model is keyed by its SHA-256,
 # indexes by their manifests, the profile by the values it contributes and its bytes).
-_NOT_KEYED = {"model", "threads", "gpu_layers", "index", "profile", "web_timeout"}
+_NOT_KEYED = {"model", "threads", "gpu_layers", "index", "profile", "web_timeout", "api_key", "api_timeout"}
 
 
 def default_path() -> Path:

@@ -40,6 +40,9 @@ ModelOpt = Annotated[Optional[Path], typer.Option("--model", "-m", metavar="PATH
 GpuOpt = Annotated[Optional[int], typer.Option("--gpu-layers", metavar="N", help="Layers to offload to the GPU (-1 all). Env FACTCHECK_GPU_LAYERS.", show_default=False)]
 ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", metavar="N", help="CPU threads. Env FACTCHECK_THREADS.", show_default=False)]
 CtxOpt = Annotated[Optional[int], typer.Option("--ctx", metavar="TOKENS", help="Context length in tokens (default 4096). Env FACTCHECK_CTX.", show_default=False)]
+ApiBaseOpt = Annotated[Optional[str], typer.Option("--api-base", metavar="URL", help="Use the model behind an OpenAI-compatible server (llama-server, llama-cpp-python, vLLM), e.g. http://127.0.0.1:8080/v1. Env FACTCHECK_API_BASE.", show_default=False)]
+ApiKeyOpt = Annotated[Optional[str], typer.Option("--api-key", metavar="KEY", help="API key for --api-base. Env FACTCHECK_API_KEY, else OPENAI_API_KEY.", show_default=False)]
+ApiModelOpt = Annotated[Optional[str], typer.Option("--api-model", metavar="NAME", help="The model's name on the server (default: the first it lists). Env FACTCHECK_API_MODEL.", show_default=False)]
 LabelsOpt = Annotated[Optional[str], typer.Option("--labels", metavar="three|binary", help="three (SUPPORTED/REFUTED/NOT_ENOUGH_INFO) or binary (True/False). Env FACTCHECK_LABELS.", show_default=False)]
 IndexOpt = Annotated[Optional[list[Path]], typer.Option("--index", "-i", metavar="DIR", help="Local index folder (from 'factcheck index build'); repeatable. Env FACTCHECK_INDEX.", show_default=False)]
 WebOpt = Annotated[Optional[str], typer.Option("--web", metavar="wikipedia|searxng", help="Web source: wikipedia or searxng. Env FACTCHECK_WEB.", show_default=False)]
@@ -61,9 +64,9 @@ SETTING_OPTIONS = {
     "labels": LabelsOpt, "index": IndexOpt, "web": WebOpt, "web_url": WebUrlOpt, "k": KOpt,
     "consistency": ConsistencyOpt, "alpha": AlphaOpt, "beta": BetaOpt, "route": RouteOpt, "max_hops": HopsOpt,
     "profile": ProfileOpt, "model": ModelOpt, "gpu_layers": GpuOpt, "threads": ThreadsOpt, "ctx": CtxOpt,
-    "config": ConfigOpt,
+    "api_base": ApiBaseOpt, "api_key": ApiKeyOpt, "api_model": ApiModelOpt, "config": ConfigOpt,
 }
-MODEL_OPTIONS = ("model", "gpu_layers", "threads", "ctx", "config")
+MODEL_OPTIONS = ("model", "gpu_layers", "threads", "ctx", "api_base", "api_key", "api_model", "config")
 SOURCE_OPTIONS = ("index", "web", "web_url", "k")
 ROUTING_OPTIONS = ("consistency", "alpha", "beta", "route", "max_hops", "profile")
 
@@ -310,6 +313,7 @@ def batch(
     column: Annotated[str, typer.Option("--column", metavar="NAME", help="CSV/TSV column that holds the claim.")] = "claim",
     fmt: Annotated[Optional[str], typer.Option("--format", metavar="txt|jsonl|csv|tsv", help="txt, jsonl, csv or tsv (default: from the file name; stdin: txt).", show_default=False)] = None,
     extract: Annotated[bool, typer.Option("--extract", help="Inputs are documents (.txt/.md): extract claims with the model, then check them.")] = False,
+    workers: Annotated[int, typer.Option("--workers", "-w", metavar="N", help="Claims in flight at once against a model server (--api-base) with N slots; output stays in input order.")] = 1,
     no_cache: NoCacheOpt = False, *, flags: dict,
 ) -> None:
     """Check every claim of files or stdin; one JSON record per claim, resumable.
@@ -326,6 +330,11 @@ def batch(
         if fmt is not None and fmt not in FORMATS:
             raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
         settings = _settings(flags)
+        if workers < 1:
+            raise InputError(f"--workers must be at least 1, not {workers}")
+        if workers > 1 and not settings.api_base:
+            raise InputError("--workers N needs a model server (--api-base): the in-process model "
+                             "checks one claim at a time, and its threads already use every core")
         output = Output(out)
         if not extract:  # read every input first: bad files fail before the model loads
             many = len(inputs) > 1
@@ -340,7 +349,7 @@ def batch(
         cache, cache_key = _cache(settings, checker, no_cache)
         with BatchProgress(len(items), len(output.done & {i.id for i in items})) as progress:
             summary = run_batch(items, checker, output, cache=cache, cache_key=cache_key,
-                                on_record=progress.advance)
+                                on_record=progress.advance, workers=workers)
     except FactcheckError as exc:
         _fail(exc)
     print_summary(summary)
@@ -452,7 +461,7 @@ config_app = _group("config", "Show the settings in force.")
 
 
 @config_app.command("show")
-@setting_options("labels", "model", "profile", "config")
+@setting_options("labels", "model", "api_base", "api_key", "api_model", "profile", "config")
 def config_show(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False, *, flags: dict,
 ) -> None:

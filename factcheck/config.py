@@ -36,6 +36,11 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     model: Path | None = None  # None: the default model from factcheck-pcc[default-model]
+    # a model behind an OpenAI-compatible server instead of in this process (backends/remote.py)
+    api_base: str | None = None  # e.g. http://127.0.0.1:8080/v1
+    api_key: str | None = Field(default=None, repr=False)  # else $OPENAI_API_KEY
+    api_model: str | None = None  # the model's name on the server; None: the first it lists
+    api_timeout: float = Field(default=120.0, gt=0)  # seconds per request, before retries
     gpu_layers: int = Field(default=0, ge=-1)
     threads: int = Field(default_factory=default_threads, ge=1)
     ctx: int = Field(default=4096, ge=256)
@@ -113,19 +118,12 @@ PROFILE_KEYS = {"alpha", "beta", "consistency", "k", "sentences", "min_coverage"
 PROFILE_SECTIONS = {"meta", *(ls.value for ls in LabelSet)}
 
 
-def default_profile(model: Path | None) -> Path | None:
+def default_profile(sha: str | None) -> Path | None:
     """The profile for a model, found by its SHA-256: the user's own
-    (``~/.config/factcheck/profiles/<sha>.toml``) before the one shipped with factcheck.
-    Hashing a model file here costs nothing extra: loading it needs the same hash, which is
-    computed once per file and remembered; a file that cannot be read has no profile (the
-    loader reports it)."""
+    (``~/.config/factcheck/profiles/<sha>.toml``) before the one shipped with factcheck."""
     from importlib import resources
 
-    from .model_files import DEFAULT_MODEL_SHA256, file_sha256
-
-    try:
-        sha = DEFAULT_MODEL_SHA256 if model is None else file_sha256(model.expanduser())
-    except OSError:
+    if sha is None:
         return None
     user = config_dir() / "profiles" / f"{sha}.toml"
     if user.is_file():
@@ -134,13 +132,28 @@ def default_profile(model: Path | None) -> Path | None:
     return Path(str(shipped)) if shipped.is_file() else None
 
 
-def _model_sha(model: Any) -> str | None:
+def model_sha(values: dict[str, Any]) -> str | None:
+    """The SHA-256 that profiles and cache keys know the model by. Hashing a model file
+    here costs nothing extra: loading it needs the same hash, computed once per file and
+    remembered; a file that cannot be read has none (the loader reports it). A served
+    model's file cannot be hashed from here: see backends.remote.remote_identity."""
     from .model_files import DEFAULT_MODEL_SHA256, file_sha256
 
+    if values.get("api_base"):
+        from .backends.remote import served_identity
+
+        return served_identity(values["api_base"], values.get("api_model"), api_key(values.get("api_key")),
+                               float(values.get("api_timeout") or 120.0))
+    model = values.get("model")
     try:
         return DEFAULT_MODEL_SHA256 if not model else file_sha256(Path(model).expanduser())
     except OSError:
-        return None  # the loader reports an unreadable model file
+        return None
+
+
+def api_key(explicit: str | None) -> str | None:
+    """--api-key or $FACTCHECK_API_KEY, else $OPENAI_API_KEY, as other OpenAI clients do."""
+    return explicit or os.environ.get("OPENAI_API_KEY") or None
 
 
 def read_profile(path: Path, labels: LabelSet, model_sha: str | None, *, explicit: bool) -> dict[str, Any]:
@@ -208,10 +221,10 @@ def resolve_with_sources(flags: dict[str, Any] | None = None,
         sources.update(dict.fromkeys(values, origin))
     labels = LabelSet(merged.get("labels", LabelSet.THREE))
     explicit = merged.get("profile")
-    model = merged.get("model")
-    profile = Path(explicit) if explicit else default_profile(Path(model) if model else None)
+    sha = model_sha(merged)
+    profile = Path(explicit) if explicit else default_profile(sha)
     if profile:
-        section = read_profile(profile.expanduser(), labels, _model_sha(model), explicit=bool(explicit))
+        section = read_profile(profile.expanduser(), labels, sha, explicit=bool(explicit))
         try:
             Settings.model_validate(section)
         except ValidationError as exc:

@@ -4,8 +4,11 @@
     ├── InputError                 bad claims, files or options from the user (exit 2)
     │   ├── ConfigError            a config or profile file that does not validate
     │   └── IndexFormatError       a local index that is missing or corrupt
-    ├── ModelError                 the model file cannot be found, verified or loaded (exit 3)
-    │   └── ModelNotInstalled      the default-model packages are missing
+    ├── ModelError                 the model cannot be found, verified, loaded or reached (exit 3)
+    │   ├── ModelNotInstalled      the default-model packages are missing
+    │   ├── ServerUnavailable      no model server answers at --api-base
+    │   └── ServerRequestFailed    one request to the server failed after its retries;
+    │                              a batch records the claim as an error and goes on
     └── RetrievalError             an evidence source failed; the claim falls back to the others
         └── WebError               an HTTP source failed after its retries
 
@@ -38,6 +41,14 @@ class ModelError(FactcheckError):
 
 
 class ModelNotInstalled(ModelError):
+    pass
+
+
+class ServerUnavailable(ModelError):
+    pass
+
+
+class ServerRequestFailed(ModelError):
     pass
 
 

@@ -7,13 +7,15 @@ passages that would overflow the context are cut, and the cut is reported as a w
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass, field
 
 from . import prompts
-from .backend import LanguageModel, Message
+from .backends import LanguageModel, Message
 from .cost import Meter
-from .labels import (YES_NO_WORDS, LabelSet, LabelTokens, distribution_from_probs,
-                     map_answer_tokens, map_label_tokens)
+from .labels import (YES_NO_WORDS, LabelSet, LabelTokens, map_answer_tokens, map_label_tokens,
+                     read_distribution)
 from .schema import EvidenceSentence, LabelDistribution, Passage
 
 # Tokens kept free at the end of the context (the answer, plus margin).
@@ -56,11 +58,12 @@ class Judge:
     def __init__(self, model: LanguageModel, label_set: LabelSet) -> None:
         self.model = model
         self.label_set = label_set
-        self.label_tokens: LabelTokens = map_label_tokens(model.vocab_pieces(), label_set)
+        pieces = model.vocab_pieces()  # None behind a server: answers are read by text
+        self.label_tokens: LabelTokens = map_label_tokens(pieces, label_set)
         # evidence is read with the three answers whatever the label set (see readers.py)
-        self.three_tokens: LabelTokens = map_label_tokens(model.vocab_pieces(), LabelSet.THREE)
+        self.three_tokens: LabelTokens = map_label_tokens(pieces, LabelSet.THREE)
         self._options_three = prompts.load("options_three").strip()
-        self.yes_no_tokens: LabelTokens = map_answer_tokens(model.vocab_pieces(), YES_NO_WORDS)
+        self.yes_no_tokens: LabelTokens = map_answer_tokens(pieces, YES_NO_WORDS)
         self._system = prompts.load("system").strip()
         self._options = prompts.load(f"options_{label_set.value}").strip()
         self._options_reversed = prompts.load(f"options_{label_set.value}_reversed").strip()
@@ -77,13 +80,12 @@ class Judge:
         return self.model.detokenize(tokens[:max(budget, 0)])
 
     def _read(self, messages: list[Message], meter: Meter) -> LabelDistribution:
-        tokens = self.model.chat_tokens(messages)
-        step = self.model.next_token(tokens)
+        step = self.model.next_token(self.model.render(messages))
         meter.model_call(step.evaluated, step.reused)
-        return distribution_from_probs(step.probs, self.label_tokens)
+        return read_distribution(step, self.label_tokens)
 
     def _claim_budget(self, template: str, **values: str) -> int:
-        overhead = len(self.model.chat_tokens(self._messages(template, claim="", **values)))
+        overhead = self.model.render(self._messages(template, claim="", **values)).length
         return self.model.info.n_ctx - overhead - _ANSWER_RESERVE
 
     def closed_book(self, claim: str, meter: Meter) -> Judgement:
@@ -109,14 +111,14 @@ class Judge:
                                   evidence=format_sentences(shown))
             return [Message("system", self._system), Message("user", user)]
 
-        tokens = self.model.chat_tokens(messages(fitted))
-        while len(fitted) > 1 and len(tokens) + _ANSWER_RESERVE > self.model.info.n_ctx:
+        prompt = self.model.render(messages(fitted))
+        while len(fitted) > 1 and prompt.length + _ANSWER_RESERVE > self.model.info.n_ctx:
             warnings.append(f"sentence {fitted[-1].id} dropped to fit the context")
             fitted.pop()
-            tokens = self.model.chat_tokens(messages(fitted))
-        step = self.model.next_token(tokens, hidden=hidden)
+            prompt = self.model.render(messages(fitted))
+        step = self.model.next_token(prompt, hidden=hidden)
         meter.model_call(step.evaluated, step.reused)
-        dist = distribution_from_probs(step.probs, self.three_tokens)
+        dist = read_distribution(step, self.three_tokens)
         return Pass(dict(dist.probs), dist.outside_mass, step.hidden), fitted, warnings
 
     # -- other questions the stages ask -------------------------------------------------
@@ -132,21 +134,47 @@ class Judge:
     def yes_probability(self, template: str, meter: Meter, **values: str) -> float:
         """P(YES) for a yes/no question, renormalised over YES and NO, from one pass."""
         values = {k: self._fit(v, self.model.info.n_ctx // 4, k, []) for k, v in values.items()}
-        tokens = self.model.chat_tokens([Message("system", self._system),
-                                         Message("user", prompts.render(template, **values))])
-        step = self.model.next_token(tokens)
+        prompt = self.model.render([Message("system", self._system),
+                                    Message("user", prompts.render(template, **values))])
+        step = self.model.next_token(prompt)
         meter.model_call(step.evaluated, step.reused)
         from .schema import Label
 
-        return distribution_from_probs(step.probs, self.yes_no_tokens).probs[Label.SUPPORTED]
+        return read_distribution(step, self.yes_no_tokens).probs[Label.SUPPORTED]
 
     def write(self, template: str, meter: Meter, *, max_tokens: int, temperature: float = 0.0,
               grammar: str | None = None, seed: int | None = None, **values: str) -> str:
         """Generate a short text for prompt ``template`` (rationales, search queries)."""
         values = {k: self._fit(v, self.model.info.n_ctx // 3, k, []) for k, v in values.items()}
-        tokens = self.model.chat_tokens([Message("system", self._system),
-                                         Message("user", prompts.render(template, **values))])
-        out = self.model.complete(tokens, max_tokens=max_tokens, temperature=temperature,
-                                  grammar=prompts.grammar(grammar) if grammar else None, seed=seed)
-        meter.model_call(out.prompt_tokens, out.reused, out.generated)
+        prompt = self.model.render([Message("system", self._system),
+                                    Message("user", prompts.render(template, **values))])
+        if grammar is None or self.model.supports_grammar:
+            out = self.model.complete(prompt, max_tokens=max_tokens, temperature=temperature,
+                                      grammar=prompts.grammar(grammar) if grammar else None, seed=seed)
+            meter.model_call(out.prompt_tokens, out.reused, out.generated)
+            return out.text.strip()
+        # The grammar's outputs are JSON: without it, validate and ask again (a little
+        # warmer, so the retry can differ); the callers' parsers take what is left.
+        _warn_once(f"the model server takes no grammar: {grammar} output is validated and "
+                   f"retried up to {_UNCONSTRAINED_TRIES} times")
+        for attempt in range(_UNCONSTRAINED_TRIES):
+            out = self.model.complete(prompt, max_tokens=max_tokens,
+                                      temperature=temperature if attempt == 0 else max(temperature, 0.3),
+                                      seed=None if seed is None else seed + attempt)
+            meter.model_call(out.prompt_tokens, out.reused, out.generated)
+            try:
+                json.loads(out.text)
+                break
+            except ValueError:
+                continue
         return out.text.strip()
+
+
+_UNCONSTRAINED_TRIES = 3
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        logging.getLogger("factcheck").warning(message)

@@ -41,40 +41,46 @@ ANSWER_WORDS: dict[LabelSet, dict[Label, tuple[str, ...]]] = {
 
 @dataclass(frozen=True)
 class LabelTokens:
-    """Token ids that start each label, plus a reverse index for the top-2 check."""
+    """Token ids that start each label, plus a reverse index for the top-2 check. A model
+    behind a server has no known vocabulary: its answers are mapped by text alone."""
 
     label_set: LabelSet
+    words: dict[Label, tuple[str, ...]]  # case-folded answer words
     ids: dict[Label, np.ndarray]
     owner: dict[int, Label]
 
     @property
     def labels(self) -> list[Label]:
-        return list(self.ids)
+        return list(self.words)
+
+    def label_of(self, piece: str) -> Label | None:
+        """The label a token's text starts, or None (no label, or two)."""
+        text = piece.strip().casefold()
+        if not text:
+            return None
+        owners = {label for label, ws in self.words.items() if any(w.startswith(text) for w in ws)}
+        return owners.pop() if len(owners) == 1 else None
 
 
-def map_label_tokens(pieces: Sequence[str], label_set: LabelSet) -> LabelTokens:
+def map_label_tokens(pieces: Sequence[str] | None, label_set: LabelSet) -> LabelTokens:
     """Find, for each label, every vocabulary token that can start its answer word."""
     return map_answer_tokens(pieces, ANSWER_WORDS[label_set], label_set)
 
 
-def map_answer_tokens(pieces: Sequence[str], answer_words: dict[Label, tuple[str, ...]],
+def map_answer_tokens(pieces: Sequence[str] | None, answer_words: dict[Label, tuple[str, ...]],
                       label_set: LabelSet = LabelSet.BINARY) -> LabelTokens:
     """Map tokens to the answers in ``answer_words`` (e.g. YES/NO questions, whose
-    answers are given as SUPPORTED for yes and REFUTED for no)."""
-    words = {label: [w.casefold() for w in ws] for label, ws in answer_words.items()}
-    owner: dict[int, Label] = {}
-    ambiguous: set[int] = set()
+    answers are given as SUPPORTED for yes and REFUTED for no). ``pieces`` None: the
+    vocabulary is unknown and answers are read by text (``distribution_from_top``)."""
+    words = {label: tuple(w.casefold() for w in ws) for label, ws in answer_words.items()}
+    mapping = LabelTokens(label_set=label_set, words=words, ids={}, owner={})
+    if pieces is None:
+        return mapping
+    owner = {}
     for token_id, piece in enumerate(pieces):
-        text = piece.strip().casefold()
-        if not text:
-            continue
-        for label, label_words in words.items():
-            if any(w.startswith(text) for w in label_words):
-                if token_id in owner and owner[token_id] != label:
-                    ambiguous.add(token_id)
-                owner[token_id] = label
-    for token_id in ambiguous:
-        del owner[token_id]
+        label = mapping.label_of(piece)
+        if label is not None:
+            owner[token_id] = label
     ids = {
         label: np.array(sorted(t for t, lab in owner.items() if lab == label), dtype=np.int64)
         for label in words
@@ -82,11 +88,40 @@ def map_answer_tokens(pieces: Sequence[str], answer_words: dict[Label, tuple[str
     empty = [label.value for label, arr in ids.items() if arr.size == 0]
     if empty:
         raise ValueError(f"no vocabulary token starts the answer word of {empty}")
-    return LabelTokens(label_set=label_set, ids=ids, owner=owner)
+    return LabelTokens(label_set=label_set, words=words, ids=ids, owner=owner)
 
 
 # A yes/no question read like a binary verdict: "yes" is SUPPORTED, "no" is REFUTED.
 YES_NO_WORDS: dict[Label, tuple[str, ...]] = {Label.SUPPORTED: ("YES",), Label.REFUTED: ("NO",)}
+
+
+def read_distribution(step, tokens: LabelTokens) -> LabelDistribution:
+    """The label distribution of a backend's NextToken: the whole vocabulary when the
+    backend has it, else the top-N alternatives a server returned."""
+    if step.probs is not None:
+        return distribution_from_probs(step.probs, tokens)
+    return distribution_from_top(step.top or {}, tokens)
+
+
+def distribution_from_top(top: dict[str, float], tokens: LabelTokens) -> LabelDistribution:
+    """Sum the probabilities of the alternatives (token text -> probability, most likely
+    first) per label; mass outside them counts as ``outside_mass``."""
+    mass = dict.fromkeys(tokens.labels, 0.0)
+    for piece, p in top.items():
+        label = tokens.label_of(piece)
+        if label is not None:
+            mass[label] += p
+    inside = sum(mass.values())
+    if inside <= 0.0:
+        normalised = {label: 1.0 / len(mass) for label in mass}
+    else:
+        normalised = {label: m / inside for label, m in mass.items()}
+    owners = [tokens.label_of(piece) for piece in list(top)[:2]]
+    return LabelDistribution(
+        probs=normalised,
+        outside_mass=min(1.0, max(0.0, 1.0 - inside)),
+        top_tokens_same_label=len(owners) == 2 and owners[0] is not None and owners[0] == owners[1],
+    )
 
 
 def distribution_from_probs(probs: np.ndarray, tokens: LabelTokens) -> LabelDistribution:

@@ -1,11 +1,12 @@
-"""Turn settings into a loaded model: the default model or any GGUF file."""
+"""Turn settings into a model: the default model or any GGUF file in this process, or a
+model behind a server (--api-base)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
-from .backend import LlamaModel
+from .backends import LanguageModel
 from .config import Settings
 from .model_files import (DEFAULT_MODEL_NAME, DEFAULT_MODEL_SHA256, check_gguf,
                           ensure_default_model, file_sha256)
@@ -22,8 +23,17 @@ def model_file(settings: Settings, progress: Progress | None = None) -> tuple[Pa
     return path, file_sha256(path), None
 
 
-def open_model(settings: Settings, progress: Progress | None = None) -> LlamaModel:
-    """Load the model once; every claim of the process then shares it."""
+def open_model(settings: Settings, progress: Progress | None = None) -> LanguageModel:
+    """Load the model once (or connect to its server); every claim of the process then
+    shares it."""
+    if settings.api_base:
+        from .backends.remote import RemoteModel
+        from .config import api_key
+
+        return RemoteModel(settings.api_base, api_key=api_key(settings.api_key), model=settings.api_model,
+                           n_ctx=settings.ctx, timeout=settings.api_timeout)
+    from .backends.local import LlamaModel
+
     path, sha, name = model_file(settings, progress)
     return LlamaModel(path, sha, n_ctx=settings.ctx, threads=settings.threads,
                       gpu_layers=settings.gpu_layers, name=name)

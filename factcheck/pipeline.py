@@ -6,11 +6,11 @@ from .retrievers import Retriever
 from .deep import deep_search
 
 from .assess import assess, certainty
-from .backend import LanguageModel
+from .backends import LanguageModel
 from .calibration import Calibration
 from .consistency import ConsistencyEstimator
 from .cost import Meter
-from .errors import InputError
+from .errors import InputError, ServerRequestFailed
 from .judge import Judge
 from .labels import LabelSet
 from .queries import next_query, reflect_query, targeted_query
@@ -134,10 +134,11 @@ class Checker:
         return verdict
 
     def check_or_error(self, claim: Claim) -> CheckRecord:
-        """Like ``check``, but bad input becomes an error record instead of raising."""
+        """Like ``check``, but bad input, or a server request that failed after its
+        retries, becomes an error record instead of raising."""
         try:
             return self.check(claim)
-        except InputError as exc:
+        except (InputError, ServerRequestFailed) as exc:
             return error_record(claim, str(exc))
 
 
@@ -156,8 +157,13 @@ def build_checker(settings, load) -> Checker:
     from .sources import open_sources
 
     sources = open_sources(settings)
+    model = load(settings)
+    if settings.probe is not None and not model.supports_hidden:
+        raise InputError("the profile's probe reader needs the model's hidden state, which a model server "
+                         "does not return: use a profile with the logits reader (factcheck calibrate --reader "
+                         "joint+logits) or the model in-process")
     return Checker(
-        load(settings), labels=settings.labels, sources=sources, k=settings.k,
+        model, labels=settings.labels, sources=sources, k=settings.k,
         route=None if settings.route == "auto" else Route(settings.route),
         consistency=estimator(settings.consistency, settings.rationales_k),
         thresholds=Thresholds(alpha=settings.alpha, beta=settings.beta),

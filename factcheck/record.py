@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .backend import ModelInfo
+from .backends import ModelInfo
 from .calibration import Calibration
 from .cost import Meter
 from .schema import (Assessment, CheckRecord, Claim, EvidenceItem, EvidenceSentence, ModelRef,
@@ -35,7 +35,7 @@ def build_record(claim: Claim, assessment: Assessment, decision: RouteDecision, 
         reader=verdict.reader,
         queries=queries,
         evidence=[EvidenceItem(**p.model_dump(), used=p.id in used) for p in sentences],
-        model=ModelRef(name=model.name, sha256=model.sha256),
+        model=ModelRef(name=model.name, sha256=model.sha256, server=model.server),
         timings_ms={k: round(v, 2) for k, v in meter.timings_ms.items()},
         tokens=meter.tokens,
         calls=meter.calls,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from .backend import ModelInfo
+from .backends import ModelInfo
 from .schema import CheckRecord, Passage
 
 _STYLE = {"SUPPORTED": "green", "REFUTED": "red", "NOT_ENOUGH_INFO": "yellow"}
@@ -129,10 +129,12 @@ def print_explained(r: CheckRecord) -> None:
 
 def print_model_info(info: ModelInfo, *, json_out: bool) -> None:
     data = {
-        "path": str(info.path), "name": info.name, "size_bytes": info.size, "sha256": info.sha256,
-        "architecture": info.architecture, "context_length": info.context_length,
+        "path": str(info.path) if info.path else None, "name": info.name, "size_bytes": info.size,
+        "sha256": info.sha256, "architecture": info.architecture, "context_length": info.context_length,
         "n_ctx": info.n_ctx, "chat_template": info.chat_template,
     }
+    if info.server:  # a served model: where, and which API; its sha256 is derived (remote.py)
+        data.update(server=info.server, flavor=info.flavor)
     if json_out:
         sys.stdout.write(json.dumps(data) + "\n")
         return
@@ -144,7 +146,8 @@ def print_model_info(info: ModelInfo, *, json_out: bool) -> None:
             continue
         console.print(Text.assemble((key, "bold"), f": {value}"), soft_wrap=True)
     console.print("[bold]chat_template[/]:", soft_wrap=True)
-    console.print(info.chat_template or "(none: a plain transcript is used)", markup=False, soft_wrap=True)
+    console.print(info.chat_template or ("(the server's own)" if info.server else "(none: a plain transcript is used)"),
+                  markup=False, soft_wrap=True)
 
 
 def print_passages(passages: list[Passage], *, json_out: bool) -> None:
@@ -271,6 +274,8 @@ def print_settings(settings, sources: dict[str, str], *, json_out: bool) -> None
     from rich.text import Text
 
     def shown(name: str, value):
+        if name == "api_key" and value:
+            return "(set)"  # never print a secret
         if name == "probe" and value is not None:
             return f"linear head, {len(value.labels)} labels x {value.dim} features"
         if name == "router" and value is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 from .retrievers import Retriever
 
@@ -11,6 +12,10 @@ from .errors import RetrievalError
 from .schema import Passage
 
 _SPACE = re.compile(r"\s+")
+# Concurrent checks (batch --workers) search one at a time: a local search takes
+# milliseconds, and neither the index's stemmer nor the web client's counters are
+# thread-safe.
+_SEARCH_LOCK = threading.Lock()
 
 
 def _fingerprint(text: str) -> str:
@@ -28,7 +33,7 @@ def gather(sources: list[Retriever], query: str, k: int, meter: Meter,
     seen = set() if seen is None else seen
     ranked: list[list[Passage]] = []
     warnings: list[str] = []
-    with meter.stage("retrieve"):
+    with meter.stage("retrieve"), _SEARCH_LOCK:
         for source in sources:
             meter.retrieval_call()
             try:

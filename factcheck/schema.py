@@ -133,7 +133,8 @@ class Hop(_Record):
 
 class ModelRef(_Record):
     name: str
-    sha256: str
+    sha256: str  # of the GGUF file; for a served model, what stands for it (backends/remote.py)
+    server: str | None = None  # the API base of a served model
 
 
 class TokenUsage(_Record):

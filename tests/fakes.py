@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from factcheck.backend import Completion, Message, ModelInfo, NextToken
+from factcheck.backends import Completion, Message, ModelInfo, NextToken, Prompt
 
 WORD_PIECES = ["<|im_start|>", "<|im_end|>", "TRUE", "FALSE", "FAL", "UNKNOWN", "UN",
                "True", "False", "Maybe", "YES", "NO"]
@@ -39,6 +39,9 @@ def fake_hidden(prompt: str) -> np.ndarray:
 
 
 class FakeModel:
+    supports_hidden = True
+    supports_grammar = True
+
     def __init__(self, script: Script = supported_unless_false, n_ctx: int = 4096,
                  completions: list[str] | None = None, delay: float = 0.0) -> None:
         self.script = script
@@ -69,7 +72,12 @@ class FakeModel:
             tokens += [self.index["<|im_end|>"]] + self.tokenize("\n")
         return tokens + [self.index["<|im_start|>"]] + self.tokenize("assistant\n")
 
-    def next_token(self, tokens: list[int], hidden: bool = False) -> NextToken:
+    def render(self, messages: list[Message]) -> Prompt:
+        tokens = self.chat_tokens(messages)
+        return Prompt(messages=messages, tokens=tokens, length=len(tokens))
+
+    def next_token(self, prompt: Prompt, hidden: bool = False) -> NextToken:
+        tokens = prompt.tokens
         if len(tokens) > self.info.n_ctx:
             raise AssertionError(f"prompt of {len(tokens)} tokens overflows n_ctx {self.info.n_ctx}")
         reused = 0
@@ -88,8 +96,9 @@ class FakeModel:
         return NextToken(probs=probs / probs.sum(), evaluated=len(tokens) - reused,
                          reused=reused, seconds=0.0, hidden=fake_hidden(prompt) if hidden else None)
 
-    def complete(self, tokens: list[int], max_tokens: int, temperature: float = 0.0,
+    def complete(self, prompt: Prompt, max_tokens: int, temperature: float = 0.0,
                  grammar: str | None = None, seed: int | None = None) -> Completion:
+        tokens = prompt.tokens
         self.prompts.append(self.detokenize(tokens))
         text = self.completions.pop(0) if self.completions else ""
         return Completion(text=text, prompt_tokens=len(tokens), reused=0,

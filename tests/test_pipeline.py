@@ -18,7 +18,7 @@ def test_record_has_every_documented_field():
     for key in ("id", "claim", "verdict", "confidence", "label_probs", "certainty", "route",
                 "evidence", "model", "timings_ms", "tokens", "warnings"):
         assert key in data
-    assert data["model"] == {"name": "fake", "sha256": "0" * 64}
+    assert data["model"] == {"name": "fake", "sha256": "0" * 64, "server": None}
     assert set(data["tokens"]) >= {"prompt", "generated"}
     assert data["route"] == "direct" and data["basis"] == "model" and data["evidence"] == []
     assert set(data["label_probs"]) == {"SUPPORTED", "REFUTED", "NOT_ENOUGH_INFO"}

@@ -61,11 +61,11 @@ def test_reused_prefix_gives_the_same_distribution_as_a_fresh_pass(real_model):
     judge = Judge(real_model, LabelSet.THREE)
     first = judge._messages("verdict_closed", claim="Paris is the capital of France.")
     second = judge._messages("verdict_closed", claim="Rome is the capital of Italy.")
-    real_model.next_token(real_model.chat_tokens(first))
-    reused = real_model.next_token(real_model.chat_tokens(second))
+    real_model.next_token(real_model.render(first))
+    reused = real_model.next_token(real_model.render(second))
     assert reused.reused > 50
     real_model._llm.reset()
-    fresh = real_model.next_token(real_model.chat_tokens(second))
+    fresh = real_model.next_token(real_model.render(second))
     assert fresh.reused == 0
     # batched and unbatched matmuls round differently; the difference stays small
     assert np.abs(reused.probs - fresh.probs).max() < 0.02

@@ -1,9 +1,8 @@
-"""The language model behind one small interface.
+"""llama.cpp in this process: the default backend.
 
-``LanguageModel`` is what the pipeline stages use: render a chat into tokens (claims and
-evidence tokenized as plain text, never as special tokens), read the next-token
-distribution after a prompt, and generate a short completion. ``LlamaModel`` implements it
-with llama-cpp-python, in-process; unit tests use a scripted fake with the same methods.
+Claims and evidence are tokenized as plain text, never as special tokens; the KV cache of
+the last prompt is kept, so a following prompt that shares its prefix only evaluates the
+new tokens.
 """
 
 from __future__ import annotations
@@ -11,69 +10,15 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
-from .errors import ModelError
-from .model_files import check_gguf
+from ..errors import ModelError
+from ..model_files import check_gguf
+from .base import Completion, Message, ModelInfo, NextToken, Prompt
 
 _SLOT = re.compile("\ue000(\\d+)\ue001")  # private-use sentinels mark message content
-
-
-@dataclass
-class Message:
-    role: str  # "system" | "user" | "assistant"
-    content: str
-
-
-@dataclass
-class NextToken:
-    """The next-token distribution after a prompt, and what reading it cost."""
-
-    probs: np.ndarray  # softmax over the vocabulary
-    evaluated: int  # prompt tokens run through the model
-    reused: int  # prompt tokens whose KV cache was reused
-    seconds: float
-    hidden: np.ndarray | None = None  # final hidden state at the answer position, when asked
-
-
-@dataclass
-class Completion:
-    text: str
-    prompt_tokens: int
-    reused: int
-    generated: int
-    seconds: float
-
-
-@dataclass
-class ModelInfo:
-    path: Path
-    name: str
-    sha256: str
-    size: int
-    context_length: int  # what the model was trained for
-    n_ctx: int  # the context this process allocated
-    chat_template: str | None
-    architecture: str
-    metadata: dict[str, str] = field(default_factory=dict, repr=False)
-
-
-class LanguageModel(Protocol):
-    info: ModelInfo
-
-    def vocab_pieces(self) -> list[str]: ...
-    def tokenize(self, text: str) -> list[int]: ...
-    def detokenize(self, tokens: list[int]) -> str: ...
-    def chat_tokens(self, messages: list[Message]) -> list[int]: ...
-    def next_token(self, tokens: list[int], hidden: bool = False) -> NextToken: ...
-    def complete(
-        self, tokens: list[int], max_tokens: int, temperature: float = 0.0,
-        grammar: str | None = None, seed: int | None = None,
-    ) -> Completion: ...
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -86,15 +31,20 @@ class LlamaModel:
     """llama.cpp in-process. Keeps the KV cache of the last prompt so that a following
     prompt sharing its prefix only evaluates the new tokens."""
 
+    supports_hidden = True
+    supports_grammar = True
+
     def __init__(self, path: Path, sha256: str, *, n_ctx: int, threads: int, gpu_layers: int,
-                 name: str | None = None) -> None:
+                 name: str | None = None, repack_weights: bool = False) -> None:
         check_gguf(path)
         try:
             from llama_cpp import Llama
         except ImportError as exc:  # pragma: no cover - dependency of the package
             raise ModelError(f"llama-cpp-python is not installed: pip install factcheck-pcc ({exc})") from None
         try:
-            with _no_weight_repacking():
+            # repack_weights: llama.cpp's own default, as its servers run it (same kernels,
+            # same rounding: for comparing this process with a server)
+            with contextlib.nullcontext() if repack_weights else _no_weight_repacking():
                 self._llm = Llama(
                     model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
                     n_gpu_layers=gpu_layers, logits_all=False, verbose=False, n_batch=512,
@@ -162,6 +112,10 @@ class LlamaModel:
                 tokens += self._llm.tokenize(part.encode("utf-8"), add_bos=False, special=True)
         return tokens
 
+    def render(self, messages: list[Message]) -> Prompt:
+        tokens = self.chat_tokens(messages)
+        return Prompt(messages=messages, tokens=tokens, length=len(tokens))
+
     def _token_text(self, token: int) -> str:
         if token < 0:
             return ""
@@ -199,9 +153,10 @@ class LlamaModel:
         ptr = llama_cpp.llama_get_logits_ith(self._llm.ctx, -1)
         return np.ctypeslib.as_array(ptr, shape=(self._n_vocab,)).astype(np.float64)
 
-    def next_token(self, tokens: list[int], hidden: bool = False) -> NextToken:
-        """The next-token distribution after ``tokens``; with ``hidden``, also the final
+    def next_token(self, prompt: Prompt, hidden: bool = False) -> NextToken:
+        """The next-token distribution after ``prompt``; with ``hidden``, also the final
         hidden state (after the output norm) at the last position, from the same pass."""
+        tokens = prompt.tokens
         start = time.perf_counter()
         if not hidden:
             evaluated, reused = self._prefill(tokens)
@@ -233,10 +188,11 @@ class LlamaModel:
         finally:
             llama_cpp.llama_set_embeddings(ctx, False)
 
-    def complete(self, tokens: list[int], max_tokens: int, temperature: float = 0.0,
+    def complete(self, prompt: Prompt, max_tokens: int, temperature: float = 0.0,
                  grammar: str | None = None, seed: int | None = None) -> Completion:
         from llama_cpp import LlamaGrammar
 
+        tokens = prompt.tokens
         start = time.perf_counter()
         reused = self._reusable_prefix(tokens)  # create_completion reuses the same prefix
         kwargs = {}

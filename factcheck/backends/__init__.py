@@ -1,0 +1,6 @@
+"""Model backends behind one interface (base.py): llama.cpp in-process (local.py, the
+default) or an OpenAI-compatible inference server (remote.py)."""
+
+from .base import Completion, LanguageModel, Message, ModelInfo, NextToken, Prompt
+
+__all__ = ["Completion", "LanguageModel", "Message", "ModelInfo", "NextToken", "Prompt"]
