@@ -1,9 +1,13 @@
 """Hostile evidence: verdict flip rate when injected passages sit beside real evidence.
 
-    python benchmarks/bench_injection.py      # writes benchmarks/results/injection.json
+    python benchmarks/bench_injection.py                   # writes benchmarks/results/injection.json
+    python benchmarks/bench_injection.py --api-base URL    # the same through a model server
+                                                           # (results/injection_server.json)
 """
 
 from __future__ import annotations
+
+import argparse
 
 from common import write
 
@@ -13,5 +17,12 @@ from factcheck.pipeline import build_checker
 from tests.hostile_passages import flip_rate
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--api-base", help="read through this model server instead of in-process")
+    args = parser.parse_args()
+    flags = {"ctx": 2048} if not args.api_base else {"api_base": args.api_base}
     # the default model as a user runs it: its shipped profile's reader reads the evidence
-    write("injection.json", flip_rate(build_checker(resolve({"ctx": 2048}), open_model)))
+    result = flip_rate(build_checker(resolve(flags), open_model))
+    if args.api_base:
+        result["server"] = args.api_base
+    write("injection_server.json" if args.api_base else "injection.json", result)

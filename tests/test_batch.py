@@ -211,3 +211,36 @@ def test_cache_key_follows_prompt_files_and_version(fake, monkeypatch):
     monkeypatch.setattr("factcheck.__version__", "9.9.9")
     after_upgrade = cache.settings_key(settings, "0" * 64)
     assert len({before, after_prompt, after_upgrade}) == 3
+
+
+class _SlowFirstChecker:
+    """Claims finish in reverse order of input: the first sleeps longest."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.running = 0
+        self.most_at_once = 0
+
+    def check_or_error(self, claim):
+        from factcheck.record import error_record
+
+        self.running += 1
+        self.most_at_once = max(self.most_at_once, self.running)
+        time.sleep(0.05 * (self.n - int(claim.id)))
+        self.running -= 1
+        return error_record(claim, f"done {claim.id}")  # a record with no model behind it
+
+
+def test_workers_run_claims_concurrently_and_write_them_in_input_order(tmp_path):
+    from factcheck.batch import Output, run_batch
+    from factcheck.inputs import InputItem
+
+    items = [InputItem(str(i), f"claim {i}", i, "t.txt") for i in range(1, 9)]
+    checker = _SlowFirstChecker(9)
+    out = tmp_path / "out.jsonl"
+    (tmp_path / "out.jsonl").write_text(json.dumps({"id": "2"}) + "\n")  # done in an earlier run
+    summary = run_batch(items, checker, Output(out), cache=None, cache_key="", workers=3)
+    ids = [json.loads(line)["id"] for line in out.read_text().splitlines()]
+    assert ids == ["2", "1", "3", "4", "5", "6", "7", "8"]
+    assert summary.skipped == 1 and summary.errors == 7
+    assert checker.most_at_once >= 2

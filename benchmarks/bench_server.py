@@ -1,0 +1,145 @@
+"""The model in-process against the same model behind a server, on the same claims in one
+run: claims/min, model tokens/claim, the HTTP path's time as a ratio of in-process, the
+client's peak RSS, and whether the verdicts agree.
+
+Runs `factcheck batch --route retrieve` over the first N FM2 dev claims with a BM25 index of
+FM2's dev corpus (result cache off), as:
+
+- in-process (the default);
+- llama-cpp-python's server (`python -m llama_cpp.server`, started here), --workers 1 and 2;
+- llama.cpp's llama-server, if ``--llama-server PATH`` is given, with ``--parallel 2``
+  slots, --workers 1 and 2.
+
+Each server is started with 2 threads (the machine's cores) and stopped before the next
+runs, so no run competes with an idle model's memory or a busy one's CPU.
+
+    python benchmarks/bench_server.py --claims 30 [--llama-server /path/to/llama-server]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from common import DATA, ROOT, write
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):  # the process's peak resident set
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def batch(claims: Path, index: Path, extra: list[str]) -> dict:
+    out = Path(tempfile.mkdtemp()) / "out.jsonl"
+    command = [sys.executable, "-m", "factcheck", "batch", str(claims), "-o", str(out), "--no-cache",
+               "--labels", "binary", "--index", str(index), "--route", "retrieve", *extra]
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = [0.0]
+
+    def sample() -> None:  # VmHWM is gone once the process exits: read it while it runs
+        while proc.poll() is None:
+            peak[0] = max(peak[0], peak_rss_mb(proc.pid))
+            time.sleep(0.2)
+
+    thread = threading.Thread(target=sample)
+    thread.start()
+    _, stderr = proc.communicate()
+    thread.join()
+    seconds = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        raise SystemExit(stderr)
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    ok = [r for r in records if not r["error"]]
+    return {
+        "claims": len(records), "errors": len(records) - len(ok), "seconds": round(seconds, 1),
+        "claims_per_min": round(60 * len(records) / seconds, 2),
+        "model_tokens_per_claim": round(sum(r["tokens"]["prompt"] for r in ok) / max(1, len(ok)), 1),
+        "client_peak_rss_mb": round(peak[0], 1),
+        "_verdicts": {r["id"]: r["verdict"] for r in ok},
+        "_probs": {r["id"]: r["label_probs"] for r in ok},
+    }
+
+
+def serve(command: list[str], base: str) -> subprocess.Popen:
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{base}/v1/models", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit(f"server did not start: {' '.join(command)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--claims", type=int, default=30)
+    parser.add_argument("--llama-server", type=Path, help="a llama-server binary, to run it too")
+    args = parser.parse_args()
+    from factcheck.model_files import ensure_default_model
+
+    model = ensure_default_model()
+    work = Path(tempfile.mkdtemp())
+    rows = [json.loads(line) for line in (DATA / "fm2" / "claims_dev.jsonl").open()][: args.claims]
+    claims = work / "claims.jsonl"
+    claims.write_text("".join(json.dumps({"id": r["id"], "claim": r["claim"]}) + "\n" for r in rows))
+    subprocess.run([sys.executable, "-m", "factcheck", "index", "build", str(DATA / "fm2" / "corpus_dev.jsonl"),
+                    "-o", str(work / "idx")], check=True, capture_output=True, cwd=ROOT)
+    runs: dict[str, dict] = {"in-process": batch(claims, work / "idx", [])}
+
+    servers = {"llama-cpp-python server": lambda port: [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
+        "--n_ctx", "4096", "--n_threads", "2", "--verbose", "false"]}
+    if args.llama_server:
+        servers["llama-server --parallel 2"] = lambda port: [
+            str(args.llama_server), "-m", str(model), "--host", "127.0.0.1", "--port", str(port),
+            "-c", "8192", "--parallel", "2", "-t", "2", "--log-disable"]
+    for name, command in servers.items():
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        proc = serve(command(port), base)
+        try:
+            for workers in (1, 2):
+                runs[f"{name}, --workers {workers}"] = batch(claims, work / "idx",
+                                                            ["--api-base", f"{base}/v1", "--workers", str(workers)])
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+
+    local = runs["in-process"]
+    for name, run in runs.items():
+        shared = [i for i in run["_verdicts"] if i in local["_verdicts"]]
+        run["verdicts_equal_to_in_process"] = f"{sum(run['_verdicts'][i] == local['_verdicts'][i] for i in shared)}/{len(shared)}"
+        run["max_label_prob_difference"] = round(max(
+            (abs(run["_probs"][i][k] - local["_probs"][i][k]) for i in shared for k in local["_probs"][i]),
+            default=0.0), 4)
+        run["seconds_vs_in_process"] = round(run["seconds"] / local["seconds"], 2)
+    result = {"claims": len(rows), "route": "retrieve", "labels": "binary", "source": "FM2 dev, first N claims",
+              "runs": {name: {k: v for k, v in run.items() if not k.startswith("_")} for name, run in runs.items()}}
+    write("bench_server.json", result)
+
+
+if __name__ == "__main__":
+    main()
