@@ -10,8 +10,9 @@ FM2's dev corpus (result cache off), as:
 - llama.cpp's llama-server, if ``--llama-server PATH`` is given, with ``--parallel 2``
   slots, --workers 1 and 2.
 
-Each server is started with 2 threads (the machine's cores) and stopped before the next
-runs, so no run competes with an idle model's memory or a busy one's CPU.
+Each server is started fresh for each run, with 2 threads (the machine's cores), and
+stopped before the next run, so no run competes with another model for CPU or is served
+from another run's prompt cache.
 
     python benchmarks/bench_server.py --claims 30 [--llama-server /path/to/llama-server]
 """
@@ -117,16 +118,18 @@ def main() -> None:
             str(args.llama_server), "-m", str(model), "--host", "127.0.0.1", "--port", str(port),
             "-c", "8192", "--parallel", "2", "-t", "2", "--log-disable"]
     for name, command in servers.items():
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        proc = serve(command(port), base)
-        try:
-            for workers in (1, 2):
+        for workers in (1, 2):
+            # a fresh server per run: llama-server keeps a cache of earlier prompts, which
+            # would serve the second run's prompts from the first's
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            proc = serve(command(port), base)
+            try:
                 runs[f"{name}, --workers {workers}"] = batch(claims, work / "idx",
                                                             ["--api-base", f"{base}/v1", "--workers", str(workers)])
-        finally:
-            proc.terminate()
-            proc.wait(timeout=60)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=60)
 
     local = runs["in-process"]
     for name, run in runs.items():

@@ -36,6 +36,9 @@ def calibrate(claims, checker, settings: Settings, *, reader: str = "joint+logit
         raise InputError(f"--reader must be one of {', '.join(READERS)}, not {reader!r}")
     if not checker.sources:
         raise InputError("calibrate needs an evidence source (--index or --web) to measure reading")
+    if reader.endswith("+probe") and not checker.model.supports_hidden:
+        raise InputError(f"--reader {reader} learns from the model's hidden state, which a model server does "
+                         f"not return: use --reader joint+logits or chunks+logits with --api-base")
     if not 0.0 < budget <= 1.0:
         raise InputError("--budget is a share of always reading's tokens, between 0 and 1")
     sha = checker.model.info.sha256

@@ -59,7 +59,8 @@ def measure(checker, claim_id: str, claim: str, gold: str, *, chunks: bool) -> S
     per_chunk: list[dict[str, float]] = []
     if sentences:
         before = meter.tokens.prompt
-        joint, _, _ = judge.evidence_pass("verdict_sentences", claim, sentences, meter, hidden=True)
+        joint, _, _ = judge.evidence_pass("verdict_sentences", claim, sentences, meter,
+                                          hidden=judge.model.supports_hidden)  # a server has none
         joint_tokens = meter.tokens.prompt - before
         if chunks:
             before = meter.tokens.prompt
