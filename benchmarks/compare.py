@@ -147,7 +147,14 @@ def main() -> None:
     results["default_reader_fit_scores"] = fit_score
     default_sections = fitted[default]
 
-    # 2. routing with the default reader
+    # 2. routing with the default reader; the router's threshold chosen in-sample (as
+    # shipped) or on out-of-fold probabilities
+    oof_sections = {}
+    for ls in (LabelSet.THREE, LabelSet.BINARY):
+        own = [s for d in DATASETS if label_set_of[d] is ls for s in fit[d] if s.joint]
+        oof_sections[ls], _ = fit_section(own, ls, reader=default, budget_fraction=args.budget,
+                                          router_threshold="out_of_fold")
+        oof_sections[ls]["min_coverage"] = FLOOR
     for d in DATASETS:
         ls = label_set_of[d]
         names = label_names(ls)
@@ -157,6 +164,7 @@ def main() -> None:
                 "auto (fitted router)": apply_section(evals[d], section, ls, "auto")}
         # PCC with tau alone: read when tau < alpha, alpha fitted on the fit samples within the budget
         rows["auto (tau alone, PCC)"] = apply_section(evals[d], _tau_section(section, fit, d, label_set_of, args.budget), ls, "auto")
+        rows["auto (fitted router, out-of-fold threshold)"] = apply_section(evals[d], oof_sections[ls], ls, "auto")
         results["routing"][d] = {name: metrics(out, names) for name, out in rows.items()}
 
     # 3. leave one data set out: fit everything on the other data sets, evaluate on this one

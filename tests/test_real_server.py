@@ -155,7 +155,7 @@ def test_batch_with_two_workers_survives_sigkill(server, fm2_index, data, tmp_pa
 def test_claims_are_extracted_through_the_server_under_its_grammar(server, tmp_path):
     doc = tmp_path / "doc.txt"
     doc.write_text("The Eiffel Tower was completed in 1889 in Paris. It is about 330 metres tall.\n")
-    proc = subprocess.run([sys.executable, "-m", "factcheck", "extract", str(doc), "--api-base", server],
+    proc = subprocess.run([sys.executable, "-m", "factcheck", "extract", "--json", str(doc), "--api-base", server],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     claims = [json.loads(line) for line in proc.stdout.splitlines()]
