@@ -127,7 +127,7 @@ def test_a_claim_holding_special_token_text_stays_text_on_the_wire(server, same_
     assert over_server.top == in_process.top
 
 
-def test_batch_with_two_workers_survives_sigkill(server, fm2_index, data, tmp_path):
+def test_batch_with_two_workers_survives_sigkill(server, fm2_index, data, tmp_path, same_kernels_model):
     claims = tmp_path / "claims.jsonl"
     rows = [json.loads(line) for line in (data / "fm2" / "claims_dev.jsonl").open()][:8]
     claims.write_text("".join(json.dumps({"id": r["id"], "claim": r["claim"]}) + "\n" for r in rows))
@@ -150,6 +150,13 @@ def test_batch_with_two_workers_survives_sigkill(server, fm2_index, data, tmp_pa
     assert ids == [r["id"] for r in rows]  # nothing lost, nothing twice, input order
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert all(r["error"] is None and r["verdict"] in {v.value for v in Label} for r in records)
+    # the batch through the server gives the in-process verdicts and probabilities
+    in_process = _checker({"labels": "binary", "index": [str(fm2_index)], "route": "retrieve"}, same_kernels_model)
+    for row, record in zip(rows, records):
+        local = in_process.check(Claim(id=row["id"], text=row["claim"]))
+        assert record["verdict"] == local.verdict.value, row["claim"]
+        for label, p in local.label_probs.items():
+            assert abs(record["label_probs"][label.value] - p) <= 0.02, row["claim"]
 
 
 def test_claims_are_extracted_through_the_server_under_its_grammar(server, tmp_path):
