@@ -14,48 +14,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
-from common import DATA, ROOT, write
-
-
-def rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+from common import DATA, ROOT, sampled_batch, write
 
 
 def run(claims: Path, extra: list[str]) -> dict:
-    out = Path(tempfile.mkdtemp()) / "out.jsonl"
-    command = [sys.executable, "-m", "factcheck", "batch", str(claims), "-o", str(out), "--no-cache",
-               "--labels", "binary", *extra]
-    start = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    samples: list[tuple[float, float, int]] = []  # (seconds, rss MB, records written)
-
-    def sample() -> None:
-        while proc.poll() is None:
-            done = len(out.read_text().splitlines()) if out.exists() else 0
-            samples.append((time.perf_counter() - start, rss_mb(proc.pid), done))
-            time.sleep(0.5)
-
-    thread = threading.Thread(target=sample)
-    thread.start()
-    _, stderr = proc.communicate()
-    thread.join()
-    seconds = time.perf_counter() - start
-    if proc.returncode not in (0, 1):
-        raise SystemExit(stderr)
-    records = [json.loads(line) for line in out.read_text().splitlines()]
+    records, seconds, sampled, stderr = sampled_batch(["--labels", "binary", *extra], claims)
+    samples = [(t, rss, done) for t, rss, _, done in sampled]  # (seconds, rss MB, records written)
     first = next(t for t, _, n in samples if n >= 1)
     # memory once the model is loaded and the first claims are done, against the end
     settled = [r for t, r, n in samples if n >= min(5, len(records))]

@@ -25,12 +25,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
-from common import DATA, ROOT, write
+from common import DATA, ROOT, sampled_batch, write
 
 
 def free_port() -> int:
@@ -39,43 +38,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def peak_rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):  # the process's peak resident set
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 def batch(claims: Path, index: Path, extra: list[str]) -> dict:
-    out = Path(tempfile.mkdtemp()) / "out.jsonl"
-    command = [sys.executable, "-m", "factcheck", "batch", str(claims), "-o", str(out), "--no-cache",
-               "--labels", "binary", "--index", str(index), "--route", "retrieve", *extra]
-    start = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peak = [0.0]
-
-    def sample() -> None:  # VmHWM is gone once the process exits: read it while it runs
-        while proc.poll() is None:
-            peak[0] = max(peak[0], peak_rss_mb(proc.pid))
-            time.sleep(0.2)
-
-    thread = threading.Thread(target=sample)
-    thread.start()
-    _, stderr = proc.communicate()
-    thread.join()
-    seconds = time.perf_counter() - start
-    if proc.returncode not in (0, 1):
-        raise SystemExit(stderr)
-    records = [json.loads(line) for line in out.read_text().splitlines()]
+    records, seconds, samples, _ = sampled_batch(["--labels", "binary", "--index", str(index), "--route", "retrieve",
+                                                  *extra], claims, every=0.2)
     ok = [r for r in records if not r["error"]]
     return {
         "claims": len(records), "errors": len(records) - len(ok), "seconds": round(seconds, 1),
         "claims_per_min": round(60 * len(records) / seconds, 2),
         "model_tokens_per_claim": round(sum(r["tokens"]["prompt"] for r in ok) / max(1, len(ok)), 1),
-        "client_peak_rss_mb": round(peak[0], 1),
+        "client_peak_rss_mb": round(max((peak for _, _, peak, _ in samples), default=0.0), 1),
         "_verdicts": {r["id"]: r["verdict"] for r in ok},
         "_probs": {r["id"]: r["label_probs"] for r in ok},
     }

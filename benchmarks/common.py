@@ -61,3 +61,44 @@ def write(name: str, result: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
+
+
+def _proc_status_mb(pid: int, field: str) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def sampled_batch(extra: list[str], claims: Path, every: float = 0.5):
+    """Run ``factcheck batch CLAIMS -o OUT --no-cache EXTRA`` in a subprocess, sampling
+    it every ``every`` seconds (its RSS and peak RSS are gone once it exits). Returns
+    (records, seconds, samples as (seconds, rss MB, peak rss MB, records written), stderr)."""
+    import subprocess
+    import threading
+    import time
+
+    out = Path(tempfile.mkdtemp()) / "out.jsonl"
+    command = [sys.executable, "-m", "factcheck", "batch", str(claims), "-o", str(out), "--no-cache", *extra]
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    samples: list[tuple[float, float, float, int]] = []
+
+    def sample() -> None:
+        while proc.poll() is None:
+            done = len(out.read_text().splitlines()) if out.exists() else 0
+            samples.append((time.perf_counter() - start, _proc_status_mb(proc.pid, "VmRSS"),
+                            _proc_status_mb(proc.pid, "VmHWM"), done))
+            time.sleep(every)
+
+    thread = threading.Thread(target=sample)
+    thread.start()
+    _, stderr = proc.communicate()
+    thread.join()
+    seconds = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        raise SystemExit(stderr)
+    return [json.loads(line) for line in out.read_text().splitlines()], seconds, samples, stderr

@@ -19,7 +19,8 @@ import json
 import math
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from .loopback import LoopbackServer, QuietHandler
 
 SPECIAL = {"<|im_start|>": 1, "<|im_end|>": 2}
 CHAT_TEMPLATE_PARTS = ("<|im_start|>{role}\n", "<|im_end|>\n")
@@ -56,7 +57,7 @@ def answer_logprobs(prompt_text: str) -> list[tuple[str, float]]:
     return [(text, math.log(p)) for text, p in options]
 
 
-class ModelServerStub:
+class ModelServerStub(LoopbackServer):
     def __init__(self, shape: str = "openai") -> None:
         self.shape = shape
         self.mode = "ok"
@@ -66,22 +67,7 @@ class ModelServerStub:
         self.model_requests: list[dict] = []  # bodies of the requests that ran the "model"
         self._failures = 0
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    @property
-    def base(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> ModelServerStub:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        super().__init__()
 
     def reset(self, mode: str = "ok", **options) -> None:
         self.mode, self._failures, self.model_requests = mode, 0, []
@@ -91,22 +77,10 @@ class ModelServerStub:
     def _handler(self):
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def _send(self, status: int, body, headers: dict | None = None):
                 data = body if isinstance(body, bytes) else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                try:
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
+                self.reply(status, data, "application/json", headers)
 
             def do_GET(self):  # noqa: N802
                 if server.mode == "unauthorized":

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import re
 import socket
-import threading
 import time
 from collections import defaultdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from .loopback import LoopbackServer, QuietHandler
 
 _WORD = re.compile(r"\w\w+")
 
@@ -30,7 +30,7 @@ def load_pages(corpus: Path) -> dict[str, str]:
     return {title: " ".join(sentences) for title, sentences in grouped.items()}
 
 
-class WikiServer:
+class WikiServer(LoopbackServer):
     def __init__(self, pages: dict[str, str]) -> None:
         self.pages = pages
         self._words = {t: set(_WORD.findall(f"{t} {x}".lower())) for t, x in pages.items()}
@@ -39,26 +39,11 @@ class WikiServer:
         self.delay = 3.0
         self.hits = 0
         self._failures = 0
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    @property
-    def base(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__()
 
     @property
     def api(self) -> str:
         return f"{self.base}/w/api.php"
-
-    def start(self) -> WikiServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
 
     def reset(self, mode: str = "ok") -> None:
         self.mode, self.hits, self._failures = mode, 0, 0
@@ -71,21 +56,9 @@ class WikiServer:
     def _handler(self):
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep test output clean
-                pass
-
+        class Handler(QuietHandler):
             def _send(self, status: int, body: bytes, content_type: str, headers: dict | None = None):
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                try:
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up first (size cap, timeout): expected in fault tests
+                self.reply(status, body, content_type, headers)
 
             def do_GET(self):  # noqa: N802
                 server.hits += 1
