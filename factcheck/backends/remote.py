@@ -160,7 +160,7 @@ def _detail(response: httpx.Response) -> str:
     return " ".join(text.split())[:300]
 
 
-def detect_flavor(http: Http, v1: str) -> str:
+def detect_flavor(http: Http) -> str:
     """Which server API ``http`` speaks: llama-server answers /props, llama-cpp-python
     has /extras/tokenize, anything else is treated as a plain OpenAI-compatible server."""
     props = http.get("/props", optional=True)
@@ -216,7 +216,7 @@ class RemoteModel:
         self.root, v1 = split_api_base(api_base)
         self.http = Http(self.root, api_key, timeout=timeout, retries=retries, backoff=backoff,
                          max_backoff=max_backoff)
-        self.flavor = detect_flavor(self.http, v1)
+        self.flavor = detect_flavor(self.http)
         name = model or served_model_name(self.http)
         self.model_name = name
         self.supports_grammar = self.flavor in ("llama-server", "llama-cpp-python")
