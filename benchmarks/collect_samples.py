@@ -2,7 +2,7 @@
 evidence passes with hidden states) for the fit/eval splits of ../shared/data.
 
     python3 benchmarks/splits.py SPLITS
-    python3 benchmarks/collect_samples.py SPLITS SAMPLES [--chunks] [--only NAME,...] [--limit N]
+    python3 benchmarks/collect_samples.py SPLITS SAMPLES [--chunks] [--only NAME,...] [--limit N] [--title-terms]
 
 Each split is checked over its own corpus: SciFact over its 5,183 abstracts, Check-COVID
 over its corpus plus SciFact's as distractors, FM2 over its pooled Wikipedia sentences.
@@ -45,6 +45,8 @@ def main() -> None:
     parser.add_argument("--chunks", action="store_true", help="also the per-sentence (chunk) passes")
     parser.add_argument("--only", default=",".join(ORDER))
     parser.add_argument("--limit", type=int)
+    parser.add_argument("--title-terms", action="store_true",
+                        help="select sentences with their document title counted (select.py), to compare")
     parser.add_argument("--indexes", type=Path, default=Path(tempfile.gettempdir()) / "factcheck-bench-indexes")
     args = parser.parse_args()
 
@@ -55,6 +57,13 @@ def main() -> None:
     from factcheck.samples import SampleStore, collect
     from factcheck.pipeline import build_checker
 
+    if args.title_terms:
+        import functools
+
+        import factcheck.samples
+        from factcheck.select import select_sentences
+
+        factcheck.samples.select_sentences = functools.partial(select_sentences, title_terms=True)
     model = None
     for name in args.only.split(","):
         dataset = name.split("_")[0]

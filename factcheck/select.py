@@ -88,17 +88,20 @@ def _relevance(query: list[str], docs: list[list[str]]) -> list[float]:
 
 
 def select_sentences(claim: str, passages: list[Passage], n: int,
-                     min_coverage: float = MIN_COVERAGE) -> list[EvidenceSentence]:
+                     min_coverage: float = MIN_COVERAGE, title_terms: bool = False) -> list[EvidenceSentence]:
     """The ``n`` sentences of ``passages`` that bear most on ``claim`` (plus the sentence
     before any that leans back on it), grouped by document in retrieval order, in text
-    order within a document. Scores are BM25 within the pool, so they compare only within a call."""
+    order within a document. Scores are BM25 within the pool, so they compare only within a call.
+    ``title_terms``: a sentence's document title counts toward its words (the prompt shows
+    the title above it), so "He was the 1848 nominee" under "Lewis Cass" matches a claim
+    about Cass; an alternative under measurement (benchmarks/README.md), off by default."""
     candidates: list[tuple[int, int, Passage, int, int]] = []  # (rank, position, passage, start, end)
     for rank, passage in enumerate(passages):
         for position, (start, end) in enumerate(split_with_offsets(passage.text)):
             candidates.append((rank, position, passage, start, end))
     if not candidates or n <= 0:
         return []
-    docs = [terms(p.text[s:e]) for _, _, p, s, e in candidates]
+    docs = [terms(f"{p.title or ''} {p.text[s:e]}" if title_terms else p.text[s:e]) for _, _, p, s, e in candidates]
     query = terms(claim)
     relevance = _relevance(query, docs)
     wanted = set(query)
