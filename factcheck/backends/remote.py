@@ -31,7 +31,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-import threading
 import time
 from typing import Any
 
@@ -171,11 +170,17 @@ def detect_flavor(http: Http) -> str:
     return "openai"
 
 
+_served_names: dict[str, str] = {}  # root -> name: settings and the loader both ask
+
+
 def served_model_name(http: Http, v1_path: str = "/v1") -> str:
     """The first model the server lists (/v1/models), as it names it."""
+    if http.root in _served_names:
+        return _served_names[http.root]
     listing = http.get(f"{v1_path}/models")
     try:
-        return str(listing["data"][0]["id"])
+        name = _served_names[http.root] = str(listing["data"][0]["id"])
+        return name
     except (KeyError, IndexError, TypeError):
         raise ModelError(f"the server at {http.root} lists no model at {v1_path}/models: "
                          f"give the model's name with --api-model") from None
@@ -226,8 +231,6 @@ class RemoteModel:
         self.info = ModelInfo(path=None, name=name, sha256=remote_identity(name), size=0, context_length=0,
                               n_ctx=n_ctx, chat_template=None, architecture="unknown (served)",
                               server=v1, flavor=self.flavor)
-        self._template_parts: dict[str, list[int]] = {}
-        self._lock = threading.Lock()
         # one tiny pass now, so a server without logprobs fails before a batch starts
         self.next_token(self.render([Message("user", "Answer with one word: yes or no?")]))
 
@@ -273,25 +276,27 @@ class RemoteModel:
         return Prompt(messages=safe, tokens=None, length=length + _TEMPLATE_TOKENS_PER_MESSAGE)
 
     def _server_tokens(self, messages: list[Message]) -> list[int]:
-        """The server's template around sentinels; the template's text tokenized with
-        special tokens, the messages' content as plain text."""
-        slots = [{"role": m.role, "content": f"\ue000{i}\ue001"} for i, m in enumerate(messages)]
-        rendered = self.http.post("/apply-template", {"messages": slots})["prompt"]
+        """The server's template around the messages: its own text tokenized with special
+        tokens, the messages' content as plain text."""
         tokens: list[int] = []
+        for piece in self._template(tuple(m.role for m in messages)):
+            tokens += self.tokenize(messages[piece].content) if isinstance(piece, int) else piece
+        return tokens
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - the template depends only on the roles
+    def _template(self, roles: tuple[str, ...]) -> tuple[int | list[int], ...]:
+        """The template for these roles, rendered once around sentinels: token ids of its
+        own text, and the index of the message whose content goes in between."""
+        slots = [{"role": role, "content": f"\ue000{i}\ue001"} for i, role in enumerate(roles)]
+        rendered = self.http.post("/apply-template", {"messages": slots})["prompt"]
+        pieces: list[int | list[int]] = []
         for i, part in enumerate(_SLOT.split(rendered)):
             if i % 2:
-                tokens += self.tokenize(messages[int(part)].content)
+                pieces.append(int(part))
             elif part:
-                with self._lock:
-                    cached = self._template_parts.get(part)
-                if cached is None:
-                    answer = self.http.post("/tokenize", {"content": part, "parse_special": True,
-                                                          "add_special": False})
-                    cached = [int(t["id"]) if isinstance(t, dict) else int(t) for t in answer["tokens"]]
-                    with self._lock:
-                        self._template_parts[part] = cached
-                tokens += cached
-        return tokens
+                answer = self.http.post("/tokenize", {"content": part, "parse_special": True, "add_special": False})
+                pieces.append([int(t["id"]) if isinstance(t, dict) else int(t) for t in answer["tokens"]])
+        return tuple(pieces)
 
     # -- evaluation ------------------------------------------------------------------
 
