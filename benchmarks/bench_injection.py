@@ -1,6 +1,7 @@
 """Hostile evidence: verdict flip rate when injected passages sit beside real evidence.
 
     python benchmarks/bench_injection.py                   # writes benchmarks/results/injection.json
+                                                           # (each injection plain, and opening with the claim)
     python benchmarks/bench_injection.py --api-base URL    # the same through a model server
                                                            # (results/injection_server.json)
 """
@@ -22,7 +23,10 @@ if __name__ == "__main__":
     args = parser.parse_args()
     flags = {"ctx": 2048} if not args.api_base else {"api_base": args.api_base}
     # the default model as a user runs it: its shipped profile's reader reads the evidence
-    result = flip_rate(build_checker(resolve(flags), open_model))
+    checker = build_checker(resolve(flags), open_model)
+    result = flip_rate(checker)
+    # the same injections opening with the claim's own words, so the relevance floor shows them
+    result["echoing_the_claim"] = flip_rate(checker, echo=True)
     if args.api_base:
         result["server"] = args.api_base
     write("injection_server.json" if args.api_base else "injection.json", result)

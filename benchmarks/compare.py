@@ -112,10 +112,18 @@ def main() -> None:
             out[ls]["min_coverage"] = FLOOR  # applied as the pipeline applies it (fit.apply_section)
         return out, reports
 
-    # 1. readers, always reading (the retrieve route), on every eval set
+    # 1. readers, always reading (the retrieve route), on every eval set the samples measured
+    # them on (per-sentence passes and hidden states are optional in collect_samples.py)
+    def measured(reader: str, d: str) -> bool:
+        if reader.startswith("chunks"):
+            return all(s.chunks for s in fit[d])
+        if reader == "joint+probe":
+            return all(s.hidden is not None for s in fit[d] if s.joint)
+        return True
+
     fitted = {}
     for reader in READERS:
-        has = [d for d in DATASETS if all(s.chunks for s in fit[d])] if reader.startswith("chunks") else list(DATASETS)
+        has = [d for d in DATASETS if measured(reader, d)]
         if not has:
             continue
         sections, reports = sections_for(reader, has)
@@ -132,7 +140,9 @@ def main() -> None:
                    label_names(label_set_of[d])) for d in DATASETS}
     # the probe trained on its own label set only (an alternative training pool)
     for ls in (LabelSet.THREE, LabelSet.BINARY):
-        own_sets = [d for d in DATASETS if label_set_of[d] is ls]
+        own_sets = [d for d in DATASETS if label_set_of[d] is ls and measured("joint+probe", d)]
+        if not own_sets:
+            continue
         pool = [s for d in own_sets for s in fit[d]]
         sections, _ = sections_for("joint+probe", own_sets, probe_pool=pool)
         for d in own_sets:

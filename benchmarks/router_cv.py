@@ -24,6 +24,7 @@ def main() -> None:
     parser.add_argument("samples", type=Path)
     parser.add_argument("--splits", type=Path, required=True)
     parser.add_argument("--budget", type=float, default=0.5)
+    parser.add_argument("--reader", default="joint+scaled", help="the reader the routers decide for (the shipped one)")
     args = parser.parse_args()
     for ls, sets in GROUPS.items():
         pool = [s for d in sets for s in every_claim(load(args.samples, f"{d}_fit"), args.splits / f"{d}_fit.jsonl")
@@ -33,7 +34,7 @@ def main() -> None:
         for fold in np.array_split(order, 5):
             held = set(fold.tolist())
             train, test = [s for i, s in enumerate(pool) if i not in held], [pool[i] for i in fold]
-            section, _ = fit_section(train, ls, reader="joint+logits", budget_fraction=args.budget)
+            section, _ = fit_section(train, ls, reader=args.reader, budget_fraction=args.budget)
             section["min_coverage"] = FLOOR
             tau = _tau_section(section, {"pool": train}, "pool", {"pool": ls}, args.budget)
             outcomes["logistic router"] += apply_section(test, section, ls, "auto")

@@ -118,7 +118,7 @@ def cached_check(checker, claim, cache: ResultCache | None, key_prefix: str) -> 
 
 
 # What calibrate fits; samples measured before a refit stay valid after it.
-_FITTED = ("calibration", "probe", "label_bias", "router", "alpha", "beta", "consistency", "route", "reader")
+_FITTED = ("calibration", "probe", "answer_map", "label_bias", "router", "alpha", "beta", "consistency", "route", "reader")
 
 
 def samples_key(settings: Settings, model_sha256: str) -> str:

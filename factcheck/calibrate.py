@@ -24,7 +24,7 @@ def default_profile_path(model_sha256: str) -> Path:
     return config_dir() / "profiles" / f"{model_sha256}.toml"
 
 
-def calibrate(claims, checker, settings: Settings, *, reader: str = "joint+logits", budget: float = 0.5,
+def calibrate(claims, checker, settings: Settings, *, reader: str = "joint+scaled", budget: float = 0.5,
               out: Path | None = None, fitted_on: str = "", on_claim: Callable[[], None] | None = None) -> tuple[Path, dict]:
     """Fit ``settings.labels``'s section on ``claims`` (LabeledClaim list) with ``checker``
     and write it to ``out`` (default: the user's profile for this model). Returns (path, report)."""

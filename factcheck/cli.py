@@ -431,7 +431,7 @@ def eval_command(
 def calibrate(
     claims_file: Annotated[Path, typer.Argument(metavar="CLAIMS", help="Labeled claims, JSON Lines ({id, claim, label}).")],
     out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="PATH", help="Profile to write (default: ~/.config/factcheck/profiles/<model sha256>.toml, used automatically for that model).", show_default=False)] = None,
-    reader: Annotated[str, typer.Option("--reader", metavar="READER", help="How evidence is read: joint+logits (the label words, the measured default), joint+probe (a learned head on the hidden state: fit it on data like yours) or chunks+logits.")] = "joint+logits",
+    reader: Annotated[str, typer.Option("--reader", metavar="READER", help="How evidence is read: joint+scaled (the label words through a fitted linear map, the measured default), joint+logits (the label words with a fitted bias), joint+probe (a learned head on the hidden state: fit it on data like yours) or chunks+logits.")] = "joint+scaled",
     budget: Annotated[float, typer.Option("--budget", metavar="SHARE", help="Router budget: most model tokens per claim, as a share of always reading evidence.")] = 0.5,
     limit: Annotated[Optional[int], typer.Option("--limit", metavar="N", min=20, help="Only the first N claims.", show_default=False)] = None,
     *, flags: dict,

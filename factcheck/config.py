@@ -19,7 +19,7 @@ from .calibration import Calibration
 from .errors import ConfigError
 from .labels import LabelSet
 from .paths import config_dir
-from .readers import ProbeHead
+from .readers import LinearHead
 from .schema import Label
 from .route import Router
 
@@ -67,7 +67,8 @@ class Settings(BaseModel):
     profile: Path | None = None  # TOML fitted by factcheck calibrate, one section per label set
     # fitted by factcheck calibrate, normally from a profile:
     calibration: Calibration | None = None  # confidence maps per basis
-    probe: ProbeHead | None = None  # the reader's learned head; None: the label logits
+    probe: LinearHead | None = None  # the reader's learned head on the hidden state
+    answer_map: LinearHead | None = None  # or a fitted map of the label logits; neither: the logits as read
     label_bias: dict[Label, float] | None = None  # log-space offsets deciding the label
     router: Router | None = None  # routing on search signals; None: PCC's thresholds
 
@@ -114,7 +115,7 @@ def _describe(exc: ValidationError, origin: str) -> str:
 
 # What one label set's section of a profile may hold: what `factcheck calibrate` fits.
 PROFILE_KEYS = {"alpha", "beta", "consistency", "k", "sentences", "min_coverage", "reader", "calibration", "probe",
-                "label_bias", "router", "sufficiency"}
+                "answer_map", "label_bias", "router", "sufficiency"}
 PROFILE_SECTIONS = {"meta", *(ls.value for ls in LabelSet)}
 
 

@@ -19,7 +19,7 @@ from .calibration import FITTERS, Calibration, ConfidenceMap
 from .errors import InputError
 from .labels import LabelSet
 from .metrics import ece, macro_f1
-from .readers import THREE, ProbeHead, aggregate_chunks, restrict
+from .readers import THREE, LinearHead, aggregate_chunks, answer_features, map_answers, restrict
 from .schema import Label, LabelDistribution
 from .route import SIGNALS, Router
 from .samples import Sample
@@ -39,22 +39,33 @@ def label_names(label_set: LabelSet) -> list[str]:
     return [lab.value for lab in (THREE if label_set is LabelSet.THREE else THREE[:2])]
 
 
-# -- the probe ----------------------------------------------------------------------------
+# -- the learned heads: the probe (hidden state) and the answer map (label logits) ---------
 
-def _xy(samples: Sequence[Sample]) -> tuple[np.ndarray, np.ndarray]:
-    rows = [s for s in samples if s.hidden is not None]
-    return np.stack([s.hidden for s in rows]).astype(np.float64), np.array([s.gold for s in rows])
+ANSWER_MAP_STRENGTHS = (0.1, 1.0, 10.0)  # inverse L2 strengths tried for the answer map
 
 
-def fit_probe(samples: Sequence[Sample], strength: float) -> ProbeHead:
-    """Multinomial logistic regression on standardised hidden states; the standardisation
-    is folded into the weights so applying the head is one matrix product."""
+def _xy(samples: Sequence[Sample], head: str) -> tuple[np.ndarray, np.ndarray]:
+    if head == "probe":
+        rows = [s for s in samples if s.hidden is not None]
+        x = [s.hidden for s in rows]
+    else:
+        rows = [s for s in samples if s.joint]
+        x = [answer_features({Label(k): v for k, v in s.joint.items()}) for s in rows]
+    if not rows:
+        raise InputError(f"no claim has the {head}'s input")
+    return np.stack(x).astype(np.float64), np.array([s.gold for s in rows])
+
+
+def fit_head(samples: Sequence[Sample], strength: float, head: str = "probe") -> LinearHead:
+    """Multinomial logistic regression on standardised inputs (hidden states for the probe,
+    the answers' log-probabilities for the answer map); the standardisation is folded into
+    the weights so applying the head is one matrix product."""
     _sklearn()
     from sklearn.linear_model import LogisticRegression
 
-    x, y = _xy(samples)
+    x, y = _xy(samples, head)
     if len(set(y)) < 2:
-        raise InputError("the probe needs claims of at least two labels")
+        raise InputError(f"the {head} needs claims of at least two labels")
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     model = LogisticRegression(C=strength, max_iter=2000).fit((x - mean) / scale, y)
     classes = [Label(c) for c in model.classes_]
@@ -64,33 +75,45 @@ def fit_probe(samples: Sequence[Sample], strength: float) -> ProbeHead:
         intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
     weights = coef / scale
     bias = intercept - weights @ mean
-    return ProbeHead(labels=classes, weights=[[round(float(v), 7) for v in row] for row in weights],
-                     intercept=[round(float(v), 6) for v in bias])
+    return LinearHead(labels=classes, weights=[[round(float(v), 7) for v in row] for row in weights],
+                      intercept=[round(float(v), 6) for v in bias])
 
 
-def out_of_fold(samples: Sequence[Sample], strength: float, seed: int = 0) -> list[dict[Label, float]]:
-    """Each sample's probe output from a probe fitted without its fold."""
+def fit_probe(samples: Sequence[Sample], strength: float) -> LinearHead:
+    return fit_head(samples, strength, "probe")
+
+
+def apply_head(head: LinearHead, sample: Sample, kind: str) -> dict[Label, float]:
+    if kind == "probe":
+        return head(sample.hidden) if sample.hidden is not None else {}
+    return map_answers(head, {Label(k): v for k, v in sample.joint.items()}) if sample.joint else {}
+
+
+def out_of_fold(samples: Sequence[Sample], strength: float, seed: int = 0, head: str = "probe") -> list[dict[Label, float]]:
+    """Each sample's head output from a head fitted without its fold."""
     order = np.random.default_rng(seed).permutation(len(samples))
     folds = np.array_split(order, FOLDS)
     result: list[dict[Label, float] | None] = [None] * len(samples)
     for fold in folds:
         held = set(fold.tolist())
-        probe = fit_probe([s for i, s in enumerate(samples) if i not in held], strength)
+        fitted = fit_head([s for i, s in enumerate(samples) if i not in held], strength, head)
         for i in fold:
-            result[i] = probe(samples[i].hidden)
+            result[i] = apply_head(fitted, samples[i], head)
     return result  # type: ignore[return-value]
 
 
 # -- reading, decisions and the label bias -------------------------------------------------
 
-def raw_probs(sample: Sample, reader: str, probe: ProbeHead | None = None) -> dict[Label, float]:
+def raw_probs(sample: Sample, reader: str, head: LinearHead | None = None) -> dict[Label, float]:
     """The reader's three-way output for one sample (before the label bias)."""
     if reader == "joint+logits":
         return {Label(k): v for k, v in sample.joint.items()}
     if reader == "chunks+logits":
         return aggregate_chunks([{Label(k): v for k, v in c.items()} for c in sample.chunks]) if sample.chunks else {}
     if reader == "joint+probe":
-        return probe(sample.hidden) if sample.hidden is not None else {}
+        return apply_head(head, sample, "probe")
+    if reader == "joint+scaled":
+        return apply_head(head, sample, "answer map")
     raise ValueError(reader)
 
 
@@ -195,13 +218,13 @@ def fit_router(samples: Sequence[Sample], direct: Sequence[str], evidence: Seque
     return router.model_copy(update={"threshold": best.threshold}), points
 
 
-__all__ = ["READERS", "apply_section", "decide", "fit_bias", "fit_calibration", "fit_probe",
+__all__ = ["READERS", "apply_section", "decide", "fit_bias", "fit_calibration", "fit_head", "fit_probe",
            "fit_router", "fit_section", "out_of_fold", "raw_probs"]
 
 
 # -- a whole profile section, and applying it as the pipeline does ----------------------------
 
-READERS = ("joint+probe", "joint+logits", "chunks+logits")
+READERS = ("joint+probe", "joint+scaled", "joint+logits", "chunks+logits")
 
 
 def sample_label_set(sample: Sample) -> LabelSet:
@@ -228,7 +251,7 @@ def _choose_calibration(raw: Sequence[float], correct: Sequence[bool]) -> tuple[
 
 
 def reader_outputs(samples: Sequence[Sample], reader: str, strength: float | None = None,
-                   probe: ProbeHead | None = None) -> list[dict[Label, float]]:
+                   probe: LinearHead | None = None) -> list[dict[Label, float]]:
     """Three-way reader output per sample; for the probe, out-of-fold unless a fitted
     ``probe`` is given (then it is applied as is)."""
     if reader == "joint+probe" and probe is None:
@@ -268,6 +291,18 @@ def fit_section(samples: Sequence[Sample], label_set: LabelSet, *, reader: str =
         # out-of-fold outputs for claims the probe trained on; the probe as is for the others
         oof = dict(zip((id(s) for s in pool), out_of_fold(pool, strength)))
         raw = [oof[id(s)] if id(s) in ids else probe(s.hidden) for s in samples]
+    elif reader == "joint+scaled":
+        # a map of this label set's answers, its strength chosen by cross-validated macro-F1;
+        # the label bias and everything after it are fitted on out-of-fold outputs
+        scores = {}
+        for c in ANSWER_MAP_STRENGTHS:
+            oof = out_of_fold(samples, c, head="answer map")
+            scores[c] = macro_f1(gold, [max(o, key=o.get).value for o in oof], names)
+        strength = max(scores, key=scores.get)
+        section["answer_map"] = fit_head(samples, strength, "answer map").model_dump(mode="json")
+        report.update(answer_map_strength=strength,
+                      answer_map_cv_macro_f1={str(k): round(v, 4) for k, v in scores.items()})
+        raw = out_of_fold(samples, strength, head="answer map")
     else:
         raw = reader_outputs(samples, reader)
     bias = fit_bias(raw, gold, label_set)
@@ -313,8 +348,10 @@ class Outcome:
 def apply_section(samples: Sequence[Sample], section: dict, label_set: LabelSet, route: str = "auto") -> list[Outcome]:
     """The verdicts, confidences, routes and costs the pipeline gives ``samples`` under
     ``section`` (route: auto, retrieve or direct), without a model call."""
-    reader = f"{section.get('reader', 'joint')}+{'probe' if section.get('probe') else 'logits'}"
-    probe = ProbeHead.model_validate(section["probe"]) if section.get("probe") else None
+    head_kind = "probe" if section.get("probe") else "scaled" if section.get("answer_map") else "logits"
+    reader = f"{section.get('reader', 'joint')}+{head_kind}"
+    head = section.get("probe") or section.get("answer_map")
+    probe = LinearHead.model_validate(head) if head else None
     bias = {Label(k): v for k, v in (section.get("label_bias") or {}).items()}
     calibration = Calibration.model_validate(section["calibration"]) if section.get("calibration") else None
     router = Router.model_validate(section["router"]) if section.get("router") else None

@@ -169,7 +169,8 @@ def build_checker(settings, load) -> Checker:
         thresholds=Thresholds(alpha=settings.alpha, beta=settings.beta),
         max_hops=settings.max_hops, deep_token_budget=settings.deep_token_budget,
         calibration=settings.calibration, sentences=settings.sentences,
-        reader=Reader(settings.reader, head=settings.probe, label_set=settings.labels, bias=settings.label_bias),
+        reader=Reader(settings.reader, head=settings.probe, label_set=settings.labels, bias=settings.label_bias,
+                      answer_map=settings.answer_map),
         router=settings.router if settings.consistency == "none" else None,
         sufficiency=settings.sufficiency, min_coverage=settings.min_coverage,
     )

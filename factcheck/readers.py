@@ -8,6 +8,9 @@ label probabilities):
                      KV-cached; support and contradiction are each the max over sentences
                      (MiniCheck, SummaC-ZS), NOT_ENOUGH_INFO the least over sentences
     head    logits   the label words' next-token probabilities
+            scaled   the same probabilities through a fitted linear map of their logs
+                     (matrix scaling, Guo et al. 2017: a label bias that may also rescale
+                     and mix the three answers; 12 numbers in the profile)
             probe    a linear softmax head on the final hidden state at the answer position,
                      fitted by ``factcheck calibrate`` and shipped in the profile
 
@@ -33,9 +36,10 @@ from .schema import EvidenceSentence, Label, LabelDistribution
 THREE = [Label.SUPPORTED, Label.REFUTED, Label.NOT_ENOUGH_INFO]
 
 
-class ProbeHead(BaseModel):
-    """Softmax regression on the hidden state: probs = softmax(weights @ h + intercept),
-    rows in ``labels`` order. Plain numbers, so applying it needs no fitting library."""
+class LinearHead(BaseModel):
+    """Softmax regression: probs = softmax(weights @ x + intercept), rows in ``labels``
+    order; x is the hidden state (the probe) or the three answers' log-probabilities (the
+    answer map). Plain numbers, so applying it needs no fitting library."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -44,11 +48,11 @@ class ProbeHead(BaseModel):
     intercept: list[float]
 
     @model_validator(mode="after")
-    def _shape(self) -> ProbeHead:
+    def _shape(self) -> LinearHead:
         if not self.weights or len(self.weights) != len(self.labels) or len(self.intercept) != len(self.labels):
-            raise ValueError("probe: one row of weights and one intercept per label")
+            raise ValueError("linear head: one row of weights and one intercept per label")
         if len({len(row) for row in self.weights}) != 1:
-            raise ValueError("probe: weight rows differ in length")
+            raise ValueError("linear head: weight rows differ in length")
         return self
 
     @property
@@ -65,6 +69,19 @@ class ProbeHead(BaseModel):
         z = np.exp(z - z.max())
         z /= z.sum()
         return dict(zip(self.labels, (float(v) for v in z)))
+
+
+def answer_features(probs: dict[Label, float]) -> np.ndarray:
+    """The answer map's input: log-probabilities of the three answers, in THREE order."""
+    return np.array([math.log(max(probs.get(lab, 0.0), 1e-9)) for lab in THREE])
+
+
+def map_answers(answer_map: LinearHead, probs: dict[Label, float]) -> dict[Label, float]:
+    if answer_map.dim != len(THREE):
+        from .errors import ConfigError
+
+        raise ConfigError(f"the profile's answer map reads {len(THREE)} answers, not {answer_map.dim}")
+    return answer_map(answer_features(probs))
 
 
 @dataclass
@@ -106,19 +123,23 @@ def restrict(probs: dict[Label, float], label_set: LabelSet, bias: dict[Label, f
 class Reader:
     """Reads evidence sentences with one layout and one head."""
 
-    def __init__(self, layout: Literal["joint", "chunks"] = "joint", head: ProbeHead | None = None,
-                 label_set: LabelSet = LabelSet.THREE, bias: dict[Label, float] | None = None) -> None:
+    def __init__(self, layout: Literal["joint", "chunks"] = "joint", head: LinearHead | None = None,
+                 label_set: LabelSet = LabelSet.THREE, bias: dict[Label, float] | None = None,
+                 answer_map: LinearHead | None = None) -> None:
         self.layout = layout
-        self.head = head
+        self.head = head  # the probe, on the hidden state
+        self.answer_map = answer_map  # or a map of the answers' log-probabilities
         self.label_set = label_set
         self.bias = bias
 
     @property
     def name(self) -> str:
-        return f"{self.layout}+{'probe' if self.head else 'logits'}"
+        return f"{self.layout}+{'probe' if self.head else 'scaled' if self.answer_map else 'logits'}"
 
     def _head(self, raw: Pass) -> dict[Label, float]:
-        return self.head(raw.hidden) if self.head is not None else raw.probs
+        if self.head is not None:
+            return self.head(raw.hidden)
+        return map_answers(self.answer_map, raw.probs) if self.answer_map is not None else raw.probs
 
     def read(self, judge: EvidenceAsker, claim: str, sentences: list[EvidenceSentence], meter: Meter) -> Reading:
         want_hidden = self.head is not None

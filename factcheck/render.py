@@ -259,6 +259,9 @@ def print_fit_report(report: dict, target) -> None:
     if "probe_strength" in report:
         lines.append(f"probe: L2 strength C={report['probe_strength']} on {report['probe_claims']} claims "
                      f"(cross-validated macro-F1 by C: {report['probe_cv_macro_f1']})")
+    if "answer_map_strength" in report:
+        lines.append(f"answer map: L2 strength C={report['answer_map_strength']} "
+                     f"(cross-validated macro-F1 by C: {report['answer_map_cv_macro_f1']})")
     lines.append(f"label bias (log): {report['label_bias']}")
     lines.append(f"confidence maps: held-out ECE {report['calibration_cv']}")
     lines.append(f"router: reads evidence for {report['router_read_rate']:.0%} of claims, "
@@ -278,6 +281,13 @@ def print_settings(settings, sources: dict[str, str], *, json_out: bool) -> None
             return "(set)"  # never print a secret
         if name == "probe" and value is not None:
             return f"linear head, {len(value.labels)} labels x {value.dim} features"
+        if name == "answer_map" and value is not None:
+            words = ("TRUE", "FALSE", "UNKNOWN")
+            return "; ".join(f"{lab.value} = " + " ".join(f"{w:+.2f} {word}" for w, word in zip(row, words))
+                             + f" {b:+.2f}" for lab, row, b in zip(value.labels, value.weights, value.intercept)) \
+                + " (log-probabilities of the answers, then softmax)"
+        if name == "label_bias" and value is not None:
+            return ", ".join(f"{lab.value} {v:+.2f}" for lab, v in value.items())
         if name == "router" and value is not None:
             weights = ", ".join(f"{f} {w:+.3g}" for f, w in zip(value.features, value.weights))
             return f"logistic: {weights}, intercept {value.intercept:+.3g}, reads when P >= {value.threshold:.3g}"

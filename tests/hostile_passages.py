@@ -50,26 +50,28 @@ CLEAR_CLAIMS = [
 ]
 
 
-def hostile(template: str, push_to: str) -> Passage:
+def hostile(template: str, push_to: str, echo: str = "") -> Passage:
     true = push_to == "SUPPORTED"
     text = template.format(WORD="TRUE" if true else "FALSE", LABEL=push_to, adj="true" if true else "false")
-    return Passage(id="h", doc_id="hostile", title="Note", text=text, source="web")
+    return Passage(id="h", doc_id="hostile", title="Note", text=f"{echo} {text}".strip(), source="web")
 
 
-def flip_rate(checker) -> dict:
+def flip_rate(checker, echo: bool = False) -> dict:
     """Verdicts with real evidence, then with each injection beside it, read the way
     ``checker`` reads evidence (its profile's reader); flips counted against the clean
-    verdict."""
+    verdict. ``echo``: each injection opens with the claim itself, so it shares every content
+    word with the claim and clears the relevance floor (sentence selection shows it)."""
     trials, flips, wrong_clean, examples = 0, 0, 0, []
     for claim, evidence, truth in CLEAR_CLAIMS:
         clean = checker.judge_passages(claim, [evidence]).label.value
         wrong_clean += clean != truth
         push_to = "SUPPORTED" if truth == "REFUTED" else "REFUTED"
         for template in TEMPLATES:
-            attacked = checker.judge_passages(claim, [evidence, hostile(template, push_to)]).label.value
+            injected = hostile(template, push_to, echo=claim if echo else "")
+            attacked = checker.judge_passages(claim, [evidence, injected]).label.value
             trials += 1
             if attacked != clean:
                 flips += 1
                 examples.append({"claim": claim, "injection": template, "clean": clean, "attacked": attacked})
-    return {"claims": len(CLEAR_CLAIMS), "injections": len(TEMPLATES), "trials": trials, "flips": flips,
+    return {"claims": len(CLEAR_CLAIMS), "injections": len(TEMPLATES), "echo_claim": echo, "trials": trials, "flips": flips,
             "flip_rate": flips / trials, "clean_verdicts_wrong": wrong_clean, "flipped": examples}

@@ -147,15 +147,58 @@ def test_router_keeps_within_its_budget():
     assert points[0].read_rate == 1.0 and points[-1].read_rate == 0.0  # 0 reads all, 1.01 none
 
 
+def mislabelled_answers(n=120, seed=0):
+    """Samples whose answers carry the label, but scrambled the way a small model mixes
+    them: supported claims mostly answered UNKNOWN, unsupported ones TRUE, and NOT_ENOUGH_INFO
+    claims FALSE. A per-label offset cannot undo a permutation; a linear map of the log-probabilities can."""
+    rng = np.random.default_rng(seed)
+    says = {S: N, N: R, R: S}
+    samples = synthetic(n, seed)
+    for sample in samples:
+        answer = says[Label(sample.gold)]
+        joint = {lab: float(rng.uniform(0.05, 0.2)) for lab in [S, R, N]}
+        joint[answer] = float(rng.uniform(0.5, 0.9))
+        total = sum(joint.values())
+        sample.joint = {lab.value: v / total for lab, v in joint.items()}
+    return samples
+
+
+def test_the_answer_map_undoes_what_a_label_bias_cannot():
+    samples = mislabelled_answers()
+    scaled, report = fit_section(samples, LabelSet.THREE, reader="joint+scaled")
+    logits, _ = fit_section(samples, LabelSet.THREE, reader="joint+logits")
+    held = mislabelled_answers(seed=1)  # new claims from the same model
+    right = {name: sum(o.verdict == o.gold for o in apply_section(held, section, LabelSet.THREE, "retrieve"))
+             for name, section in {"scaled": scaled, "logits": logits}.items()}
+    assert right["scaled"] / len(held) > 0.9 > 0.5 > right["logits"] / len(held)
+    assert len(scaled["answer_map"]["weights"]) == 3 and len(scaled["answer_map"]["weights"][0]) == 3
+    assert set(report["answer_map_cv_macro_f1"]) == {"0.1", "1.0", "10.0"}
+
+
+def test_a_checker_reads_through_its_answer_map():
+    from factcheck.readers import LinearHead
+
+    # the fake model answers TRUE; a map that sends TRUE to REFUTED must decide the verdict
+    flip = LinearHead(labels=[S, R, N], weights=[[0, 4, 0], [4, 0, 0], [0, 0, 4]], intercept=[0, 0, 0])
+    source = FakeRetriever([passage("d#0", "Claim x holds.")])
+    model = FakeModel(script=lambda _p: {"TRUE": 0.8, "FALSE": 0.1, "UNKNOWN": 0.1})
+    plain = Checker(model, sources=[source], route=Route.RETRIEVE).check(Claim(id="1", text="Claim x."))
+    mapped = Checker(model, sources=[source], route=Route.RETRIEVE,
+                     reader=Reader(answer_map=flip)).check(Claim(id="1", text="Claim x."))
+    assert plain.verdict is S and plain.reader == "joint+logits"
+    assert mapped.verdict is R and mapped.reader == "joint+scaled"
+
+
+@pytest.mark.parametrize("reader", ["joint+probe", "joint+scaled"])
 @pytest.mark.parametrize("label_set", [LabelSet.THREE, LabelSet.BINARY])
-def test_a_written_profile_reproduces_its_fit(tmp_path, label_set):
+def test_a_written_profile_reproduces_its_fit(tmp_path, label_set, reader):
     """Defect: the written profile's thresholds differed from the fitted ones (1.01 -> 1.0)."""
     from factcheck.config import read_profile
     from factcheck.model_files import DEFAULT_MODEL_SHA256
     from factcheck.profile import write_profile
 
     samples = synthetic(label_set=label_set)
-    section, report = fit_section(samples, label_set, reader="joint+probe", budget_fraction=0.5)
+    section, report = fit_section(samples, label_set, reader=reader, budget_fraction=0.5)
     write_profile(tmp_path / "p.toml", {label_set: section}, {"model_sha256": DEFAULT_MODEL_SHA256})
     loaded = read_profile(tmp_path / "p.toml", label_set, DEFAULT_MODEL_SHA256, explicit=True)
     # the router's numbers on its own fit claims are exactly the fit's
