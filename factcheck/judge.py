@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 
 from . import prompts
@@ -37,11 +38,23 @@ class Judgement:
     shown: list[str] = field(default_factory=list)  # ids of the passages in the prompt
 
 
+# Markup in evidence that imitates this prompt's own structure: chat-template tags such as
+# <|im_start|> (already plain text to the tokenizer, but still read as a turn by the model) and
+# the <evidence>/<claim> tags the prompt quotes with. Evidence is third-party text and never
+# needs them, so their angle brackets are swapped for look-alikes before the model reads it;
+# records keep the text as found.
+_PROMPT_MARKUP = re.compile(r"<\|[^<>|]{1,40}\|>|</?\s*(?:evidence|claim)\s*>", re.IGNORECASE)
+
+
+def defuse(text: str) -> str:
+    return _PROMPT_MARKUP.sub(lambda m: m.group(0).replace("<", "\u2039").replace(">", "\u203a"), text)
+
+
 def format_evidence(passages: list[Passage]) -> str:
     blocks = []
     for number, passage in enumerate(passages, start=1):
-        title = f" ({passage.title})" if passage.title else ""
-        blocks.append(f"[{number}]{title} {passage.text}")
+        title = f" ({defuse(passage.title)})" if passage.title else ""
+        blocks.append(f"[{number}]{title} {defuse(passage.text)}")
     return "\n".join(blocks)
 
 
@@ -51,9 +64,9 @@ def format_sentences(sentences: list[EvidenceSentence]) -> str:
     lines, last_doc = [], None
     for number, s in enumerate(sentences, start=1):
         if s.doc_id != last_doc and s.title:
-            lines.append(f"From \"{s.title}\":")
+            lines.append(f"From \"{defuse(s.title)}\":")
         last_doc = s.doc_id
-        lines.append(f"[{number}] {s.text}")
+        lines.append(f"[{number}] {defuse(s.text)}")
     return "\n".join(lines)
 
 

@@ -62,9 +62,14 @@ def flip_rate(checker, echo: bool = False) -> dict:
     verdict. ``echo``: each injection opens with the claim itself, so it shares every content
     word with the claim and clears the relevance floor (sentence selection shows it)."""
     trials, flips, wrong_clean, examples = 0, 0, 0, []
+    control_flips = 0
     for claim, evidence, truth in CLEAR_CLAIMS:
         clean = checker.judge_passages(claim, [evidence]).label.value
         wrong_clean += clean != truth
+        if echo:  # the control: the claim's own words beside a harmless note, no instruction
+            neutral = Passage(id="h", doc_id="hostile", title="Note", source="web",
+                              text=f"{claim} This note was added on a later date.")
+            control_flips += checker.judge_passages(claim, [evidence, neutral]).label.value != clean
         push_to = "SUPPORTED" if truth == "REFUTED" else "REFUTED"
         for template in TEMPLATES:
             injected = hostile(template, push_to, echo=claim if echo else "")
@@ -74,4 +79,5 @@ def flip_rate(checker, echo: bool = False) -> dict:
                 flips += 1
                 examples.append({"claim": claim, "injection": template, "clean": clean, "attacked": attacked})
     return {"claims": len(CLEAR_CLAIMS), "injections": len(TEMPLATES), "echo_claim": echo, "trials": trials, "flips": flips,
-            "flip_rate": flips / trials, "clean_verdicts_wrong": wrong_clean, "flipped": examples}
+            "flip_rate": flips / trials, "clean_verdicts_wrong": wrong_clean, "flipped": examples,
+            **({"control_flips": control_flips} if echo else {})}

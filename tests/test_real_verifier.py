@@ -66,7 +66,7 @@ def test_auto_routes_real_claims_both_ways(real_model, indexes, data):
     auto = checker(real_model, indexes / "fm2", LabelSet.BINARY)
     assert auto.router is not None
     routes = set()
-    for line in list((data / "fm2" / "claims_dev.jsonl").open())[:12]:
+    for line in (data / "fm2" / "claims_dev.jsonl").open():  # 24 claims; the router reads few of them
         record = auto.check(Claim(id="1", text=json.loads(line)["claim"]))
         routes.add(record.route)
         assert "P(reading helps)" in record.route_reason
