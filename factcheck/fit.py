@@ -350,8 +350,8 @@ def apply_section(samples: Sequence[Sample], section: dict, label_set: LabelSet,
     ``section`` (route: auto, retrieve or direct), without a model call."""
     head_kind = "probe" if section.get("probe") else "scaled" if section.get("answer_map") else "logits"
     reader = f"{section.get('reader', 'joint')}+{head_kind}"
-    head = section.get("probe") or section.get("answer_map")
-    probe = LinearHead.model_validate(head) if head else None
+    fitted = section.get("probe") or section.get("answer_map")
+    head = LinearHead.model_validate(fitted) if fitted else None
     bias = {Label(k): v for k, v in (section.get("label_bias") or {}).items()}
     calibration = Calibration.model_validate(section["calibration"]) if section.get("calibration") else None
     router = Router.model_validate(section["router"]) if section.get("router") else None
@@ -370,7 +370,7 @@ def apply_section(samples: Sequence[Sample], section: dict, label_set: LabelSet,
             read = has_evidence and (router is None or router.probability(s.signals) >= router.threshold)
         verdict = None
         if read:
-            dist = restrict(raw_probs(s, reader, probe), label_set, bias)
+            dist = restrict(raw_probs(s, reader, head), label_set, bias)
             basis = "evidence"
             cost = s.closed_tokens + (s.chunk_tokens if reader.startswith("chunks") else s.joint_tokens)
         else:

@@ -27,7 +27,8 @@ MAX_SENTENCE_TOKENS = 96
 # The answer lines each evidence template asks with. The joint template puts the evidence
 # first and asks what the *evidence* shows ("TRUE if the evidence shows the claim is true"):
 # measured against asking whether the claim is true before showing the evidence, it read
-# SciFact fit claims at macro-F1 ~0.64 against ~0.47 (benchmarks/README.md, "Reader prompts").
+# SciFact fit claims at macro-F1 0.607 against 0.433 (benchmarks/README.md, "How the evidence
+# question is asked").
 EVIDENCE_OPTIONS = {"verdict_sentences": "options_evidence", "verdict_chunk": "options_three"}
 
 
