@@ -19,7 +19,7 @@ from .calibration import FITTERS, Calibration, ConfidenceMap
 from .errors import InputError
 from .labels import LabelSet
 from .metrics import ece, macro_f1
-from .readers import THREE, LinearHead, aggregate_chunks, answer_features, map_answers, restrict
+from .readers import THREE, LinearHead, Reader, aggregate_chunks, answer_features, map_answers, restrict
 from .schema import Label, LabelDistribution
 from .route import SIGNALS, Router
 from .samples import Sample
@@ -250,13 +250,17 @@ def _choose_calibration(raw: Sequence[float], correct: Sequence[bool]) -> tuple[
     return fit_calibration(raw, correct, method), {f"cv_ece_{m}": round(v, 4) for m, v in scores.items()}
 
 
-def reader_outputs(samples: Sequence[Sample], reader: str, strength: float | None = None,
-                   probe: LinearHead | None = None) -> list[dict[Label, float]]:
-    """Three-way reader output per sample; for the probe, out-of-fold unless a fitted
-    ``probe`` is given (then it is applied as is)."""
-    if reader == "joint+probe" and probe is None:
-        return out_of_fold(samples, strength)
-    return [raw_probs(s, reader, probe) for s in samples]
+def choose_strength(pool: Sequence[Sample], strengths: Sequence[float], head: str) -> tuple[float, dict, list]:
+    """The L2 strength whose head has the best cross-validated macro-F1 on ``pool``, the
+    scores by strength, and the out-of-fold outputs at the chosen one."""
+    gold = [s.gold for s in pool]
+    names = sorted(set(gold))
+    outputs, scores = {}, {}
+    for c in strengths:
+        outputs[c] = out_of_fold(pool, c, head=head)
+        scores[c] = macro_f1(gold, [max(o, key=o.get).value for o in outputs[c]], names)
+    best = max(scores, key=scores.get)
+    return best, {str(k): round(v, 4) for k, v in scores.items()}, outputs[best]
 
 
 def fit_section(samples: Sequence[Sample], label_set: LabelSet, *, reader: str = "joint+probe",
@@ -277,34 +281,21 @@ def fit_section(samples: Sequence[Sample], label_set: LabelSet, *, reader: str =
     probe = None
     if reader == "joint+probe":
         pool = list(probe_samples or samples)
-        scores = {}
-        for c in PROBE_STRENGTHS:
-            oof = out_of_fold(pool, c)
-            pool_names = sorted({s.gold for s in pool})
-            scores[c] = macro_f1([s.gold for s in pool], [max(o, key=o.get).value for o in oof], pool_names)
-        strength = max(scores, key=scores.get)
+        strength, scores, pool_outputs = choose_strength(pool, PROBE_STRENGTHS, "probe")
         probe = fit_probe(pool, strength)
         section["probe"] = probe.model_dump(mode="json")
-        report.update(probe_claims=len(pool), probe_strength=strength,
-                      probe_cv_macro_f1={str(k): round(v, 4) for k, v in scores.items()})
-        ids = {id(s) for s in pool}
+        report.update(probe_claims=len(pool), probe_strength=strength, probe_cv_macro_f1=scores)
         # out-of-fold outputs for claims the probe trained on; the probe as is for the others
-        oof = dict(zip((id(s) for s in pool), out_of_fold(pool, strength)))
-        raw = [oof[id(s)] if id(s) in ids else probe(s.hidden) for s in samples]
+        oof = dict(zip((id(s) for s in pool), pool_outputs))
+        raw = [oof[id(s)] if id(s) in oof else probe(s.hidden) for s in samples]
     elif reader == "joint+scaled":
-        # a map of this label set's answers, its strength chosen by cross-validated macro-F1;
-        # the label bias and everything after it are fitted on out-of-fold outputs
-        scores = {}
-        for c in ANSWER_MAP_STRENGTHS:
-            oof = out_of_fold(samples, c, head="answer map")
-            scores[c] = macro_f1(gold, [max(o, key=o.get).value for o in oof], names)
-        strength = max(scores, key=scores.get)
+        # a map of this label set's answers; the label bias and everything after it are
+        # fitted on its out-of-fold outputs
+        strength, scores, raw = choose_strength(samples, ANSWER_MAP_STRENGTHS, "answer map")
         section["answer_map"] = fit_head(samples, strength, "answer map").model_dump(mode="json")
-        report.update(answer_map_strength=strength,
-                      answer_map_cv_macro_f1={str(k): round(v, 4) for k, v in scores.items()})
-        raw = out_of_fold(samples, strength, head="answer map")
+        report.update(answer_map_strength=strength, answer_map_cv_macro_f1=scores)
     else:
-        raw = reader_outputs(samples, reader)
+        raw = [raw_probs(s, reader) for s in samples]
     bias = fit_bias(raw, gold, label_set)
     section["label_bias"] = {k.value: v for k, v in bias.items()}
     evidence = decide(raw, label_set, bias)
@@ -348,10 +339,9 @@ class Outcome:
 def apply_section(samples: Sequence[Sample], section: dict, label_set: LabelSet, route: str = "auto") -> list[Outcome]:
     """The verdicts, confidences, routes and costs the pipeline gives ``samples`` under
     ``section`` (route: auto, retrieve or direct), without a model call."""
-    head_kind = "probe" if section.get("probe") else "scaled" if section.get("answer_map") else "logits"
-    reader = f"{section.get('reader', 'joint')}+{head_kind}"
-    fitted = section.get("probe") or section.get("answer_map")
-    head = LinearHead.model_validate(fitted) if fitted else None
+    probe, answer_map = (LinearHead.model_validate(section[k]) if section.get(k) else None for k in ("probe", "answer_map"))
+    reader = Reader(section.get("reader", "joint"), head=probe, answer_map=answer_map).name
+    head = probe or answer_map
     bias = {Label(k): v for k, v in (section.get("label_bias") or {}).items()}
     calibration = Calibration.model_validate(section["calibration"]) if section.get("calibration") else None
     router = Router.model_validate(section["router"]) if section.get("router") else None
