@@ -362,7 +362,9 @@ def apply_section(samples: Sequence[Sample], section: dict, label_set: LabelSet,
         if read:
             dist = restrict(raw_probs(s, reader, head), label_set, bias)
             basis = "evidence"
-            cost = s.closed_tokens + (s.chunk_tokens if reader.startswith("chunks") else s.joint_tokens)
+            cost = s.chunk_tokens if reader.startswith("chunks") else s.joint_tokens
+            if route != "retrieve":  # a forced reading route skips the closed-book pass (pipeline.py)
+                cost += s.closed_tokens
         else:
             dist = _closed_distribution(s)
             basis = "model"

@@ -54,9 +54,20 @@ class Checker:
         text = validate_claim_text(claim.text)
         meter = Meter()
         warnings: list[str] = []
-        assessment, notes = assess(self.judge, text, meter, self.consistency)
-        warnings += notes
-        decision, sentences, queries, hops = self._route_and_retrieve(text, assessment, meter, warnings)
+        assessment: Assessment | None = None
+        if self._reads_regardless():
+            # the route reads evidence whatever the model knows, so the closed-book pass is
+            # paid for only when the search finds nothing to read (it then gives the verdict)
+            decision = RouteDecision(route=self.forced_route, reason=f"route forced to {self.forced_route.value}")
+            passages, queries, hops = self._retrieve(text, decision, meter, warnings)
+            sentences = select_sentences(text, passages, self.sentences, self.min_coverage)
+        else:
+            assessment, notes = assess(self.judge, text, meter, self.consistency)
+            warnings += notes
+            decision, sentences, queries, hops = self._route_and_retrieve(text, assessment, meter, warnings)
+        if assessment is None and not sentences:
+            assessment, notes = assess(self.judge, text, meter)
+            warnings += notes
         needed = decision.route is not Route.DIRECT
         verdict, notes = verify(self.judge, self.reader, text, assessment, sentences, meter, evidence_needed=needed)
         warnings += notes
@@ -67,11 +78,17 @@ class Checker:
                               self.model.info, warnings, self.calibration)
         return record.model_copy(update={"hops": hops, "thresholds": self.thresholds.model_dump()})
 
+    def _reads_regardless(self) -> bool:
+        """A forced route that reads evidence without asking the model first (``retrieve``,
+        ``deep``); with a consistency estimate the user asked for gamma, so it is measured."""
+        return (self.forced_route in (Route.RETRIEVE, Route.DEEP) and bool(self.sources)
+                and self.consistency is None)
+
     def _route_and_retrieve(self, text: str, assessment: Assessment, meter: Meter, warnings: list[str]):
         """The route, and the evidence sentences it brings: (decision, sentences, queries, hops)."""
         if self.router is None or not self.sources or self.forced_route is not None:
             decision = decide(assessment, self.thresholds, have_sources=bool(self.sources), forced=self.forced_route)
-            passages, queries, hops = self._retrieve(text, assessment, decision, meter, warnings)
+            passages, queries, hops = self._retrieve(text, decision, meter, warnings, assessment)
             return decision, select_sentences(text, passages, self.sentences, self.min_coverage), queries, hops
         # searching a local index costs milliseconds; its signals tell the fitted router whether
         # reading (hundreds of prompt tokens) is worth it
@@ -83,8 +100,8 @@ class Checker:
             return decision, [], [], []
         return decision, sentences, [text], []
 
-    def _retrieve(self, claim: str, assessment: Assessment, decision: RouteDecision, meter: Meter,
-                  warnings: list[str]) -> tuple[list[Passage], list[str], list[Hop]]:
+    def _retrieve(self, claim: str, decision: RouteDecision, meter: Meter, warnings: list[str],
+                  assessment: Assessment | None = None) -> tuple[list[Passage], list[str], list[Hop]]:
         route = decision.route
         if route is Route.DIRECT:
             return [], [], []

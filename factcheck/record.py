@@ -9,7 +9,7 @@ from .schema import (Assessment, CheckRecord, Claim, EvidenceItem, EvidenceSente
                       RecordError, RouteDecision, Verdict)
 
 
-def build_record(claim: Claim, assessment: Assessment, decision: RouteDecision, verdict: Verdict,
+def build_record(claim: Claim, assessment: Assessment | None, decision: RouteDecision, verdict: Verdict,
                  sentences: list[EvidenceSentence], queries: list[str], meter: Meter, model: ModelInfo,
                  warnings: list[str], calibration: Calibration | None = None) -> CheckRecord:
     used = set(verdict.used_passages)
@@ -26,9 +26,10 @@ def build_record(claim: Claim, assessment: Assessment, decision: RouteDecision, 
         label_probs={label: round(p, 6) for label, p in dist.probs.items()},
         outside_mass=round(dist.outside_mass, 6),
         entropy_bits=round(dist.entropy_bits, 6),
-        certainty=round(assessment.certainty, 6),
-        consistency=None if assessment.consistency is None else round(assessment.consistency, 6),
-        consistency_method=assessment.method,
+        # no assessment: a forced reading route found evidence, so the closed-book pass was not run
+        certainty=None if assessment is None else round(assessment.certainty, 6),
+        consistency=None if assessment is None or assessment.consistency is None else round(assessment.consistency, 6),
+        consistency_method=None if assessment is None else assessment.method,
         route=decision.route,
         route_reason=decision.reason,
         basis=verdict.basis,

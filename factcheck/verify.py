@@ -20,15 +20,16 @@ def _verdict(dist: LabelDistribution, label: Label, basis: str, used: list[str],
                    used_passages=used, reader=reader, shown=shown)
 
 
-def verify(judge: Judge, reader: Reader, claim: str, assessment: Assessment, sentences: list[EvidenceSentence],
+def verify(judge: Judge, reader: Reader, claim: str, assessment: Assessment | None, sentences: list[EvidenceSentence],
            meter: Meter, *, evidence_needed: bool = False) -> tuple[Verdict, list[str]]:
     """Judge ``claim`` against ``sentences`` with ``reader``. Returns the verdict and warnings.
 
     Without sentences: when the route asked for evidence and none could be had, the
     three-label verdict is NOT_ENOUGH_INFO (basis "none"), its confidence the closed-book
     probability of NOT_ENOUGH_INFO; otherwise, and always with binary labels, the closed-book
-    verdict stands (basis "model")."""
+    verdict stands (basis "model"). ``assessment`` may be None only when there are sentences."""
     if not sentences:
+        assert assessment is not None, "the closed-book pass is needed when there is no evidence"
         closed_book = assessment.combined or assessment.distribution
         if evidence_needed and judge.label_set is LabelSet.THREE:
             return _verdict(closed_book, Label.NOT_ENOUGH_INFO, "none", []), []

@@ -43,8 +43,23 @@ def test_check_with_sources_grounds_the_verdict_in_numbered_quoted_evidence():
     prompt = model.prompts[-1]
     # one title for the sentences of one document
     assert '<evidence>\nFrom "T":\n[1] Water is wet indeed.\n[2] Also wet.\n</evidence>' in prompt
-    assert record.calls.model == 2 and record.calls.retrieval == 1
-    assert set(record.timings_ms) == {"assess", "retrieve", "verify"}
+    # the forced reading route found evidence, so no closed-book pass was paid for
+    assert record.calls.model == 1 and record.calls.retrieval == 1
+    assert set(record.timings_ms) == {"retrieve", "verify"} and record.certainty is None
+
+
+def test_forced_reading_route_runs_the_closed_book_pass_only_when_nothing_is_found():
+    model = FakeModel()
+    source = FakeRetriever([passage("d#0", "Something else entirely.")])
+    record = Checker(model, labels=LabelSet.BINARY, sources=[source], k=1,
+                     route=Route.RETRIEVE).check(Claim(id="1", text="Water is wet."))
+    # no sentence shares the claim's words: the closed-book verdict stands, with its tau
+    assert record.basis == "model" and record.certainty is not None
+    assert record.calls.model == 1 and "assess" in record.timings_ms
+    # on the auto route the closed-book pass comes first, as PCC's router needs tau
+    record = Checker(FakeModel(), sources=[FakeRetriever([passage("d#0", "Water is wet indeed.")])],
+                     k=1).check(Claim(id="1", text="Water is wet."))
+    assert record.certainty is not None and "assess" in record.timings_ms
 
 
 def test_no_evidence_found_is_not_enough_info_with_three_labels():
