@@ -1,7 +1,8 @@
 """How the evidence question is asked, side by side on the same claims and the same sentences.
 
     python3 benchmarks/splits.py SPLITS
-    python3 benchmarks/reader_prompts.py SPLITS OUT [--only scifact_fit,covid_fit,fm2_fit] [--limit N] [--ways a,b] [--sentences N]
+    python3 benchmarks/reader_prompts.py SPLITS OUT [--only scifact_fit,covid_fit,fm2_fit] [--limit N] [--ways a,b]
+                                         [--sentences N] [--title-terms]
     python3 benchmarks/reader_prompts.py SPLITS OUT --summarise
 
 For every claim: the search and sentence selection the pipeline runs, then one forward pass
@@ -46,6 +47,39 @@ QUESTIONS = {
                            "UNKNOWN if the evidence does not settle it.", ("YES", "NO", "UNKNOWN")),
 }
 
+# A fixed few-shot prefix: three fit claims (SciFact and FM2 fit splits) with sentences the
+# pipeline's search shows for them, one per answer, asked exactly as the claim after them is.
+# Fixed, so the KV cache serves it after the first claim.
+FEW_SHOT = [
+    ('From "Metabolic rescue in pluripotent cells from patients with mtDNA disease":\n'
+     "[1] Mitochondria have a major role in energy production via oxidative phosphorylation, which is dependent "
+     "on the expression of critical genes encoded by mitochondrial (mt)DNA.\n"
+     'From "Intracellular coenzymes as natural biomarkers for metabolic activities and mitochondrial anomalies.":\n'
+     "[2] Mitochondria play a pivotal role in energy metabolism, programmed cell death and oxidative stress.",
+     "Mitochondria play a major role in energy production.", "TRUE"),
+    ('From "Low serum vitamin D is associated with high risk of diabetes in Korean adults.":\n'
+     "[1] In conclusion, a low serum vitamin D concentration is associated with a high risk of diabetes mellitus "
+     "in Korean adults.\n"
+     'From "Estimation of optimal serum concentrations of 25-hydroxyvitamin D for multiple health outcomes.":\n'
+     "[2] However, optimal serum concentrations of 25-hydroxyvitamin D [25(OH)D] have not been defined.",
+     "Individuals with low serum vitamin D concentrations have decreased risk of multiple sclerosis.", "UNKNOWN"),
+    ('From "Norway":\n'
+     "[1] Norway remained neutral until April 1940 when the country was invaded and occupied by Germany until "
+     "the end of Second World War.\n"
+     "[2] Norway has both extensive reserves of petroleum, natural gas, minerals, lumber, seafood, and fresh water.",
+     "The country of Norway is a Scandinavian country that was neutral up to the Vietnam War.", "FALSE"),
+]
+FEW_SHOT_CLAIMS = {claim for _, claim, _ in FEW_SHOT}  # left out of the scores
+
+
+def few_shot_messages(message_type, system: str, user: str) -> list:
+    question = QUESTIONS["evidence_first"][0]
+    messages = [message_type("system", system)]
+    for evidence, claim, answer in FEW_SHOT:
+        messages += [message_type("user", EVIDENCE_FIRST.format(evidence=evidence, claim=claim) + question),
+                     message_type("assistant", answer)]
+    return messages + [message_type("user", user)]
+
 
 def measure(args) -> None:
     from collect_samples import index_for
@@ -77,17 +111,18 @@ def measure(args) -> None:
         judge = checker.judge
         answers = {q: map_answer_tokens(model.vocab_pieces(), dict(zip(map(Label, THREE), ((w,) for w in words))),
                                         LabelSet.THREE) for q, (_, words) in QUESTIONS.items()}
-        answers["question_first"] = answers["evidence_first"]
+        answers["question_first"] = answers["few_shot"] = answers["evidence_first"]
         out = args.out / f"{name}.jsonl"
         args.out.mkdir(parents=True, exist_ok=True)
         done = {json.loads(line)["claim"] for line in out.read_text().splitlines()} if out.exists() else set()
         start, count = time.perf_counter(), 0
         for item in claims:
-            if item.claim in done:
+            if item.claim in done or ("few_shot" in ways and item.claim in FEW_SHOT_CLAIMS):
                 continue
             done.add(item.claim)
             passages, _ = gather(checker.sources, item.claim, checker.k, Meter())
-            sentences = select_sentences(item.claim, passages, checker.sentences, checker.min_coverage)
+            sentences = select_sentences(item.claim, passages, checker.sentences, checker.min_coverage,
+                                         title_terms=args.title_terms)
             row = {"claim": item.claim, "gold": item.label, "sentences": len(sentences), "answers": {}, "tokens": {}}
             if sentences:
                 shown = [s.model_copy(update={"text": judge._fit(s.text, MAX_SENTENCE_TOKENS, "s", [])})
@@ -96,10 +131,13 @@ def measure(args) -> None:
                 users = {"question_first": QUESTION_FIRST.format(claim=item.claim, evidence=evidence)}
                 users |= {q: EVIDENCE_FIRST.format(evidence=evidence, claim=item.claim) + text
                           for q, (text, _) in QUESTIONS.items()}
+                users["few_shot"] = users["evidence_first"]
                 for q, user in users.items():
                     if q not in ways:
                         continue
-                    prompt = model.render([Message("system", judge._system), Message("user", user)])
+                    messages = ([Message("system", judge._system), Message("user", user)] if q != "few_shot"
+                                else few_shot_messages(Message, judge._system, user))
+                    prompt = model.render(messages)
                     step = model.next_token(prompt)
                     row["answers"][q] = {k.value: v for k, v in read_distribution(step, answers[q]).probs.items()}
                     row["tokens"][q] = prompt.length  # the whole prompt: its cost when asked alone
@@ -151,6 +189,8 @@ def main() -> None:
     parser.add_argument("--ways", default="question_first," + ",".join(QUESTIONS),
                         help="the ways of asking to measure (default: all)")
     parser.add_argument("--sentences", type=int, help="evidence sentences shown (default: the profile's)")
+    parser.add_argument("--title-terms", action="store_true",
+                        help="select sentences with their document title counted (select.py), to compare")
     parser.add_argument("--summarise", action="store_true")
     parser.add_argument("--indexes", type=Path, default=Path(tempfile.gettempdir()) / "factcheck-bench-indexes")
     args = parser.parse_args()

@@ -218,7 +218,7 @@ def fit_router(samples: Sequence[Sample], direct: Sequence[str], evidence: Seque
     return router.model_copy(update={"threshold": best.threshold}), points
 
 
-__all__ = ["READERS", "apply_section", "decide", "fit_bias", "fit_calibration", "fit_head", "fit_probe",
+__all__ = ["READERS", "apply_section", "cross_validated_macro_f1", "decide", "fit_bias", "fit_calibration", "fit_head", "fit_probe",
            "fit_router", "fit_section", "out_of_fold", "raw_probs"]
 
 
@@ -280,7 +280,7 @@ def fit_section(samples: Sequence[Sample], label_set: LabelSet, *, reader: str =
     report: dict = {"claims": len(samples), "reader": reader}
     probe = None
     if reader == "joint+probe":
-        pool = list(probe_samples or samples)
+        pool = [s for s in (probe_samples or samples) if s.hidden is not None]  # claims read with evidence
         strength, scores, pool_outputs = choose_strength(pool, PROBE_STRENGTHS, "probe")
         probe = fit_probe(pool, strength)
         section["probe"] = probe.model_dump(mode="json")
@@ -317,6 +317,25 @@ def fit_section(samples: Sequence[Sample], label_set: LabelSet, *, reader: str =
                   router_tokens=round(chosen.tokens_per_claim, 1),
                   always_read_tokens=round(sum(read_cost) / len(read_cost), 1), budget_fraction=budget_fraction)
     return section, report
+
+
+def cross_validated_macro_f1(samples: Sequence[Sample], label_set: LabelSet, reader: str,
+                             probe_samples: Sequence[Sample] | None = None, seed: int = 0) -> float:
+    """Macro-F1 of the whole section (head, label bias) on claims it was not fitted on:
+    k-fold over ``samples``, each fold's section fitted on the others (the probe's pool less
+    the fold). The fair way to choose a reader, since a head fitted in-sample flatters
+    itself in proportion to its size."""
+    order = np.random.default_rng(seed).permutation(len(samples))
+    gold, predicted = [], []
+    for fold in np.array_split(order, FOLDS):
+        held = {id(samples[i]) for i in fold}
+        train = [s for s in samples if id(s) not in held]
+        pool = [s for s in probe_samples if id(s) not in held] if probe_samples is not None else None
+        section, _ = fit_section(train, label_set, reader=reader, probe_samples=pool)
+        outcomes = apply_section([samples[i] for i in fold], section, label_set, "retrieve")
+        gold += [o.gold for o in outcomes]
+        predicted += [o.verdict for o in outcomes]
+    return macro_f1(gold, predicted, label_names(label_set))
 
 
 def _closed_distribution(sample: Sample) -> LabelDistribution:

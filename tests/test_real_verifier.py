@@ -42,6 +42,8 @@ def test_the_sentence_that_decides_is_shown_used_and_refutes(real_model, indexes
     for e in record.evidence:  # exactly what was shown: sentence text and its place in the passage
         assert e.end > e.start and e.doc_id and e.passage_id
     assert record.reader and 0.005 < record.confidence < 0.995
+    # the forced reading route found evidence: one model pass, no closed-book certainty
+    assert record.calls.model == 1 and record.certainty is None
 
 
 def test_the_supporting_sentence_is_selected_shown_and_used(real_model, indexes, data):
@@ -59,6 +61,8 @@ def test_an_unrelated_corpus_gives_not_enough_info(real_model, indexes):
     # a novel checked against COVID-19 abstracts: nothing there bears on it
     record = checker(real_model, indexes / "covid", route="retrieve").check(Claim(id="1", text=REFUTED_CLAIM))
     assert record.verdict is Label.NOT_ENOUGH_INFO, record.label_probs
+    if not record.evidence:  # nothing to read: the closed-book pass ran after all
+        assert record.certainty is not None
 
 
 def test_auto_routes_real_claims_both_ways(real_model, indexes, data):

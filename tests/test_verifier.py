@@ -175,6 +175,23 @@ def test_the_answer_map_undoes_what_a_label_bias_cannot():
     assert set(report["answer_map_cv_macro_f1"]) == {"0.1", "1.0", "10.0"}
 
 
+def test_cross_validation_scores_a_section_on_claims_it_was_not_fitted_on():
+    from factcheck.fit import cross_validated_macro_f1
+
+    samples = mislabelled_answers()
+    scaled = cross_validated_macro_f1(samples, LabelSet.THREE, "joint+scaled")
+    logits = cross_validated_macro_f1(samples, LabelSet.THREE, "joint+logits")
+    assert scaled > 0.9 > 0.5 > logits  # the reader choice compare.py makes from these scores
+    # answers that carry nothing about the label score near chance out of fold, however
+    # well a head could fit them in sample
+    noise = synthetic(90, seed=3)
+    rng = np.random.default_rng(3)
+    for sample in noise:
+        p = rng.dirichlet([1.0, 1.0, 1.0])
+        sample.joint = {lab.value: float(v) for lab, v in zip([S, R, N], p)}
+    assert cross_validated_macro_f1(noise, LabelSet.THREE, "joint+scaled") < 0.55
+
+
 def test_a_checker_reads_through_its_answer_map():
     from factcheck.readers import LinearHead
 
