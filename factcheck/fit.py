@@ -218,8 +218,8 @@ def fit_router(samples: Sequence[Sample], direct: Sequence[str], evidence: Seque
     return router.model_copy(update={"threshold": best.threshold}), points
 
 
-__all__ = ["READERS", "apply_section", "cross_validated_macro_f1", "decide", "fit_bias", "fit_calibration", "fit_head", "fit_probe",
-           "fit_router", "fit_section", "out_of_fold", "raw_probs"]
+__all__ = ["READERS", "apply_section", "cross_validated_macro_f1", "decide", "fit_bias", "fit_calibration",
+           "fit_head", "fit_probe", "fit_router", "fit_section", "out_of_fold", "raw_probs"]
 
 
 # -- a whole profile section, and applying it as the pipeline does ----------------------------
