@@ -263,13 +263,10 @@ def choose_strength(pool: Sequence[Sample], strengths: Sequence[float], head: st
     return best, {str(k): round(v, 4) for k, v in scores.items()}, outputs[best]
 
 
-def fit_section(samples: Sequence[Sample], label_set: LabelSet, *, reader: str = "joint+probe",
-                budget_fraction: float = 0.5, probe_samples: Sequence[Sample] | None = None,
-                router_threshold: str = "in_sample") -> tuple[dict, dict]:
-    """Fit one label set's profile section on ``samples`` (measured with that label set):
-    the reader's probe (on ``probe_samples``, default ``samples``), the label bias, the
-    confidence maps per basis and the router (its threshold chosen ``router_threshold``:
-    in_sample or out_of_fold). Returns (section, report of the fit)."""
+def _fit_reading(samples: Sequence[Sample], label_set: LabelSet, reader: str,
+                 probe_samples: Sequence[Sample] | None) -> tuple[dict, dict, list[dict[Label, float]], dict]:
+    """The reading part of a section: the reader's head and the label bias. Returns the
+    section so far, its report, the head's (out-of-fold) outputs on ``samples`` and the bias."""
     if len(samples) < 20:
         raise InputError(f"calibration needs at least 20 checked claims with evidence, got {len(samples)}")
     names = label_names(label_set)
@@ -278,7 +275,6 @@ def fit_section(samples: Sequence[Sample], label_set: LabelSet, *, reader: str =
         raise InputError(f"gold labels {sorted(set(gold) - set(names))} do not belong to the {label_set.value} label set")
     section: dict = {"reader": reader.split("+")[0], "consistency": "none"}
     report: dict = {"claims": len(samples), "reader": reader}
-    probe = None
     if reader == "joint+probe":
         pool = [s for s in (probe_samples or samples) if s.hidden is not None]  # claims read with evidence
         strength, scores, pool_outputs = choose_strength(pool, PROBE_STRENGTHS, "probe")
@@ -298,6 +294,19 @@ def fit_section(samples: Sequence[Sample], label_set: LabelSet, *, reader: str =
         raw = [raw_probs(s, reader) for s in samples]
     bias = fit_bias(raw, gold, label_set)
     section["label_bias"] = {k.value: v for k, v in bias.items()}
+    return section, report, raw, bias
+
+
+def fit_section(samples: Sequence[Sample], label_set: LabelSet, *, reader: str = "joint+probe",
+                budget_fraction: float = 0.5, probe_samples: Sequence[Sample] | None = None,
+                router_threshold: str = "in_sample") -> tuple[dict, dict]:
+    """Fit one label set's profile section on ``samples`` (measured with that label set):
+    the reader's probe (on ``probe_samples``, default ``samples``), the label bias, the
+    confidence maps per basis and the router (its threshold chosen ``router_threshold``:
+    in_sample or out_of_fold). Returns (section, report of the fit)."""
+    section, report, raw, bias = _fit_reading(samples, label_set, reader, probe_samples)
+    names = label_names(label_set)
+    gold = [s.gold for s in samples]
     evidence = decide(raw, label_set, bias)
     ev_conf = [d.probs[d.top] for d in evidence]
     ev_ok = [d.top.value == g for d, g in zip(evidence, gold)]
@@ -321,17 +330,18 @@ def fit_section(samples: Sequence[Sample], label_set: LabelSet, *, reader: str =
 
 def cross_validated_macro_f1(samples: Sequence[Sample], label_set: LabelSet, reader: str,
                              probe_samples: Sequence[Sample] | None = None, seed: int = 0) -> float:
-    """Macro-F1 of the whole section (head, label bias) on claims it was not fitted on:
-    k-fold over ``samples``, each fold's section fitted on the others (the probe's pool less
+    """Macro-F1 of the reading (head, then label bias) on claims it was not fitted on:
+    k-fold over ``samples``, each fold's reading fitted on the others (the probe's pool less
     the fold). The fair way to choose a reader, since a head fitted in-sample flatters
-    itself in proportion to its size."""
+    itself in proportion to its size. Calibration and router do not change a verdict read
+    from evidence, so they are not fitted here."""
     order = np.random.default_rng(seed).permutation(len(samples))
     gold, predicted = [], []
     for fold in np.array_split(order, FOLDS):
         held = {id(samples[i]) for i in fold}
         train = [s for s in samples if id(s) not in held]
         pool = [s for s in probe_samples if id(s) not in held] if probe_samples is not None else None
-        section, _ = fit_section(train, label_set, reader=reader, probe_samples=pool)
+        section, _, _, _ = _fit_reading(train, label_set, reader, pool)
         outcomes = apply_section([samples[i] for i in fold], section, label_set, "retrieve")
         gold += [o.gold for o in outcomes]
         predicted += [o.verdict for o in outcomes]
