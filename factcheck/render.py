@@ -262,7 +262,8 @@ def print_fit_report(report: dict, target) -> None:
     if "answer_map_strength" in report:
         lines.append(f"answer map: L2 strength C={report['answer_map_strength']} "
                      f"(cross-validated macro-F1 by C: {report['answer_map_cv_macro_f1']})")
-    lines.append(f"label bias (log): {report['label_bias']}")
+    lines.append(f"label bias (log): {report['label_bias']} (cross-validated macro-F1 fitted vs none: "
+                 f"{report['label_bias_cv_macro_f1']})")
     lines.append(f"confidence maps: held-out ECE {report['calibration_cv']}")
     lines.append(f"router: reads evidence for {report['router_read_rate']:.0%} of claims, "
                  f"{report['router_tokens']:.0f} tokens per claim (always reading: {report['always_read_tokens']:.0f}; "

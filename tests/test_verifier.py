@@ -136,6 +136,28 @@ def test_label_bias_fit_finds_the_not_enough_info_offset():
     assert predicted == gold and bias[S] == 0.0
 
 
+def test_a_label_bias_is_kept_only_where_it_helps_claims_it_was_not_fitted_on():
+    from factcheck.fit import _held_out_bias
+
+    # NOT_ENOUGH_INFO is never on top, but its claims read flatter: an offset fixes that on
+    # every fold, so it is kept
+    rng = np.random.default_rng(0)
+    shapes = {"SUPPORTED": (0.5, 0.3, 0.2), "REFUTED": (0.3, 0.5, 0.2), "NOT_ENOUGH_INFO": (0.4, 0.35, 0.25)}
+    gold = [g for g in shapes for _ in range(30)]
+    raw = [dict(zip([S, R, N], np.array(shapes[g]) + rng.uniform(0, 0.02, 3))) for g in gold]
+    bias, scores = _held_out_bias(raw, gold, LabelSet.THREE)
+    assert bias[N] > 0 and scores["fitted"] > scores["none"]
+    # answers already balanced and as informative as they get: any offset fitted to one
+    # part's noise does no better on the rest, so none is kept
+    gold = ["SUPPORTED", "REFUTED"] * 60
+    raw = []
+    for g in gold:
+        p = float(rng.uniform(0.5, 0.9)) if rng.random() < 0.7 else float(rng.uniform(0.1, 0.5))
+        raw.append({S: p, R: 1 - p} if g == "SUPPORTED" else {S: 1 - p, R: p})
+    bias, scores = _held_out_bias(raw, gold, LabelSet.BINARY)
+    assert all(v == 0.0 for v in bias.values()) and scores["fitted"] <= scores["none"]
+
+
 def test_router_keeps_within_its_budget():
     samples = synthetic()
     direct = [max(s.closed, key=s.closed.get) for s in samples]
