@@ -431,8 +431,9 @@ def eval_command(
 def calibrate(
     claims_file: Annotated[Path, typer.Argument(metavar="CLAIMS", help="Labeled claims, JSON Lines ({id, claim, label}).")],
     out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="PATH", help="Profile to write (default: ~/.config/factcheck/profiles/<model sha256>.toml, used automatically for that model).", show_default=False)] = None,
-    reader: Annotated[str, typer.Option("--reader", metavar="READER", help="How evidence is read: joint+scaled (the label words through a fitted linear map, the measured default), joint+logits (the label words with a fitted bias), joint+probe (a learned head on the hidden state: fit it on data like yours) or chunks+logits.")] = "joint+scaled",
+    reader: Annotated[str, typer.Option("--reader", metavar="READER", help="How evidence is read: auto (joint+scaled or joint+logits, whichever cross-validates better on these claims), joint+scaled (the label words through a fitted linear map), joint+logits (the label words, with a bias where it holds out), joint+probe (a learned head on the hidden state: fit it on data like yours) or chunks+logits.")] = "auto",
     budget: Annotated[float, typer.Option("--budget", metavar="SHARE", help="Router budget: most model tokens per claim, as a share of always reading evidence.")] = 0.5,
+    max_loss: Annotated[float, typer.Option("--max-loss", metavar="F1", help="Most macro-F1 the router may give up against always reading to keep the budget; beyond it auto reads every claim.")] = 0.02,
     limit: Annotated[Optional[int], typer.Option("--limit", metavar="N", min=20, help="Only the first N claims.", show_default=False)] = None,
     *, flags: dict,
 ) -> None:
@@ -450,7 +451,7 @@ def calibrate(
         settings = _settings(flags, labels=label_set_for(claims).value, route="retrieve")
         checker = build_checker(settings, _load)
         with BatchProgress(len(claims), 0) as bar:
-            target, report = fit_profile(claims, checker, settings, reader=reader, budget=budget, out=out,
+            target, report = fit_profile(claims, checker, settings, reader=reader, budget=budget, max_loss=max_loss, out=out,
                                          fitted_on=f"{claims_file} ({len(claims)} claims)", on_claim=bar.advance)
         print_fit_report(report, target)
     except FactcheckError as exc:

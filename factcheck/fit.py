@@ -26,6 +26,9 @@ from .samples import Sample
 
 PROBE_STRENGTHS = (0.003, 0.01, 0.03, 0.1)  # inverse L2 strengths tried (sklearn's C)
 FOLDS = 5
+# The most macro-F1 a fitted router may give up against always reading to keep its token
+# budget (the routing issue's own tolerance); beyond it the router reads every claim.
+MAX_LOSS = 0.02
 
 
 def _sklearn():
@@ -167,10 +170,12 @@ def _signal_matrix(samples: Sequence[Sample], features: Sequence[str]) -> np.nda
 
 def fit_router(samples: Sequence[Sample], direct: Sequence[str], evidence: Sequence[str], names: list[str],
                read_cost: Sequence[float], budget_fraction: float, features: Sequence[str] = SIGNALS,
-               threshold_from: str = "in_sample") -> tuple[Router, list[RoutePoint]]:
+               threshold_from: str = "in_sample", max_loss: float = MAX_LOSS) -> tuple[Router, list[RoutePoint]]:
     """A logistic model of "reading fixes the direct verdict" (claims where both routes
     agree in correctness carry no signal and are left out), then the threshold with the
-    best macro-F1 whose tokens stay within ``budget_fraction`` of always reading."""
+    best macro-F1 whose tokens stay within ``budget_fraction`` of always reading; or
+    threshold 0, reading every claim, when that best is more than ``max_loss`` macro-F1
+    below always reading: a saving that costs more accuracy than that is not made silently."""
     _sklearn()
     from sklearn.linear_model import LogisticRegression
 
@@ -206,7 +211,8 @@ def fit_router(samples: Sequence[Sample], direct: Sequence[str], evidence: Seque
     else:
         p = [router.probability(s.signals) for s in samples]
     direct_cost = [float(s.closed_tokens) for s in samples]
-    always = sum(read_cost) / len(read_cost)
+    # the budget's base is what always reading costs, and that skips the closed-book pass
+    always = sum(r - d for r, d in zip(read_cost, direct_cost)) / len(read_cost)
     points = []
     for threshold in sorted({0.0, 1.01, *(round(v, 4) for v in p)}):
         point = route_outcomes([q >= threshold for q in p], direct, evidence, gold, direct_cost, read_cost, names)
@@ -215,11 +221,14 @@ def fit_router(samples: Sequence[Sample], direct: Sequence[str], evidence: Seque
     allowed = [pt for pt in points if pt.tokens_per_claim <= budget_fraction * always] or \
         [min(points, key=lambda pt: pt.tokens_per_claim)]
     best = max(allowed, key=lambda pt: (round(pt.macro_f1, 6), -pt.tokens_per_claim))
+    always_point = next(pt for pt in points if pt.threshold == 0.0)
+    if best.macro_f1 < always_point.macro_f1 - max_loss:
+        best = always_point
     return router.model_copy(update={"threshold": best.threshold}), points
 
 
-__all__ = ["READERS", "apply_section", "cross_validated_macro_f1", "decide", "fit_bias", "fit_calibration",
-           "fit_head", "fit_probe", "fit_router", "fit_section", "out_of_fold", "raw_probs"]
+__all__ = ["MAX_LOSS", "READERS", "apply_section", "cross_validated_macro_f1", "decide", "fit_bias",
+           "fit_calibration", "fit_head", "fit_probe", "fit_router", "fit_section", "out_of_fold", "raw_probs"]
 
 
 # -- a whole profile section, and applying it as the pipeline does ----------------------------
@@ -323,7 +332,7 @@ def _held_out_bias(raw: Sequence[dict[Label, float]], gold: Sequence[str],
 
 def fit_section(samples: Sequence[Sample], label_set: LabelSet, *, reader: str = "joint+probe",
                 budget_fraction: float = 0.5, probe_samples: Sequence[Sample] | None = None,
-                router_threshold: str = "in_sample") -> tuple[dict, dict]:
+                router_threshold: str = "in_sample", max_loss: float = MAX_LOSS) -> tuple[dict, dict]:
     """Fit one label set's profile section on ``samples`` (measured with that label set):
     the reader's probe (on ``probe_samples``, default ``samples``), the label bias, the
     confidence maps per basis and the router (its threshold chosen ``router_threshold``:
@@ -341,14 +350,20 @@ def fit_section(samples: Sequence[Sample], label_set: LabelSet, *, reader: str =
     section["calibration"] = {"evidence": ev_map.model_dump(mode="json"), "model": model_map.model_dump(mode="json")}
     read_cost = [s.closed_tokens + (s.chunk_tokens if reader.startswith("chunks") else s.joint_tokens) for s in samples]
     router, points = fit_router(samples, [d.top.value for d in closed], [d.top.value for d in evidence], names,
-                                read_cost, budget_fraction, threshold_from=router_threshold)
+                                read_cost, budget_fraction, threshold_from=router_threshold, max_loss=max_loss)
     section["router"] = router.model_dump(mode="json")
     chosen = next(p for p in points if p.threshold == router.threshold)
+    always_tokens = sum(r - s.closed_tokens for r, s in zip(read_cost, samples)) / len(samples)
+    within_budget = [p for p in points if p.tokens_per_claim <= budget_fraction * always_tokens]
+    if router.reads_always:  # a check then skips the closed-book pass wherever it reads
+        chosen = RoutePoint(0.0, chosen.macro_f1, always_tokens, 1.0)
     report.update(label_bias=section["label_bias"], calibration_cv=ev_cv | {"model_" + k: v for k, v in model_cv.items()},
                   evidence_macro_f1=round(macro_f1(gold, [d.top.value for d in evidence], names), 4),
                   router_macro_f1=round(chosen.macro_f1, 4), router_read_rate=round(chosen.read_rate, 3),
-                  router_tokens=round(chosen.tokens_per_claim, 1),
-                  always_read_tokens=round(sum(read_cost) / len(read_cost), 1), budget_fraction=budget_fraction)
+                  router_tokens=round(chosen.tokens_per_claim, 1), router_reads_always=router.reads_always,
+                  router_best_within_budget=round(max((p.macro_f1 for p in within_budget), default=0.0), 4),
+                  max_loss=max_loss,
+                  always_read_tokens=round(always_tokens, 1), budget_fraction=budget_fraction)
     return section, report
 
 
@@ -399,13 +414,16 @@ def apply_section(samples: Sequence[Sample], section: dict, label_set: LabelSet,
     calibration = Calibration.model_validate(section["calibration"]) if section.get("calibration") else None
     router = Router.model_validate(section["router"]) if section.get("router") else None
     floor = section.get("min_coverage", 0.0)
+    # a route that reads evidence whatever the model knows: forced, or a router fitted to read
+    # every claim; it runs the closed-book pass only where there is nothing to read (pipeline.py)
+    regardless = route == "retrieve" or (route == "auto" and router is not None and router.reads_always)
     outcomes = []
     for s in samples:
         has_evidence = bool(s.joint) if reader.startswith("joint") else bool(s.chunks)
         # samples measured without the floor: a claim whose best sentence is below it gets no
         # evidence (exact); sentences below it beside better ones were still read (approximate)
         has_evidence = has_evidence and s.signals["best_coverage"] >= floor
-        if route == "retrieve":
+        if regardless:
             read = has_evidence
         elif route == "direct":
             read = False
@@ -416,13 +434,13 @@ def apply_section(samples: Sequence[Sample], section: dict, label_set: LabelSet,
             dist = restrict(raw_probs(s, reader, head), label_set, bias)
             basis = "evidence"
             cost = s.chunk_tokens if reader.startswith("chunks") else s.joint_tokens
-            if route != "retrieve":  # a forced reading route skips the closed-book pass (pipeline.py)
-                cost += s.closed_tokens
+            if not regardless:
+                cost += s.closed_tokens  # the router's input
         else:
             dist = _closed_distribution(s)
             basis = "model"
             cost = s.closed_tokens
-            if route == "retrieve" and label_set is LabelSet.THREE:  # evidence needed, none found
+            if regardless and label_set is LabelSet.THREE:  # evidence needed, none found
                 verdict, basis = Label.NOT_ENOUGH_INFO, "none"
         verdict = verdict or dist.top
         raw = dist.probs.get(verdict, 0.0)

@@ -256,6 +256,8 @@ def print_fit_report(report: dict, target) -> None:
     console = Console(stderr=True, highlight=False)
     lines = [f"fitted on {report['claims']} claims with evidence ({report.get('without_evidence', 0)} had none)",
              f"reader {report['reader']}: macro-F1 {report['evidence_macro_f1']:.3f} out of fold"]
+    if "reader_cv_macro_f1" in report:
+        lines.append(f"reader chosen by cross-validated macro-F1: {report['reader_cv_macro_f1']}")
     if "probe_strength" in report:
         lines.append(f"probe: L2 strength C={report['probe_strength']} on {report['probe_claims']} claims "
                      f"(cross-validated macro-F1 by C: {report['probe_cv_macro_f1']})")
@@ -268,6 +270,9 @@ def print_fit_report(report: dict, target) -> None:
     lines.append(f"router: reads evidence for {report['router_read_rate']:.0%} of claims, "
                  f"{report['router_tokens']:.0f} tokens per claim (always reading: {report['always_read_tokens']:.0f}; "
                  f"budget {report['budget_fraction']:.0%}), macro-F1 {report['router_macro_f1']:.3f}")
+    if report.get("router_reads_always"):
+        lines.append(f"router: within the budget the best macro-F1 was {report['router_best_within_budget']:.3f}, more "
+                     f"than --max-loss {report['max_loss']} below always reading, so auto reads every claim")
     for line in lines:
         console.print(Text(line), soft_wrap=True)
     console.print(Text(f"wrote {target}"), soft_wrap=True)
@@ -291,6 +296,8 @@ def print_settings(settings, sources: dict[str, str], *, json_out: bool) -> None
             return ", ".join(f"{lab.value} {v:+.2f}" for lab, v in value.items())
         if name == "router" and value is not None:
             weights = ", ".join(f"{f} {w:+.3g}" for f, w in zip(value.features, value.weights))
+            if value.reads_always:
+                return f"reads every claim with evidence (fitted: routing lost more than its max-loss); logistic: {weights}"
             return f"logistic: {weights}, intercept {value.intercept:+.3g}, reads when P >= {value.threshold:.3g}"
         if name == "calibration" and value is not None:
             maps = {basis: getattr(value, basis) for basis in ("evidence", "model") if getattr(value, basis)}

@@ -47,8 +47,9 @@ class Router(BaseModel):
 
     P = sigmoid(intercept + sum(weights[i] * signal[i])); ``factcheck calibrate`` fits it on
     labeled claims (target: the evidence verdict right where the direct one is wrong) and
-    picks the threshold for the best macro-F1 within a token budget. Plain numbers, printed
-    by calibrate, so it can be read and checked."""
+    picks the threshold for the best macro-F1 within a token budget, or 0 (read every claim)
+    when that best loses more than ``--max-loss`` macro-F1 against always reading. Plain
+    numbers, printed by calibrate, so it can be read and checked."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -63,6 +64,13 @@ class Router(BaseModel):
         if unknown or len(self.features) != len(self.weights):
             raise ValueError(f"router: features must be among {list(SIGNALS)}, one weight each")
         return self
+
+    @property
+    def reads_always(self) -> bool:
+        """Threshold 0: every claim with evidence is read. ``calibrate`` fits this when no
+        cheaper routing kept within ``--max-loss`` of always reading, and a check then skips
+        the closed-book pass whenever the search finds sentences (pipeline.py)."""
+        return self.threshold <= 0.0
 
     def probability(self, signals: dict[str, float]) -> float:
         z = self.intercept + sum(w * signals[f] for f, w in zip(self.features, self.weights))

@@ -126,14 +126,19 @@ def test_calibrated_check_never_prints_certainty(setup):
 def test_calibrate_router_keeps_within_its_budget(setup):
     tmp_path, claims = setup
     result = CliRunner().invoke(app, ["calibrate", str(claims), "--index", str(tmp_path / "idx"),
-                                      "-o", str(tmp_path / "p.toml"), "--budget", "0.3"])
+                                      "-o", str(tmp_path / "p.toml"), "--budget", "0.3", "--max-loss", "1"])
     assert result.exit_code == 0, result.output
     import re
 
     used, always = map(float, re.search(r"(\d+) tokens per claim \(always reading: (\d+)", result.stderr).groups())
     assert used <= 0.3 * always
+    # the default --reader auto, on too few claims to cross-validate: the label words as read
+    assert "reader joint+logits" in result.stderr
+    assert "answer_map" not in tomllib.loads((tmp_path / "p.toml").read_text())["binary"]
     result = CliRunner().invoke(app, ["calibrate", str(claims), "--index", str(tmp_path / "idx"), "--budget", "2"])
     assert result.exit_code == 2 and "--budget is a share" in result.stderr
+    result = CliRunner().invoke(app, ["calibrate", str(claims), "--index", str(tmp_path / "idx"), "--max-loss", "-1"])
+    assert result.exit_code == 2 and "--max-loss is a macro-F1 difference" in result.stderr
 
 
 def test_calibrate_needs_an_evidence_source(setup):

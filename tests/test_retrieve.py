@@ -62,6 +62,20 @@ def test_forced_reading_route_runs_the_closed_book_pass_only_when_nothing_is_fou
     assert record.certainty is not None and "assess" in record.timings_ms
 
 
+def test_a_router_fitted_to_read_every_claim_skips_the_closed_book_pass():
+    from factcheck.route import SIGNALS, Router
+
+    reads_always = Router(features=list(SIGNALS), weights=[0.0] * len(SIGNALS), intercept=-5.0, threshold=0.0)
+    found = FakeRetriever([passage("d#0", "Water is wet indeed.")])
+    record = Checker(FakeModel(), sources=[found], k=1, router=reads_always).check(Claim(id="1", text="Water is wet."))
+    assert record.route is Route.RETRIEVE and "reads every claim" in record.route_reason
+    assert record.calls.model == 1 and record.certainty is None and record.basis == "evidence"
+    # a router with a real threshold asks the model first: tau is one of its inputs
+    budgeted = reads_always.model_copy(update={"threshold": 0.5})
+    record = Checker(FakeModel(), sources=[found], k=1, router=budgeted).check(Claim(id="1", text="Water is wet."))
+    assert record.route is Route.DIRECT and record.certainty is not None and "P(reading helps)" in record.route_reason
+
+
 def test_no_evidence_found_is_not_enough_info_with_three_labels():
     record = Checker(FakeModel(), sources=[FakeRetriever([])]).check(Claim(id="1", text="Water is wet."))
     assert record.verdict.value == "NOT_ENOUGH_INFO" and record.basis == "none" and record.evidence == []

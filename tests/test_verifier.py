@@ -163,10 +163,32 @@ def test_router_keeps_within_its_budget():
     direct = [max(s.closed, key=s.closed.get) for s in samples]
     evidence = [s.gold for s in samples]
     read_cost = [350.0] * len(samples)
-    router, points = fit_router(samples, direct, evidence, ["SUPPORTED", "REFUTED", "NOT_ENOUGH_INFO"], read_cost, 0.4)
+    # max_loss 1: keep the budget whatever it costs
+    router, points = fit_router(samples, direct, evidence, ["SUPPORTED", "REFUTED", "NOT_ENOUGH_INFO"], read_cost, 0.4,
+                                max_loss=1.0)
     chosen = next(p for p in points if p.threshold == router.threshold)
-    assert chosen.tokens_per_claim <= 0.4 * 350
+    assert chosen.tokens_per_claim <= 0.4 * (350 - 50)  # always reading skips the 50-token closed-book pass
     assert points[0].read_rate == 1.0 and points[-1].read_rate == 0.0  # 0 reads all, 1.01 none
+    assert not router.reads_always
+
+
+def test_a_router_that_would_lose_too_much_reads_every_claim():
+    samples = synthetic()
+    direct = [max(s.closed, key=s.closed.get) for s in samples]  # a coin toss
+    evidence = [s.gold for s in samples]  # reading is always right
+    names = ["SUPPORTED", "REFUTED", "NOT_ENOUGH_INFO"]
+    router, points = fit_router(samples, direct, evidence, names, [350.0] * len(samples), 0.4)
+    assert router.reads_always and router.threshold == 0.0
+    # it reads every claim with evidence, and a check then needs no closed-book pass
+    section, report = fit_section(samples, LabelSet.THREE, reader="joint+logits", budget_fraction=0.4)
+    assert report["router_reads_always"] and report["router_read_rate"] == 1.0
+    assert report["router_tokens"] == report["always_read_tokens"] == 300.0
+    assert report["router_best_within_budget"] < report["router_macro_f1"] - 0.02
+    outcomes = apply_section(samples, section, LabelSet.THREE, "auto")
+    assert all(o.read and o.tokens == 300 for o in outcomes)
+    # a looser tolerance keeps the budget
+    section, report = fit_section(samples, LabelSet.THREE, reader="joint+logits", budget_fraction=0.4, max_loss=1.0)
+    assert not report["router_reads_always"] and report["router_tokens"] <= 0.4 * 300
 
 
 def mislabelled_answers(n=120, seed=0):
@@ -212,6 +234,14 @@ def test_cross_validation_scores_a_section_on_claims_it_was_not_fitted_on():
         p = rng.dirichlet([1.0, 1.0, 1.0])
         sample.joint = {lab.value: float(v) for lab, v in zip([S, R, N], p)}
     assert cross_validated_macro_f1(noise, LabelSet.THREE, "joint+scaled") < 0.55
+
+
+def test_calibrate_auto_chooses_the_reader_that_cross_validates_best():
+    from factcheck.calibrate import choose_reader
+
+    reader, scores = choose_reader(mislabelled_answers(), LabelSet.THREE)  # only a map can undo the mix-up
+    assert reader == "joint+scaled" and scores["joint+scaled"] > scores["joint+logits"]
+    assert choose_reader(mislabelled_answers(20), LabelSet.THREE) == ("joint+logits", {})  # too few to tell
 
 
 def test_a_checker_reads_through_its_answer_map():
