@@ -108,16 +108,19 @@ def score(claims: list[LabeledClaim], records: list[CheckRecord], labels: list[s
 
 def evaluate(claims: list[LabeledClaim], checkers: dict[str, object], *, cache=None, cache_keys=None,
              on_claim: Callable[[], None] | None = None) -> tuple[dict, dict[str, list[CheckRecord]]]:
-    """Run every strategy's checker over the same claims; returns (report, records)."""
+    """Run every strategy's checker over the same claims; returns (report, records).
+
+    One strategy over all claims, then the next: the strategies share one model, and run
+    claim by claim a strategy would find the previous strategy's prompt for the same claim in
+    the KV cache and be charged almost nothing for it (measured: 1 token a claim)."""
     labels = label_names(next(iter(checkers.values())).judge.label_set)
     records: dict[str, list[CheckRecord]] = {name: [] for name in checkers}
-    for item in claims:
-        for name, checker in checkers.items():
-            claim = Claim(id=item.id, text=item.claim)
-            key = (cache_keys or {}).get(name, "")
-            records[name].append(cached_check(checker, claim, cache, key))
-        if on_claim:
-            on_claim()
+    for name, checker in checkers.items():
+        key = (cache_keys or {}).get(name, "")
+        for item in claims:
+            records[name].append(cached_check(checker, Claim(id=item.id, text=item.claim), cache, key))
+            if on_claim:
+                on_claim()
     report = {"labels": labels, "strategies": {n: score(claims, recs, labels) for n, recs in records.items()}}
     return report, records
 
@@ -163,7 +166,7 @@ def run_eval(claims_file: Path, strategy: str, limit: int | None, load, *, on_to
         raise InputError(f"--strategy takes a comma-separated list of {', '.join(STRATEGIES)}")
     claims = read_labeled(claims_file, limit)
     if on_total:
-        on_total(len(claims))
+        on_total(len(claims) * len(names))
     settings = resolve({**{k: v for k, v in flags.items() if k != "config"}, "labels": label_set_for(claims).value},
                        flags.get("config", config))
     strategies = strategy_checkers(settings, names, load)

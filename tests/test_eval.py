@@ -175,3 +175,16 @@ def test_eval_counts_reading_not_the_routers_search(setup):
     records = [CheckRecord(id=c.id, claim=c.claim, verdict=Label.SUPPORTED, confidence=0.6, route=Route.DIRECT,
                            calls={"model": 1, "retrieval": 1}) for c in items]
     assert score(items, records, ["SUPPORTED", "REFUTED"])["retrieval_rate"] == 0.0
+
+
+def test_eval_charges_each_strategy_its_own_prompts(setup):
+    """Strategies share one model: run claim by claim, a strategy asking the same prompt as
+    the one before it would find it in the KV cache and be charged almost nothing."""
+    from factcheck import loader
+    from factcheck.evaluate import run_eval
+
+    tmp_path, claims = setup
+    result, _ = run_eval(claims, "retrieve,deep", 6, lambda settings: loader.open_model(settings),  # the fake
+                         no_cache=True, index=[tmp_path / "idx"], max_hops=1)
+    first, second = (result["strategies"][n]["tokens_per_claim"] for n in ("retrieve", "deep"))
+    assert second > 0.5 * first > 5, (first, second)
