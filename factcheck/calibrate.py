@@ -78,6 +78,7 @@ def calibrate(claims, checker, settings: Settings, *, reader: str = "auto", budg
 # state better on some data but let injected text flip verdicts (README, Results), so it is
 # fitted only on request; the chunk layout needs a pass per sentence.
 AUTO_READERS = ("joint+scaled", "joint+logits")
+MIN_CLAIMS_TO_CHOOSE = 25  # four fifths of them, the fit of one fold, must be at least 20
 
 
 def choose_reader(samples, label_set: LabelSet) -> tuple[str, dict[str, float]]:
@@ -89,6 +90,3 @@ def choose_reader(samples, label_set: LabelSet) -> tuple[str, dict[str, float]]:
         return "joint+logits", {}
     scores = {r: round(cross_validated_macro_f1(samples, label_set, r), 4) for r in AUTO_READERS}
     return max(scores, key=scores.get), scores
-
-
-MIN_CLAIMS_TO_CHOOSE = 25  # four fifths of them, the fit of one fold, must be at least 20
