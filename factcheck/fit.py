@@ -168,6 +168,13 @@ def _signal_matrix(samples: Sequence[Sample], features: Sequence[str]) -> np.nda
     return np.array([[s.signals[f] for f in features] for s in samples], dtype=np.float64)
 
 
+def always_read_tokens(samples: Sequence[Sample], read_cost: Sequence[float]) -> float:
+    """What always reading costs per claim, a budget's base: ``read_cost`` (the closed-book
+    pass plus the reading, what a routing router pays to read) less the closed-book pass,
+    which a route that reads regardless skips."""
+    return sum(r - s.closed_tokens for r, s in zip(read_cost, samples)) / len(samples)
+
+
 def fit_router(samples: Sequence[Sample], direct: Sequence[str], evidence: Sequence[str], names: list[str],
                read_cost: Sequence[float], budget_fraction: float, features: Sequence[str] = SIGNALS,
                threshold_from: str = "in_sample", max_loss: float = MAX_LOSS) -> tuple[Router, list[RoutePoint]]:
@@ -211,8 +218,7 @@ def fit_router(samples: Sequence[Sample], direct: Sequence[str], evidence: Seque
     else:
         p = [router.probability(s.signals) for s in samples]
     direct_cost = [float(s.closed_tokens) for s in samples]
-    # the budget's base is what always reading costs, and that skips the closed-book pass
-    always = sum(r - d for r, d in zip(read_cost, direct_cost)) / len(read_cost)
+    always = always_read_tokens(samples, read_cost)
     points = []
     for threshold in sorted({0.0, 1.01, *(round(v, 4) for v in p)}):
         point = route_outcomes([q >= threshold for q in p], direct, evidence, gold, direct_cost, read_cost, names)
@@ -353,7 +359,7 @@ def fit_section(samples: Sequence[Sample], label_set: LabelSet, *, reader: str =
                                 read_cost, budget_fraction, threshold_from=router_threshold, max_loss=max_loss)
     section["router"] = router.model_dump(mode="json")
     chosen = next(p for p in points if p.threshold == router.threshold)
-    always_tokens = sum(r - s.closed_tokens for r, s in zip(read_cost, samples)) / len(samples)
+    always_tokens = always_read_tokens(samples, read_cost)
     within_budget = [p for p in points if p.tokens_per_claim <= budget_fraction * always_tokens]
     if router.reads_always:  # a check then skips the closed-book pass wherever it reads
         chosen = RoutePoint(0.0, chosen.macro_f1, always_tokens, 1.0)
