@@ -55,13 +55,10 @@ class Checker:
         meter = Meter()
         warnings: list[str] = []
         assessment: Assessment | None = None
-        if self._reads_regardless():
+        decision = self._reading_regardless()
+        if decision is not None:
             # the route reads evidence whatever the model knows, so the closed-book pass is
             # paid for only when the search finds nothing to read (it then gives the verdict)
-            decision = (RouteDecision(route=self.forced_route, reason=f"route forced to {self.forced_route.value}")
-                        if self.forced_route is not None else
-                        RouteDecision(route=Route.RETRIEVE, reason="the profile's router reads every claim: on its fit "
-                                      "claims, no cheaper routing kept within its max-loss of always reading"))
             passages, queries, hops = self._retrieve(text, decision, meter, warnings)
             sentences = select_sentences(text, passages, self.sentences, self.min_coverage)
         else:
@@ -81,13 +78,18 @@ class Checker:
                               self.model.info, warnings, self.calibration)
         return record.model_copy(update={"hops": hops, "thresholds": self.thresholds.model_dump()})
 
-    def _reads_regardless(self) -> bool:
-        """A route that reads evidence without asking the model first: forced (``retrieve``,
-        ``deep``), or auto with a router fitted to read every claim; with a consistency
-        estimate the user asked for gamma, so it is measured."""
-        forced = self.forced_route in (Route.RETRIEVE, Route.DEEP)
-        router_reads = self.forced_route is None and self.router is not None and self.router.reads_always
-        return (forced or router_reads) and bool(self.sources) and self.consistency is None
+    def _reading_regardless(self) -> RouteDecision | None:
+        """The decision of a route that reads evidence without asking the model first: forced
+        (``retrieve``, ``deep``), or auto with a router fitted to read every claim; None
+        otherwise. With a consistency estimate the user asked for gamma, so it is measured."""
+        if not self.sources or self.consistency is not None:
+            return None
+        if self.forced_route in (Route.RETRIEVE, Route.DEEP):
+            return RouteDecision(route=self.forced_route, reason=f"route forced to {self.forced_route.value}")
+        if self.forced_route is None and self.router is not None and self.router.reads_always:
+            return RouteDecision(route=Route.RETRIEVE, reason="the profile's router reads every claim: on its fit "
+                                 "claims, no cheaper routing kept within its max-loss of always reading")
+        return None
 
     def _route_and_retrieve(self, text: str, assessment: Assessment, meter: Meter, warnings: list[str]):
         """The route, and the evidence sentences it brings: (decision, sentences, queries, hops)."""
