@@ -85,7 +85,9 @@ def main() -> None:
         samples = collect(checker, claims, settings_key=samples_key(settings, model.info.sha256), store=store,
                           chunks=args.chunks, on_claim=tick)
         tokens = sum(s.closed_tokens + s.joint_tokens for s in samples) / len(samples)
-        print(f"{name}: {len(samples)} samples, {tokens:.0f} tokens/claim (closed + joint), "
+        warm = sum(s.joint_tokens_warm or s.joint_tokens for s in samples) / len(samples)
+        print(f"{name}: {len(samples)} samples, {tokens:.0f} tokens/claim (closed + joint), {warm:.0f} reading "
+              f"after reading, "
               f"{time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
 
 

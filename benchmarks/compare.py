@@ -4,10 +4,12 @@
     python3 benchmarks/splits.py SPLITS
     python3 benchmarks/collect_samples.py SPLITS SAMPLES --chunks --only scifact_fit,scifact_eval
     python3 benchmarks/collect_samples.py SPLITS SAMPLES --only fm2_fit,fm2_eval,covid_fit,covid_eval
-    python3 benchmarks/compare.py SAMPLES [--profile OUT.toml]
+    python3 benchmarks/compare.py SAMPLES [--profile OUT.toml] [--against PREVIOUS_SAMPLES]
 
 Nothing here calls the model: the samples hold every pass the pipeline would make, and
-``factcheck.fit.apply_section`` makes the pipeline's decisions from them. Writes
+``factcheck.fit.apply_section`` makes the pipeline's decisions from them. ``--against`` names
+samples collected with another prompt (or model, or selection) on the same splits: both are
+read the same ways, claim by claim, with a paired bootstrap interval of the difference. Writes
 benchmarks/results/compare.json and prints Markdown tables.
 """
 
@@ -89,6 +91,7 @@ def main() -> None:
     parser.add_argument("--default-reader", choices=READERS,
                         help="ship this reader instead of the best on the fit splits (the probe failed the "
                              "injection and unrelated-evidence tests: README, Results)")
+    parser.add_argument("--against", type=Path, help="samples of the same splits collected another way, to compare")
     args = parser.parse_args()
 
     fit = {d: load(args.samples, f"{d}_fit") for d in DATASETS}
@@ -203,6 +206,10 @@ def main() -> None:
         results["loso"][d] = {"fitted_on": others, "retrieve": metrics(apply_section(evals[d], section, ls, "retrieve"),
                                                                         label_names(ls))}
 
+    if args.against:
+        results["against"] = {"samples": str(args.against),
+                              **_against(args, evals, label_set_of, default, raw_logits, default_sections)}
+
     out = ROOT / "benchmarks" / "results" / "compare.json"
     out.write_text(json.dumps(results, indent=1, default=str) + "\n")
     print_tables(results)
@@ -220,17 +227,52 @@ def main() -> None:
                             "reader": ", ".join(f"{ls.value} {r}" for ls, r in default.items())})
 
 
+def _against(args, evals, label_set_of, default, raw_logits, default_sections) -> dict:
+    """These samples against ``args.against``'s on the same eval claims: the reading as the
+    model gives it (nothing fitted, so only what was collected differs) and the default reader
+    fitted on each collection's own fit splits, with paired bootstrap intervals of the
+    difference in macro-F1 (this minus the other)."""
+    other_fit = {d: load(args.against, f"{d}_fit") for d in DATASETS}
+    other_evals = {d: load(args.against, f"{d}_eval") for d in DATASETS}
+    if args.splits:
+        other_evals = {d: every_claim(other_evals[d], args.splits / f"{d}_eval.jsonl") for d in DATASETS}
+    other_sections = {}
+    for ls in (LabelSet.THREE, LabelSet.BINARY):
+        own = [s for d in DATASETS if label_set_of[d] is ls for s in other_fit[d] if s.joint]
+        other_sections[ls], _ = fit_section(own, ls, reader=default[ls], budget_fraction=args.budget)
+        other_sections[ls]["min_coverage"] = FLOOR
+    out = {}
+    for d in DATASETS:
+        ls = label_set_of[d]
+        names = label_names(ls)
+        ids = {s.id for s in other_evals[d]} if args.splits else {s.claim for s in other_evals[d]}
+        key = (lambda s: s.id) if args.splits else (lambda s: s.claim)
+        these = sorted((s for s in evals[d] if key(s) in ids), key=key)
+        others = sorted((s for s in other_evals[d] if key(s) in {key(t) for t in these}), key=key)
+        for name, this_section, other_section in (("reading as given", raw_logits[ls], raw_logits[ls]),
+                                                  ("default reader", default_sections[ls], other_sections[ls])):
+            a = apply_section(these, this_section, ls, "retrieve")
+            b = apply_section(others, other_section, ls, "retrieve")
+            gold = [o.gold for o in a]
+            diff = lambda g, p, q: macro_f1(g, p, names) - macro_f1(g, q, names)  # noqa: E731
+            out.setdefault(d, {})[name] = {
+                "claims": len(a), "this": metrics(a, names), "other": metrics(b, names),
+                "macro_f1_difference": diff(gold, [o.verdict for o in a], [o.verdict for o in b]),
+                "macro_f1_difference_ci": bootstrap(diff, gold, [o.verdict for o in a], [o.verdict for o in b])}
+    return out
+
+
 def _tau_section(section: dict, fit, d, label_set_of, budget):
     """The same section with PCC's tau-alone rule as the router: read when tau < alpha."""
-    from factcheck.fit import _closed_distribution, route_outcomes
+    from factcheck.fit import _closed_distribution, always_read_tokens, reading_tokens, route_outcomes
 
     ls = label_set_of[d]
     names = label_names(ls)
     samples = [s for o in fit if label_set_of[o] is ls for s in fit[o] if s.joint]
     direct = [_closed_distribution(s).top.value for s in samples]
     evidence = [o.verdict for o in apply_section(samples, section, ls, "retrieve")]
-    read_cost = [s.closed_tokens + s.joint_tokens for s in samples]
-    always = sum(s.joint_tokens for s in samples) / len(samples)  # always reading skips the closed-book pass
+    read_cost = [s.closed_tokens + reading_tokens(s, section["reader"], after_closed=True) for s in samples]
+    always = always_read_tokens(samples, section["reader"])
     best = None
     for alpha in sorted({0.0, 1.01, *(round(s.tau, 4) for s in samples)}):
         point = route_outcomes([s.tau < alpha for s in samples], direct, evidence, [s.gold for s in samples],
@@ -262,6 +304,18 @@ def print_tables(results: dict) -> None:
         for name, m in rows.items():
             print(f"| {d} | {name} | {fmt(m, 'macro_f1')} | {fmt(m, 'accuracy')} | {fmt(m, 'auroc')} | "
                   f"{fmt(m, 'ece')} | {m['read_rate']:.2f} | {m['tokens_per_claim']:.0f} |")
+    if "against" in results:
+        print(f"\n## These samples against {results['against']['samples']} (retrieve route, same claims)\n")
+        print("| set | reading | macro-F1 here | macro-F1 there | difference | tokens/claim here / there |")
+        print("|---|---|---|---|---|---|")
+        for d, rows in results["against"].items():
+            if d == "samples":
+                continue
+            for name, row in rows.items():
+                ci = row["macro_f1_difference_ci"]
+                print(f"| {d} | {name} | {fmt(row['this'], 'macro_f1')} | {fmt(row['other'], 'macro_f1')} | "
+                      f"{row['macro_f1_difference']:+.3f} [{ci[0]:+.3f}, {ci[1]:+.3f}] | "
+                      f"{row['this']['tokens_per_claim']:.0f} / {row['other']['tokens_per_claim']:.0f} |")
     print("\n## Leave one data set out (retrieve route)\n")
     print("| held-out set | fitted on | macro-F1 | AUROC | ECE |")
     print("|---|---|---|---|---|")

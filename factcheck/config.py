@@ -8,6 +8,7 @@ Its keys are the settings' names; unknown keys and wrong types are errors. Every
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .calibration import Calibration
-from .errors import ConfigError
+from .errors import ConfigError, warn_once
 from .labels import LabelSet
 from .paths import config_dir
 from .readers import LinearHead
@@ -157,6 +158,13 @@ def api_key(explicit: str | None) -> str | None:
     return explicit or os.environ.get("OPENAI_API_KEY") or None
 
 
+@functools.cache
+def _reading_prompts_digest() -> str:
+    from . import prompts
+
+    return prompts.digest(reading_only=True)
+
+
 def read_profile(path: Path, labels: LabelSet, model_sha: str | None, *, explicit: bool) -> dict[str, Any]:
     """The settings of ``labels``'s section of a profile, after checking that the profile
     was fitted for this model. A profile found automatically that has no section for the
@@ -174,6 +182,9 @@ def read_profile(path: Path, labels: LabelSet, model_sha: str | None, *, explici
     if model_sha is not None and fitted_for != model_sha:
         raise ConfigError(f"profile {path} was fitted for model {fitted_for[:12]}…, not this model "
                           f"({model_sha[:12]}…): refit it with factcheck calibrate --model …")
+    if meta.get("prompts_sha256") not in (None, _reading_prompts_digest()):
+        warn_once(f"profile {path} was fitted with other verdict prompts than this factcheck's: its maps may "
+                   f"not fit these readings; refit it with factcheck calibrate")
     section = values.get(labels.value)
     if section is None:
         if explicit:

@@ -13,10 +13,13 @@
         └── WebError               an HTTP source failed after its retries
 
 Errors raised by llama.cpp, httpx and the file system are translated into these at the
-boundary, with a message that names the fix.
+boundary, with a message that names the fix. What is worth saying but not worth stopping
+for goes to ``warn_once`` (stderr, once per process).
 """
 
 from __future__ import annotations
+
+import logging
 
 EXIT_OK = 0
 EXIT_NOT_SUPPORTED = 1
@@ -62,3 +65,13 @@ class IndexFormatError(InputError):
 
 class WebError(RetrievalError):
     pass
+
+
+_warned: set[str] = set()
+
+
+def warn_once(message: str) -> None:
+    """Log ``message`` as a warning the first time it comes up in this process."""
+    if message not in _warned:
+        _warned.add(message)
+        logging.getLogger("factcheck").warning(message)

@@ -168,16 +168,27 @@ def _signal_matrix(samples: Sequence[Sample], features: Sequence[str]) -> np.nda
     return np.array([[s.signals[f] for f in features] for s in samples], dtype=np.float64)
 
 
-def always_read_tokens(samples: Sequence[Sample], read_cost: Sequence[float]) -> float:
-    """What always reading costs per claim, a budget's base: ``read_cost`` (the closed-book
-    pass plus the reading, what a routing router pays to read) less the closed-book pass,
-    which a route that reads regardless skips."""
-    return sum(r - s.closed_tokens for r, s in zip(read_cost, samples)) / len(samples)
+def reading_tokens(sample: Sample, reader: str, after_closed: bool) -> int:
+    """What reading ``sample``'s evidence costs: right after its closed-book pass (a router's
+    input), or right after another claim's reading, as when every claim is read and the
+    evidence prompt's instruction head is still in the KV cache."""
+    if reader.startswith("chunks"):
+        return sample.chunk_tokens
+    if not after_closed and sample.joint_tokens_warm is not None:
+        return sample.joint_tokens_warm
+    return sample.joint_tokens
+
+
+def always_read_tokens(samples: Sequence[Sample], reader: str = "joint") -> float:
+    """What always reading costs per claim, a budget's base: no closed-book pass, and each
+    reading after the one before."""
+    return sum(reading_tokens(s, reader, after_closed=False) for s in samples) / len(samples)
 
 
 def fit_router(samples: Sequence[Sample], direct: Sequence[str], evidence: Sequence[str], names: list[str],
                read_cost: Sequence[float], budget_fraction: float, features: Sequence[str] = SIGNALS,
-               threshold_from: str = "in_sample", max_loss: float = MAX_LOSS) -> tuple[Router, list[RoutePoint]]:
+               threshold_from: str = "in_sample", max_loss: float = MAX_LOSS,
+               reader: str = "joint") -> tuple[Router, list[RoutePoint]]:
     """A logistic model of "reading fixes the direct verdict" (claims where both routes
     agree in correctness carry no signal and are left out), then the threshold with the
     best macro-F1 whose tokens stay within ``budget_fraction`` of always reading; or
@@ -218,7 +229,7 @@ def fit_router(samples: Sequence[Sample], direct: Sequence[str], evidence: Seque
     else:
         p = [router.probability(s.signals) for s in samples]
     direct_cost = [float(s.closed_tokens) for s in samples]
-    always = always_read_tokens(samples, read_cost)
+    always = always_read_tokens(samples, reader)
     points = []
     for threshold in sorted({0.0, 1.01, *(round(v, 4) for v in p)}):
         point = route_outcomes([q >= threshold for q in p], direct, evidence, gold, direct_cost, read_cost, names)
@@ -233,8 +244,9 @@ def fit_router(samples: Sequence[Sample], direct: Sequence[str], evidence: Seque
     return router.model_copy(update={"threshold": best.threshold}), points
 
 
-__all__ = ["MAX_LOSS", "READERS", "apply_section", "cross_validated_macro_f1", "decide", "fit_bias",
-           "fit_calibration", "fit_head", "fit_probe", "fit_router", "fit_section", "out_of_fold", "raw_probs"]
+__all__ = ["MAX_LOSS", "READERS", "always_read_tokens", "apply_section", "cross_validated_macro_f1", "decide",
+           "fit_bias", "fit_calibration", "fit_head", "fit_probe", "fit_router", "fit_section", "out_of_fold",
+           "raw_probs", "reading_tokens"]
 
 
 # -- a whole profile section, and applying it as the pipeline does ----------------------------
@@ -354,12 +366,13 @@ def fit_section(samples: Sequence[Sample], label_set: LabelSet, *, reader: str =
     model_map, model_cv = _choose_calibration([d.probs[d.top] for d in closed],
                                               [d.top.value == g for d, g in zip(closed, gold)])
     section["calibration"] = {"evidence": ev_map.model_dump(mode="json"), "model": model_map.model_dump(mode="json")}
-    read_cost = [s.closed_tokens + (s.chunk_tokens if reader.startswith("chunks") else s.joint_tokens) for s in samples]
+    read_cost = [s.closed_tokens + reading_tokens(s, reader, after_closed=True) for s in samples]
     router, points = fit_router(samples, [d.top.value for d in closed], [d.top.value for d in evidence], names,
-                                read_cost, budget_fraction, threshold_from=router_threshold, max_loss=max_loss)
+                                read_cost, budget_fraction, threshold_from=router_threshold, max_loss=max_loss,
+                                reader=reader)
     section["router"] = router.model_dump(mode="json")
     chosen = next(p for p in points if p.threshold == router.threshold)
-    always_tokens = always_read_tokens(samples, read_cost)
+    always_tokens = always_read_tokens(samples, reader)
     within_budget = [p for p in points if p.tokens_per_claim <= budget_fraction * always_tokens]
     if router.reads_always:  # a check then skips the closed-book pass wherever it reads
         chosen = RoutePoint(0.0, chosen.macro_f1, always_tokens, 1.0)
@@ -439,9 +452,10 @@ def apply_section(samples: Sequence[Sample], section: dict, label_set: LabelSet,
         if read:
             dist = restrict(raw_probs(s, reader, head), label_set, bias)
             basis = "evidence"
-            cost = s.chunk_tokens if reader.startswith("chunks") else s.joint_tokens
+            # a route that reads regardless skips the closed-book pass; a router needs it first
+            cost = reading_tokens(s, reader, after_closed=not regardless)
             if not regardless:
-                cost += s.closed_tokens  # the router's input
+                cost += s.closed_tokens
         else:
             dist = _closed_distribution(s)
             basis = "model"

@@ -8,13 +8,13 @@ passages that would overflow the context are cut, and the cut is reported as a w
 from __future__ import annotations
 
 import json
-import logging
 import re
 from dataclasses import dataclass, field
 
 from . import prompts
 from .backends import LanguageModel, Message
 from .cost import Meter
+from .errors import warn_once
 from .labels import (YES_NO_WORDS, LabelSet, LabelTokens, map_answer_tokens, map_label_tokens,
                      read_distribution)
 from .schema import EvidenceSentence, LabelDistribution, Passage
@@ -86,6 +86,7 @@ class Judge:
         self._system = prompts.load("system").strip()
         self._options = prompts.load(f"options_{label_set.value}").strip()
         self._options_reversed = prompts.load(f"options_{label_set.value}_reversed").strip()
+        self._head_tokens: dict[str, int | None] = {}
 
     def _messages(self, template: str, **values: str) -> list[Message]:
         user = prompts.render(template, options=self._options, **values)
@@ -140,6 +141,23 @@ class Judge:
         dist = read_distribution(step, self.three_tokens)
         return Pass(dict(dist.probs), dist.outside_mass, step.hidden), fitted, warnings
 
+    def evidence_head_tokens(self, template: str = "verdict_sentences") -> int | None:
+        """Tokens every ``template`` prompt starts with whatever its claim and evidence: what the
+        KV cache keeps from one claim's evidence pass to the next. None where the backend does
+        not say which tokens it sends (a server)."""
+        if template not in self._head_tokens:
+            firsts = []
+            for filler in ("a", "b"):  # evidence as a check shows it: from a titled document
+                user = prompts.render(template, options=self._evidence_options[template], claim=filler,
+                                      evidence=f'From "{filler}":\n[1] {filler}')
+                firsts.append(self.model.render([Message("system", self._system), Message("user", user)]).tokens)
+            if None in firsts:
+                self._head_tokens[template] = None
+            else:
+                self._head_tokens[template] = next(
+                    (i for i, (x, y) in enumerate(zip(*firsts)) if x != y), min(map(len, firsts)))
+        return self._head_tokens[template]
+
     # -- other questions the stages ask -------------------------------------------------
 
     def framing(self, name: str, claim: str, meter: Meter) -> LabelDistribution:
@@ -174,7 +192,7 @@ class Judge:
             return out.text.strip()
         # The grammar's outputs are JSON: without it, validate and ask again (a little
         # warmer, so the retry can differ); the callers' parsers take what is left.
-        _warn_once(f"the model server takes no grammar: {grammar} output is validated and "
+        warn_once(f"the model server takes no grammar: {grammar} output is validated and "
                    f"retried up to {_UNCONSTRAINED_TRIES} times")
         for attempt in range(_UNCONSTRAINED_TRIES):
             out = self.model.complete(prompt, max_tokens=max_tokens,
@@ -190,10 +208,3 @@ class Judge:
 
 
 _UNCONSTRAINED_TRIES = 3
-_warned: set[str] = set()
-
-
-def _warn_once(message: str) -> None:
-    if message not in _warned:
-        _warned.add(message)
-        logging.getLogger("factcheck").warning(message)

@@ -37,10 +37,13 @@ class Sample:
     closed_tokens: int
     signals: dict[str, float]
     joint: dict[str, float]  # three-way answer probabilities, joint layout
-    joint_tokens: int
+    joint_tokens: int  # as measured, after this claim's closed-book pass
     chunks: list[dict[str, float]] = field(default_factory=list)  # one per sentence, chunk layout
     chunk_tokens: int = 0
     shown_docs: list[str] = field(default_factory=list)
+    # the joint pass's cost right after another claim's joint pass, as in a run that reads every
+    # claim (the instruction head is then in the KV cache); None where unknown (a server)
+    joint_tokens_warm: int | None = None
     hidden: np.ndarray | None = None  # joint layout's final hidden state (not in the JSON)
 
 
@@ -56,12 +59,17 @@ def measure(checker, claim_id: str, claim: str, gold: str, *, chunks: bool) -> S
     signals = route_signals(claim, assessment, passages, sentences)
     joint = Pass({}, 0.0, None)
     joint_tokens = chunk_tokens = 0
+    joint_tokens_warm = None
     per_chunk: list[dict[str, float]] = []
     if sentences:
-        before = meter.tokens.prompt
+        before, cached_before = meter.tokens.prompt, meter.tokens.cached
         joint, _, _ = judge.evidence_pass("verdict_sentences", claim, sentences, meter,
                                           hidden=judge.model.supports_hidden)  # a server has none
         joint_tokens = meter.tokens.prompt - before
+        head = judge.evidence_head_tokens()
+        if head is not None:
+            prompt_length = joint_tokens + meter.tokens.cached - cached_before
+            joint_tokens_warm = prompt_length - min(head, prompt_length - 1)
         if chunks:
             before = meter.tokens.prompt
             reading = Reader("chunks", label_set=judge.label_set).read(judge, claim, sentences, meter)
@@ -71,6 +79,7 @@ def measure(checker, claim_id: str, claim: str, gold: str, *, chunks: bool) -> S
         id=claim_id, claim=claim, gold=gold,
         closed={k.value: v for k, v in closed.probs.items()}, tau=signals["tau"], closed_tokens=closed_tokens,
         signals=signals, joint={k.value: v for k, v in joint.probs.items()}, joint_tokens=joint_tokens,
+        joint_tokens_warm=joint_tokens_warm,
         chunks=per_chunk, chunk_tokens=chunk_tokens, shown_docs=sorted({s.doc_id for s in sentences}),
         hidden=joint.hidden,
     )

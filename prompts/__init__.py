@@ -37,14 +37,22 @@ def render(name: str, **values: str) -> str:
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], load(name))
 
 
+# The prompts whose label probabilities a fitted profile maps (the closed-book and evidence
+# passes and their opposing framings); a profile records their digest when it is fitted.
+READING_PROMPTS = ("system.txt", "contradiction.txt", "verdict_", "options_", "framing_")
+
+
 @cache
-def digest() -> str:
-    """SHA-256 over every prompt and grammar file, so cached results follow prompt edits."""
+def digest(reading_only: bool = False) -> str:
+    """SHA-256 over every prompt and grammar file, so cached results follow prompt edits;
+    with ``reading_only``, over the READING_PROMPTS alone."""
     import hashlib
 
     h = hashlib.sha256()
     folder = resources.files(__name__)
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if reading_only and not entry.name.startswith(READING_PROMPTS):
+            continue
         if entry.name.endswith((".txt", ".gbnf")):
             h.update(entry.name.encode() + b"\0" + entry.read_bytes() + b"\0")
     return h.hexdigest()

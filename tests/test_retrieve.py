@@ -122,3 +122,24 @@ def test_passages_beyond_k_are_not_marked_seen_and_come_back_later():
     second, _ = gather([a, b], "q", 2, Meter(), seen)
     assert [p.id for p in first] == ["a1", "b1"]
     assert [p.id for p in second] == ["a2", "b2"]
+
+
+def test_samples_charge_reading_what_a_run_that_reads_every_claim_pays():
+    """A sample's joint pass follows its closed-book pass; in a run that reads every claim it
+    follows the previous claim's reading, whose instruction head is still in the KV cache.
+    The sample records both, and the warm one is what the pipeline is charged."""
+    from factcheck.evaluate import LabeledClaim
+    from factcheck.samples import collect
+
+    class ByFirstWord(FakeRetriever):  # each claim its own evidence, as claims of a batch mostly have
+        def search(self, query, k):
+            return [p for p in self.passages if p.text.split()[0] in query][:k]
+
+    found = ByFirstWord([Passage(id="d#0", doc_id="d", title="Water", text="Water is wet indeed.", source="a"),
+                         Passage(id="e#0", doc_id="e", title="Fire", text="Fire is hot, as all know.", source="a")])
+    claims = [LabeledClaim("1", "Water is wet.", "SUPPORTED", set()), LabeledClaim("2", "Fire is hot.", "SUPPORTED", set())]
+    samples = collect(Checker(FakeModel(), sources=[found], k=2), claims, settings_key="k", store=None)
+    assert all(s.joint_tokens_warm is not None and 0 < s.joint_tokens_warm < s.joint_tokens for s in samples)
+    checker = Checker(FakeModel(), sources=[found], k=2, route=Route.RETRIEVE)
+    records = [checker.check(Claim(id=c.id, text=c.claim)) for c in claims]
+    assert records[1].calls.model == 1 and records[1].tokens.prompt == samples[1].joint_tokens_warm
