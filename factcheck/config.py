@@ -8,7 +8,6 @@ Its keys are the settings' names; unknown keys and wrong types are errors. Every
 
 from __future__ import annotations
 
-import functools
 import os
 import tomllib
 from pathlib import Path
@@ -158,13 +157,6 @@ def api_key(explicit: str | None) -> str | None:
     return explicit or os.environ.get("OPENAI_API_KEY") or None
 
 
-@functools.cache
-def _reading_prompts_digest() -> str:
-    from . import prompts
-
-    return prompts.digest(reading_only=True)
-
-
 def read_profile(path: Path, labels: LabelSet, model_sha: str | None, *, explicit: bool) -> dict[str, Any]:
     """The settings of ``labels``'s section of a profile, after checking that the profile
     was fitted for this model. A profile found automatically that has no section for the
@@ -182,7 +174,9 @@ def read_profile(path: Path, labels: LabelSet, model_sha: str | None, *, explici
     if model_sha is not None and fitted_for != model_sha:
         raise ConfigError(f"profile {path} was fitted for model {fitted_for[:12]}…, not this model "
                           f"({model_sha[:12]}…): refit it with factcheck calibrate --model …")
-    if meta.get("prompts_sha256") not in (None, _reading_prompts_digest()):
+    from . import prompts
+
+    if meta.get("prompts_sha256") not in (None, prompts.digest(reading_only=True)):
         warn_once(f"profile {path} was fitted with other verdict prompts than this factcheck's: its maps may "
                    f"not fit these readings; refit it with factcheck calibrate")
     section = values.get(labels.value)
