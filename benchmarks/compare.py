@@ -241,20 +241,20 @@ def _against(args, evals, label_set_of, default, raw_logits, default_sections) -
         own = [s for d in DATASETS if label_set_of[d] is ls for s in other_fit[d] if s.joint]
         other_sections[ls], _ = fit_section(own, ls, reader=default[ls], budget_fraction=args.budget)
         other_sections[ls]["min_coverage"] = FLOOR
+    key = (lambda s: s.id) if args.splits else (lambda s: s.claim)  # ids are per claim only with --splits
     out = {}
     for d in DATASETS:
         ls = label_set_of[d]
         names = label_names(ls)
-        ids = {s.id for s in other_evals[d]} if args.splits else {s.claim for s in other_evals[d]}
-        key = (lambda s: s.id) if args.splits else (lambda s: s.claim)
-        these = sorted((s for s in evals[d] if key(s) in ids), key=key)
-        others = sorted((s for s in other_evals[d] if key(s) in {key(t) for t in these}), key=key)
+        shared = {key(s) for s in other_evals[d]} & {key(s) for s in evals[d]}
+        these = sorted((s for s in evals[d] if key(s) in shared), key=key)
+        others = sorted((s for s in other_evals[d] if key(s) in shared), key=key)
+        diff = lambda g, p, q: macro_f1(g, p, names) - macro_f1(g, q, names)  # noqa: E731
         for name, this_section, other_section in (("reading as given", raw_logits[ls], raw_logits[ls]),
                                                   ("default reader", default_sections[ls], other_sections[ls])):
             a = apply_section(these, this_section, ls, "retrieve")
             b = apply_section(others, other_section, ls, "retrieve")
             gold = [o.gold for o in a]
-            diff = lambda g, p, q: macro_f1(g, p, names) - macro_f1(g, q, names)  # noqa: E731
             out.setdefault(d, {})[name] = {
                 "claims": len(a), "this": metrics(a, names), "other": metrics(b, names),
                 "macro_f1_difference": diff(gold, [o.verdict for o in a], [o.verdict for o in b]),

@@ -178,7 +178,7 @@ def read_profile(path: Path, labels: LabelSet, model_sha: str | None, *, explici
 
     if meta.get("prompts_sha256") not in (None, prompts.digest(reading_only=True)):
         warn_once(f"profile {path} was fitted with other verdict prompts than this factcheck's: its maps may "
-                   f"not fit these readings; refit it with factcheck calibrate")
+                  f"not fit these readings; refit it with factcheck calibrate")
     section = values.get(labels.value)
     if section is None:
         if explicit:

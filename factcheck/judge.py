@@ -193,7 +193,7 @@ class Judge:
         # The grammar's outputs are JSON: without it, validate and ask again (a little
         # warmer, so the retry can differ); the callers' parsers take what is left.
         warn_once(f"the model server takes no grammar: {grammar} output is validated and "
-                   f"retried up to {_UNCONSTRAINED_TRIES} times")
+                  f"retried up to {_UNCONSTRAINED_TRIES} times")
         for attempt in range(_UNCONSTRAINED_TRIES):
             out = self.model.complete(prompt, max_tokens=max_tokens,
                                       temperature=temperature if attempt == 0 else max(temperature, 0.3),
