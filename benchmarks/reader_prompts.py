@@ -46,6 +46,12 @@ QUESTIONS = {
     "evidence_first_yes": ("Does the evidence above show that the claim is true? Answer with exactly one word:\n"
                            "YES if the evidence shows the claim is true,\nNO if the evidence shows the claim is false,\n"
                            "UNKNOWN if the evidence does not settle it.", ("YES", "NO", "UNKNOWN")),
+    # the shipped question with its answers in the opposite order: averaged with the shipped
+    # one it cancels a preference for the first or last option (permutation averaging), and
+    # the two disagreeing is a consistency signal for confidence; ~40 tokens after the cached prefix
+    "evidence_first_reversed": ("Judge the claim only by the evidence above. Answer with exactly one word:\n"
+                                "UNKNOWN if the evidence does not settle it,\nFALSE if the evidence shows the claim "
+                                "is false,\nTRUE if the evidence shows the claim is true.", ("TRUE", "FALSE", "UNKNOWN")),
 }
 
 # The whole instruction before the evidence, so the KV cache serves it after the first claim,
@@ -144,6 +150,7 @@ def measure(args) -> None:
                           for q, (text, _) in QUESTIONS.items()}
                 users["few_shot"] = users["evidence_first"]
                 users["short_tail"] = INSTRUCTION_FIRST.format(evidence=evidence, claim=item.claim)
+                previous = None
                 for q, user in users.items():
                     if q not in ways:
                         continue
@@ -157,6 +164,13 @@ def measure(args) -> None:
                     head = (users[q].split("<evidence>")[0] if q != "question_first" else users[q].split("<claim>")[0])
                     row.setdefault("per_claim_tokens", {})[q] = prompt.length - model.render(
                         messages[:-1] + [Message("user", head)]).length
+                    # what it costs right after the previous way of asking on this claim (the KV
+                    # cache keeps their common prefix)
+                    if previous is not None:
+                        common = next((i for i, (a, b) in enumerate(zip(previous, prompt.tokens)) if a != b),
+                                      min(len(previous), len(prompt.tokens)))
+                        row.setdefault("after_previous_tokens", {})[q] = prompt.length - common
+                    previous = prompt.tokens
             with out.open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps(row) + "\n")
             count += 1
@@ -169,7 +183,7 @@ def summarise(args) -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
-    from factcheck.metrics import bootstrap, macro_f1
+    from factcheck.metrics import auroc, bootstrap, macro_f1
 
     groups: dict[str, list[dict]] = {}
     for path in sorted(args.out.glob("*.jsonl")):
@@ -177,26 +191,35 @@ def summarise(args) -> None:
         label_set = "binary" if {r["gold"] for r in rows} <= {"SUPPORTED", "REFUTED"} else "three"
         groups.setdefault(f"{label_set}: {path.stem}", rows)
         groups.setdefault(f"{label_set}: all", []).extend(rows)
-    print("| claims | read | way of asking | CV macro-F1 [95% CI] | tokens/claim |")
-    print("|---|---|---|---|---|")
+    print("| claims | read | way of asking | CV macro-F1 [95% CI] | AUROC, out-of-fold top probability | tokens/claim |")
+    print("|---|---|---|---|---|---|")
     for group, rows in groups.items():
         every = rows
-        for q in dict.fromkeys(q for r in every for q in r["answers"]):
-            rows = [r for r in every if q in r["answers"]]
+        measured = list(dict.fromkeys(q for r in every for q in r["answers"]))
+        pairs = [("evidence_first", "evidence_first_reversed")] if "evidence_first_reversed" in measured else []
+        for q in measured + [f"{a} + {b} ({how})" for a, b in pairs for how in ("mean", "both")]:
+            parts = q.split(" (")[0].split(" + ")
+            rows = [r for r in every if all(part in r["answers"] for part in parts)]
             labels = [lab for lab in THREE if any(r["gold"] == lab for r in rows)]
             y = np.array([r["gold"] for r in rows])
-            x = np.array([[math.log(max(r["answers"][q][lab], 1e-9)) for lab in THREE] for r in rows])
+            logs = [np.array([[math.log(max(r["answers"][part][lab], 1e-9)) for lab in THREE] for r in rows])
+                    for part in parts]
+            x = sum(logs) / len(logs) if q.endswith("(mean)") else np.hstack(logs)
             predicted = np.empty(len(y), dtype=object)
+            top = np.empty(len(y))
             for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y):
                 fitted = LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced").fit(x[train], y[train])
                 predicted[test] = fitted.predict(x[test])
+                top[test] = fitted.predict_proba(x[test]).max(axis=1)
             score = macro_f1(list(y), list(predicted), labels)
             low, high = bootstrap(lambda g, p: macro_f1(g, p, labels), list(y), list(predicted))
-            tokens = sum(r["tokens"][q] for r in rows) / len(rows)
-            marginal = [r.get("per_claim_tokens", {}).get(q) for r in rows]
-            after_head = f" ({sum(marginal) / len(marginal):.0f} after the cached head)" if None not in marginal else ""
+            ranks = auroc(list(top), list(y == predicted))
+            tokens = sum(sum(r["tokens"][part] for part in parts) for r in rows) / len(rows)
+            # a combination pays the first way after the cached head, then each other way after it
+            marginal = [(r.get("per_claim_tokens", {}).get(parts[0]) or 0)
+                        + sum(r.get("after_previous_tokens", {}).get(part) or 0 for part in parts[1:]) for r in rows]
             print(f"| {group} ({len(rows)}) | with evidence | {q} | {score:.3f} [{low:.3f}, {high:.3f}] | "
-                  f"{tokens:.0f}{after_head} |")
+                  f"{ranks:.3f} | {tokens:.0f} ({sum(marginal) / len(marginal):.0f} after the cached head) |")
 
 
 def main() -> None:
