@@ -12,7 +12,9 @@ own ~40 tokens; ``short_tail`` puts the whole instruction in the head the KV cac
 claim pays only for its evidence, itself and a short reminder. ``--summarise`` scores each
 way of asking on the claims measured, by 5-fold cross-validated macro-F1 of a multinomial
 logistic model on its three log-probabilities (the label bias and scale a profile would
-fit), per label set, so the choice is made on fit claims only. Results: OUT/<split>.jsonl, and the summary printed.
+fit), per label set, so the choice is made on fit claims only, with the AUROC of the
+out-of-fold top probability against correctness; with ``evidence_first_reversed`` measured, also
+the two evidence-first orders combined (their mean, and both as inputs). Results: OUT/<split>.jsonl, and the summary printed.
 """
 
 from __future__ import annotations
@@ -46,9 +48,9 @@ QUESTIONS = {
     "evidence_first_yes": ("Does the evidence above show that the claim is true? Answer with exactly one word:\n"
                            "YES if the evidence shows the claim is true,\nNO if the evidence shows the claim is false,\n"
                            "UNKNOWN if the evidence does not settle it.", ("YES", "NO", "UNKNOWN")),
-    # the shipped question with its answers in the opposite order: averaged with the shipped
-    # one it cancels a preference for the first or last option (permutation averaging), and
-    # the two disagreeing is a consistency signal for confidence; ~40 tokens after the cached prefix
+    # the shipped question with its answers in the opposite order, asked after it: the mean of
+    # the two would cancel a preference for an option's position, and their disagreement mark
+    # doubt. 34 tokens more per claim; measured no better (benchmarks/README.md)
     "evidence_first_reversed": ("Judge the claim only by the evidence above. Answer with exactly one word:\n"
                                 "UNKNOWN if the evidence does not settle it,\nFALSE if the evidence shows the claim "
                                 "is false,\nTRUE if the evidence shows the claim is true.", ("TRUE", "FALSE", "UNKNOWN")),
@@ -216,10 +218,13 @@ def summarise(args) -> None:
             ranks = auroc(list(top), list(y == predicted))
             tokens = sum(sum(r["tokens"][part] for part in parts) for r in rows) / len(rows)
             # a combination pays the first way after the cached head, then each other way after it
-            marginal = [(r.get("per_claim_tokens", {}).get(parts[0]) or 0)
-                        + sum(r.get("after_previous_tokens", {}).get(part) or 0 for part in parts[1:]) for r in rows]
+            marginal = [[r.get("per_claim_tokens", {}).get(parts[0])]
+                        + [r.get("after_previous_tokens", {}).get(part) for part in parts[1:]] for r in rows]
+            after_head = ("" if any(None in m for m in marginal)  # rows measured before these were recorded
+                          else f" ({sum(map(sum, marginal)) / len(marginal):.0f} after the cached head)")
+            ranking = "n/a" if ranks is None else f"{ranks:.3f}"
             print(f"| {group} ({len(rows)}) | with evidence | {q} | {score:.3f} [{low:.3f}, {high:.3f}] | "
-                  f"{ranks:.3f} | {tokens:.0f} ({sum(marginal) / len(marginal):.0f} after the cached head) |")
+                  f"{ranking} | {tokens:.0f}{after_head} |")
 
 
 def main() -> None:
