@@ -100,6 +100,16 @@ def few_shot_messages(message_type, system: str, user: str) -> list:
     return messages + [message_type("user", user)]
 
 
+def best_last(sentences: list) -> list:
+    """The same sentences with their documents in the opposite order of relevance: the
+    document of the best-scoring sentence last, nearest the claim and the question (text in
+    order within a document). The shipped order is retrieval order, best first."""
+    best: dict[str, float] = {}
+    for s in sentences:
+        best[s.doc_id] = max(best.get(s.doc_id, float("-inf")), s.score)
+    return sorted(sentences, key=lambda s: best[s.doc_id])  # stable: a document's sentences stay together
+
+
 def measure(args) -> None:
     from collect_samples import index_for
 
@@ -131,6 +141,7 @@ def measure(args) -> None:
         answers = {q: map_answer_tokens(model.vocab_pieces(), dict(zip(map(Label, THREE), ((w,) for w in words))),
                                         LabelSet.THREE) for q, (_, words) in QUESTIONS.items()}
         answers["question_first"] = answers["few_shot"] = answers["short_tail"] = answers["evidence_first"]
+        answers["best_last"] = answers["evidence_first"]
         out = args.out / f"{name}.jsonl"
         args.out.mkdir(parents=True, exist_ok=True)
         done = {json.loads(line)["claim"] for line in out.read_text().splitlines()} if out.exists() else set()
@@ -152,6 +163,8 @@ def measure(args) -> None:
                           for q, (text, _) in QUESTIONS.items()}
                 users["few_shot"] = users["evidence_first"]
                 users["short_tail"] = INSTRUCTION_FIRST.format(evidence=evidence, claim=item.claim)
+                users["best_last"] = EVIDENCE_FIRST.format(evidence=format_sentences(best_last(shown)),
+                                                           claim=item.claim) + QUESTIONS["evidence_first"][0]
                 previous = None
                 for q, user in users.items():
                     if q not in ways:
