@@ -103,7 +103,8 @@ def few_shot_messages(message_type, system: str, user: str) -> list:
 def best_last(sentences: list) -> list:
     """The same sentences with their documents in the opposite order of relevance: the
     document of the best-scoring sentence last, nearest the claim and the question (text in
-    order within a document). The shipped order is retrieval order, best first."""
+    order within a document). The shipped order is retrieval order, best first; this one
+    measured no better (benchmarks/README.md)."""
     best: dict[str, float] = {}
     for s in sentences:
         best[s.doc_id] = max(best.get(s.doc_id, float("-inf")), s.score)
