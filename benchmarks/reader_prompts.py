@@ -9,7 +9,8 @@ For every claim: the search and sentence selection the pipeline runs, then one f
 per way of asking, each read as the three answers. The ways of asking that put the evidence
 and the claim first share that prefix in the KV cache, so each extra question costs only its
 own ~40 tokens; ``short_tail`` puts the whole instruction in the head the KV cache keeps, so a
-claim pays only for its evidence, itself and a short reminder. ``--summarise`` scores each
+claim pays only for its evidence, itself and a short reminder; ``best_last`` asks as shipped
+with the most relevant document's sentences last. ``--summarise`` scores each
 way of asking on the claims measured, by 5-fold cross-validated macro-F1 of a multinomial
 logistic model on its three log-probabilities (the label bias and scale a profile would
 fit), per label set, so the choice is made on fit claims only, with the AUROC of the
