@@ -229,9 +229,10 @@ def main() -> None:
 
 def _against(args, evals, label_set_of, default, raw_logits, default_sections) -> dict:
     """These samples against ``args.against``'s on the same eval claims: the reading as the
-    model gives it (nothing fitted, so only what was collected differs) and the default reader
-    fitted on each collection's own fit splits, with paired bootstrap intervals of the
-    difference in macro-F1 (this minus the other)."""
+    model gives it (nothing fitted, so only what was collected differs) and this collection's
+    default kind of reader, fitted on each collection's own fit splits (the other collection's
+    own rule might choose another kind: run compare.py on it for that), with paired bootstrap
+    intervals of the difference in macro-F1 (this minus the other)."""
     other_fit = {d: load(args.against, f"{d}_fit") for d in DATASETS}
     other_evals = {d: load(args.against, f"{d}_eval") for d in DATASETS}
     if args.splits:
