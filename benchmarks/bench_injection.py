@@ -4,6 +4,8 @@
                                                            # (each injection plain, and opening with the claim)
     python benchmarks/bench_injection.py --api-base URL    # the same through a model server
                                                            # (results/injection_server.json)
+    python benchmarks/bench_injection.py --labels binary   # the binary section's reader
+                                                           # (results/injection_binary.json)
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ from tests.hostile_passages import flip_rate
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--api-base", help="read through this model server instead of in-process")
+    parser.add_argument("--labels", choices=("three", "binary"), default="three",
+                        help="the label set, so the profile section whose reader is measured")
     args = parser.parse_args()
     flags = {"ctx": 2048} if not args.api_base else {"api_base": args.api_base}
+    flags["labels"] = args.labels
     # the default model as a user runs it: its shipped profile's reader reads the evidence
     checker = build_checker(resolve(flags), open_model)
     result = flip_rate(checker)
@@ -29,4 +34,6 @@ if __name__ == "__main__":
     result["echoing_the_claim"] = flip_rate(checker, echo=True)
     if args.api_base:
         result["server"] = args.api_base
-    write("injection_server.json" if args.api_base else "injection.json", result)
+    result["labels"] = args.labels
+    name = "injection_server" if args.api_base else "injection"
+    write(f"{name}.json" if args.labels == "three" else f"{name}_{args.labels}.json", result)

@@ -27,6 +27,7 @@ CORPORA = {
     "fm2": [DATA / "fm2" / "corpus_dev.jsonl"],
 }
 ORDER = ["scifact_fit", "fm2_fit", "covid_fit", "scifact_eval", "fm2_eval", "covid_eval"]
+# further fit claims (splits.py), measured only when named: --only scifact_fit_more,fm2_fit_more,covid_fit_more
 
 
 def index_for(dataset: str, indexes: Path) -> Path:

@@ -9,7 +9,9 @@
 Nothing here calls the model: the samples hold every pass the pipeline would make, and
 ``factcheck.fit.apply_section`` makes the pipeline's decisions from them. ``--against`` names
 samples collected with another prompt (or model, or selection) on the same splits: both are
-read the same ways, claim by claim, with a paired bootstrap interval of the difference. Writes
+read the same ways, claim by claim, with a paired bootstrap interval of the difference.
+``--fit-more`` fits on ``<set>_fit`` plus ``<set>_fit_more`` (splits.py), measured and not
+shipped (benchmarks/README.md, "More fit claims"). Writes
 benchmarks/results/compare.json and prints Markdown tables.
 """
 
@@ -36,6 +38,14 @@ FLOOR = 0.25  # factcheck.select.MIN_COVERAGE, the default min_coverage
 def load(samples_dir: Path, name: str):
     store = SampleStore(samples_dir / name)
     return list(store._rows.values())
+
+
+def load_fit(samples_dir: Path, dataset: str, more: bool = False):
+    """A data set's fit samples: ``<set>_fit``, and with ``more`` also ``<set>_fit_more``."""
+    extra = samples_dir / f"{dataset}_fit_more"
+    if more and not extra.is_dir():
+        raise SystemExit(f"--fit-more: {extra} not found (collect_samples.py --only {extra.name})")
+    return load(samples_dir, f"{dataset}_fit") + (load(samples_dir, extra.name) if more else [])
 
 
 def every_claim(samples, split_file: Path):
@@ -88,13 +98,17 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="write the fitted default profile here")
     parser.add_argument("--splits", type=Path, help="the splits folder: evaluate every claim of each eval split")
     parser.add_argument("--budget", type=float, default=0.5, help="router budget, share of always-read tokens")
+    parser.add_argument("--fit-more", action="store_true", help="fit on the *_fit_more samples too")
+    parser.add_argument("--with-probe", action="store_true",
+                        help="let the rule choose the probe too; its profile then needs the model in-process "
+                             "(a model server returns no hidden state)")
     parser.add_argument("--default-reader", choices=READERS,
                         help="ship this reader instead of the best on the fit splits (the probe failed the "
                              "injection and unrelated-evidence tests: README, Results)")
     parser.add_argument("--against", type=Path, help="samples of the same splits collected another way, to compare")
     args = parser.parse_args()
 
-    fit = {d: load(args.samples, f"{d}_fit") for d in DATASETS}
+    fit = {d: load_fit(args.samples, d, args.fit_more) for d in DATASETS}
     evals = {d: load(args.samples, f"{d}_eval") for d in DATASETS}
     if args.splits:  # every claim of the eval split, with its own label (see every_claim)
         evals = {d: every_claim(evals[d], args.splits / f"{d}_eval.jsonl") for d in DATASETS}
@@ -163,7 +177,11 @@ def main() -> None:
             if ls in fitted[reader] and all(measured(reader, d) for d in DATASETS if label_set_of[d] is ls):
                 fit_score.setdefault(ls.value, {})[reader] = round(cross_validated_macro_f1(
                     own, ls, reader, pool if reader == "joint+probe" else None), 4)
-    default = {ls: args.default_reader or max(fit_score[ls.value], key=fit_score[ls.value].get)
+    # the shipped profile serves a model server too, which returns no hidden state: the
+    # probe is a candidate only with --with-probe (a profile for the in-process model)
+    candidates = {ls: {r: v for r, v in fit_score[ls.value].items() if args.with_probe or not r.endswith("+probe")}
+                  for ls in (LabelSet.THREE, LabelSet.BINARY)}
+    default = {ls: args.default_reader or max(candidates[ls], key=candidates[ls].get)
                for ls in (LabelSet.THREE, LabelSet.BINARY)}
     results["default_reader"] = {ls.value: r for ls, r in default.items()}
     results["default_reader_fit_scores"] = fit_score
@@ -222,7 +240,7 @@ def main() -> None:
         shown = {"k": Settings().k, "sentences": Settings().sentences}
         write_profile(args.profile, {ls: {**sec, **shown} for ls, sec in default_sections.items()},
                       meta={"fitted_on": "shared/data fit splits (benchmarks/splits.py): "
-                            + ", ".join(f"{d}_fit {len(fit[d])}" for d in DATASETS),
+                            + ", ".join(f"{d}_fit{'(_more)' if args.fit_more else ''} {len(fit[d])}" for d in DATASETS),
                             "command": "python3 benchmarks/compare.py SAMPLES --profile OUT",
                             "reader": ", ".join(f"{ls.value} {r}" for ls, r in default.items())})
 
@@ -233,7 +251,7 @@ def _against(args, evals, label_set_of, default, raw_logits, default_sections) -
     default kind of reader, fitted on each collection's own fit splits (the other collection's
     own rule might choose another kind: run compare.py on it for that), with paired bootstrap
     intervals of the difference in macro-F1 (this minus the other)."""
-    other_fit = {d: load(args.against, f"{d}_fit") for d in DATASETS}
+    other_fit = {d: load_fit(args.against, d) for d in DATASETS}  # the other as shipped
     other_evals = {d: load(args.against, f"{d}_eval") for d in DATASETS}
     if args.splits:
         other_evals = {d: every_claim(other_evals[d], args.splits / f"{d}_eval.jsonl") for d in DATASETS}
