@@ -241,7 +241,8 @@ def main() -> None:
         write_profile(args.profile, {ls: {**sec, **shown} for ls, sec in default_sections.items()},
                       meta={"fitted_on": "shared/data fit splits (benchmarks/splits.py): "
                             + ", ".join(f"{d}_fit{'(_more)' if args.fit_more else ''} {len(fit[d])}" for d in DATASETS),
-                            "command": "python3 benchmarks/compare.py SAMPLES --profile OUT",
+                            "command": "python3 benchmarks/compare.py SAMPLES --profile OUT"
+                            + (" --fit-more" if args.fit_more else "") + (" --with-probe" if args.with_probe else ""),
                             "reader": ", ".join(f"{ls.value} {r}" for ls, r in default.items())})
 
 

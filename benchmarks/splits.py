@@ -14,8 +14,9 @@ file never share a claim (nor a claim text: Check-COVID repeats texts across lab
 
 The ``*_fit_more`` files are further fit claims, drawn after the splits above and disjoint
 from both, for measuring what more fit claims buy (``compare.py --fit-more``; measured, not
-shipped: benchmarks/README.md, "More fit claims"): scifact 180 = 60/60/60 (claims_train), covid 150 = 50/50/50
-(claims_train), fm2 796 = 100/100 then 298/298 (claims_dev; what is left of it, balanced).
+shipped: benchmarks/README.md, "More fit claims"): scifact 180 = 60/60/60 (claims_train),
+covid 150 = 50/50/50 (claims_train), fm2 796 = 100/100 then 298/298 (claims_dev; what is
+left of it, balanced).
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def make_splits() -> dict[str, list[dict]]:
     sci_more = stratified(scifact, dict.fromkeys(three, 60), SEED + 2, texts(sci_eval) | texts(sci_fit))
     covid_more = stratified(covid_train, dict.fromkeys(three, 50), SEED + 2, texts(covid_eval) | texts(covid_fit))
     fm2_more = stratified(fm2, dict.fromkeys(three[:2], 100), SEED + 2, texts(fm2_eval) | texts(fm2_fit))
+    # a second draw, as the claims were measured (in two runs); together, all FM2 dev has left
     fm2_more += stratified(fm2, dict.fromkeys(three[:2], 298), SEED + 3,
                            texts(fm2_eval) | texts(fm2_fit) | texts(fm2_more))
     return {"scifact_fit": sci_fit, "scifact_eval": sci_eval, "fm2_fit": fm2_fit, "fm2_eval": fm2_eval,
