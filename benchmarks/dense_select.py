@@ -118,8 +118,7 @@ def select_by_meaning(claim, passages, n, min_coverage=None, **_):
     (``select.py``'s), those under ``COSINE_FLOOR`` never; same records, grouping and
     lean-back rule as ``select.select_sentences``. ``min_coverage`` is ignored: the cosine
     floor stands in for it."""
-    from factcheck.schema import EvidenceSentence
-    from factcheck.select import _LEANS_BACK, _relevance, split_with_offsets, terms
+    from factcheck.select import _LEANS_BACK, _relevance, evidence_records, split_with_offsets, terms
 
     candidates = [(rank, position, p, s, e) for rank, p in enumerate(passages)
                   for position, (s, e) in enumerate(split_with_offsets(p.text))]
@@ -141,13 +140,7 @@ def select_by_meaning(claim, passages, n, min_coverage=None, **_):
         _, position, p, s, e = candidates[i]
         if position > 0 and _LEANS_BACK.match(p.text[s:e]):
             chosen.add(i - 1)
-    first_rank: dict[str, int] = {}
-    for rank, _, p, _, _ in candidates:
-        first_rank.setdefault(p.doc_id, rank)
-    kept = sorted(chosen, key=lambda i: (first_rank[candidates[i][2].doc_id], candidates[i][0], i))
-    return [EvidenceSentence(id=f"{p.id}@{s}", passage_id=p.id, doc_id=p.doc_id, title=p.title, text=p.text[s:e],
-                             source=p.source, start=s, end=e, score=round(float(score[i]), 4), retrieval_score=p.score)
-            for i in kept for _, _, p, s, e in [candidates[i]]]
+    return evidence_records(candidates, chosen, {i: float(score[i]) for i in chosen})
 
 
 # -- recall: is a gold rationale sentence among those shown (no language model) ------------

@@ -118,15 +118,22 @@ def select_sentences(claim: str, passages: list[Passage], n: int,
         if position > 0 and _LEANS_BACK.match(passage.text[start:end]):
             chosen.add(i - 1)  # the previous sentence of the same passage
     by_index = dict(zip((i for _, i in scored), (s for s, _ in scored)))
+    return evidence_records(candidates, chosen, by_index)
+
+
+def evidence_records(candidates: list[tuple[int, int, Passage, int, int]], chosen: set[int],
+                     score_of: dict[int, float]) -> list[EvidenceSentence]:
+    """The chosen candidates as records, grouped by document in retrieval order and in text
+    order within a document (shared with selection alternatives measured in benchmarks/)."""
     first_rank: dict[str, int] = {}
     for rank, _, passage, _, _ in candidates:
         first_rank.setdefault(passage.doc_id, rank)
-    kept = sorted((i for i in chosen), key=lambda i: (first_rank[candidates[i][2].doc_id], candidates[i][0], i))
+    kept = sorted(chosen, key=lambda i: (first_rank[candidates[i][2].doc_id], candidates[i][0], i))
     return [
         EvidenceSentence(
             id=f"{passage.id}@{start}", passage_id=passage.id, doc_id=passage.doc_id, title=passage.title,
             text=passage.text[start:end], source=passage.source, start=start, end=end,
-            score=round(by_index[i], 4), retrieval_score=passage.score,
+            score=round(score_of[i], 4), retrieval_score=passage.score,
         )
-        for i in kept for rank, position, passage, start, end in [candidates[i]]
+        for i in kept for _, _, passage, start, end in [candidates[i]]
     ]
