@@ -118,7 +118,7 @@ def select_by_meaning(claim, passages, n, min_coverage=None, **_):
     (``select.py``'s), those under ``COSINE_FLOOR`` never; same records, grouping and
     lean-back rule as ``select.select_sentences``. ``min_coverage`` is ignored: the cosine
     floor stands in for it."""
-    from factcheck.select import _LEANS_BACK, _relevance, evidence_records, split_with_offsets, terms
+    from factcheck.select import _relevance, choose, evidence_records, split_with_offsets, terms
 
     candidates = [(rank, position, p, s, e) for rank, p in enumerate(passages)
                   for position, (s, e) in enumerate(split_with_offsets(p.text))]
@@ -130,16 +130,8 @@ def select_by_meaning(claim, passages, n, min_coverage=None, **_):
                                          for (_, _, p, _, _), t in zip(candidates, texts)])
     cosine = vectors[1:] @ vectors[0]
     score = cosine + relevance
-    chosen: set[int] = set()
-    for i in map(int, np.argsort(-score, kind="stable")):
-        if len(chosen) >= n:
-            break
-        if cosine[i] < COSINE_FLOOR:
-            continue
-        chosen.add(i)
-        _, position, p, s, e = candidates[i]
-        if position > 0 and _LEANS_BACK.match(p.text[s:e]):
-            chosen.add(i - 1)
+    order = [int(i) for i in np.argsort(-score, kind="stable")]
+    chosen = choose(candidates, order, n, lambda i: cosine[i] >= COSINE_FLOOR)
     return evidence_records(candidates, chosen, {i: float(score[i]) for i in chosen})
 
 

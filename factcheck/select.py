@@ -107,18 +107,27 @@ def select_sentences(claim: str, passages: list[Passage], n: int,
     wanted = set(query)
     covers = [len(wanted & set(d)) / len(wanted) if wanted else 0.0 for d in docs]
     scored = [(float(r) - _RANK_WEIGHT * c[0], i) for i, (r, c) in enumerate(zip(relevance, candidates))]
-    chosen: set[int] = set()
-    for _, i in sorted(scored, key=lambda t: (-t[0], t[1])):
-        if len(chosen) >= n:
-            break
-        if covers[i] < min_coverage:
-            continue
-        chosen.add(i)
-        rank, position, passage, start, end = candidates[i]
-        if position > 0 and _LEANS_BACK.match(passage.text[start:end]):
-            chosen.add(i - 1)  # the previous sentence of the same passage
+    order = [i for _, i in sorted(scored, key=lambda t: (-t[0], t[1]))]
+    chosen = choose(candidates, order, n, lambda i: covers[i] >= min_coverage)
     by_index = dict(zip((i for _, i in scored), (s for s, _ in scored)))
     return evidence_records(candidates, chosen, by_index)
+
+
+def choose(candidates: list[tuple[int, int, Passage, int, int]], order: list[int], n: int,
+           admissible) -> set[int]:
+    """The first ``n`` admissible candidates in ``order``, each with the sentence before it
+    when it leans back on it."""
+    chosen: set[int] = set()
+    for i in order:
+        if len(chosen) >= n:
+            break
+        if not admissible(i):
+            continue
+        chosen.add(i)
+        _, position, passage, start, end = candidates[i]
+        if position > 0 and _LEANS_BACK.match(passage.text[start:end]):
+            chosen.add(i - 1)  # the previous sentence of the same passage
+    return chosen
 
 
 def evidence_records(candidates: list[tuple[int, int, Passage, int, int]], chosen: set[int],
