@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import re
 import sys
 import tempfile
@@ -45,6 +46,8 @@ HEADS, LAYERS = 12, 6
 
 class MiniLM:
     """all-MiniLM-L6-v2 (a 6-layer BERT, mean-pooled, L2-normalised) in numpy."""
+
+    WEIGHT, FLOOR = 1.0, COSINE_FLOOR
 
     def __init__(self) -> None:
         spec = importlib.util.find_spec(PACKAGE)
@@ -108,16 +111,80 @@ class MiniLM:
         return out
 
 
+class LMTokens:
+    """The default model's own input-token embeddings, static (no forward pass): the
+    IDF-weighted mean of a text's token vectors, with the corpus's top principal components
+    (the direction every text shares) removed. The one encoder factcheck could ship without a
+    second model; measured by ``recall --encoder lm-tokens``."""
+
+    COMPONENTS = 3
+    # chosen on the FM2 fit claims' gold-sentence recall: its cosines are flatter than
+    # MiniLM's, so it weighs more against BM25, and no floor (none separated them)
+    WEIGHT, FLOOR = 2.0, -1.0
+
+    def __init__(self) -> None:
+        try:
+            import gguf
+        except ImportError:
+            raise SystemExit("the GGUF reader is not installed: pip install gguf") from None
+        import llama_cpp
+
+        from factcheck.model_files import ensure_default_model
+
+        path = str(ensure_default_model())
+        table = next(t for t in gguf.GGUFReader(path).tensors if t.name == "token_embd.weight")
+        self.table = gguf.quants.dequantize(table.data, table.tensor_type).astype(np.float32)
+        self.vocab = llama_cpp.Llama(path, vocab_only=True, verbose=False)
+        self.idf: dict[int, float] = {}
+        self.documents = 1
+        self.components = np.zeros((0, self.table.shape[1]), np.float32)
+
+    def _ids(self, text: str) -> list[int]:
+        return self.vocab.tokenize((" " + text).encode(), add_bos=False, special=False)
+
+    def fit(self, texts: list[str]) -> None:
+        from collections import Counter
+
+        frequency = Counter(t for text in texts for t in set(self._ids(text)))
+        self.documents = len(texts)
+        self.idf = {t: math.log((len(texts) + 1) / (n + 1)) for t, n in frequency.items()}
+        self.components = np.zeros((0, self.table.shape[1]), np.float32)
+        sample = self._mean(texts[:3000])
+        self.components = np.linalg.svd(sample, full_matrices=False)[2][:self.COMPONENTS]
+
+    def _mean(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.table.shape[1]), np.float32)
+        unseen = math.log(self.documents + 1)
+        for i, text in enumerate(texts):
+            ids = self._ids(text)
+            if ids:
+                w = np.array([self.idf.get(t, unseen) for t in ids], np.float32)
+                out[i] = (w[:, None] * self.table[ids]).sum(0) / max(float(w.sum()), 1e-6)
+        return out - (out @ self.components.T) @ self.components
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        v = self._mean(texts)
+        return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+
+
+ENCODERS = {"minilm": MiniLM, "lm-tokens": LMTokens}
+CHOSEN = ["minilm"]
+
+
 @cache
-def encoder() -> MiniLM:
-    return MiniLM()
+def _encoder(name: str):
+    return ENCODERS[name]()
+
+
+def encoder():
+    return _encoder(CHOSEN[0])
 
 
 def select_by_meaning(claim, passages, n, min_coverage=None, **_):
     """The ``n`` sentences with the highest cosine to the claim plus BM25-in-pool relevance
     (``select.py``'s), those under ``COSINE_FLOOR`` never; same records, grouping and
     lean-back rule as ``select.select_sentences``. ``min_coverage`` is ignored: the cosine
-    floor stands in for it."""
+    floor stands in for it. (The encoder's own weight and floor: ``LMTokens``.)"""
     from factcheck.select import _relevance, choose, evidence_records, split_with_offsets, terms
 
     candidates = [(rank, position, p, s, e) for rank, p in enumerate(passages)
@@ -129,9 +196,9 @@ def select_by_meaning(claim, passages, n, min_coverage=None, **_):
     vectors = encoder().embed([claim] + [f"{p.title}. {t}" if p.title else t
                                          for (_, _, p, _, _), t in zip(candidates, texts)])
     cosine = vectors[1:] @ vectors[0]
-    score = cosine + relevance
+    score = encoder().WEIGHT * cosine + relevance
     order = [int(i) for i in np.argsort(-score, kind="stable")]
-    chosen = choose(candidates, order, n, lambda i: cosine[i] >= COSINE_FLOOR)
+    chosen = choose(candidates, order, n, lambda i: cosine[i] >= encoder().FLOOR)
     return evidence_records(candidates, chosen, {i: float(score[i]) for i in chosen})
 
 
@@ -153,20 +220,26 @@ def _shows_gold(gold: list[str], texts: list[str]) -> bool:
 
 
 def recall(args) -> dict:
-    from collect_samples import index_for
+    from collect_samples import CORPORA, index_for
 
     from factcheck.retrievers.local_index import LocalIndex
     from factcheck.select import select_sentences
 
+    CHOSEN[0] = args.encoder
     result = {}
     for name in args.only.split(","):
         index = LocalIndex(index_for(name.split("_")[0], args.indexes))
+        if hasattr(encoder(), "fit"):  # statistics of the corpus searched, as an index has them
+            encoder().fit([f"{d.get('title', '')}. {d['text']}"[:600] for path in CORPORA[name.split("_")[0]]
+                           for d in map(json.loads, path.open())])
         claims = [c for c in map(json.loads, (args.splits / f"{name}.jsonl").open()) if _gold_sentences(c)]
         rows: dict[str, list] = {}
         start = time.perf_counter()
         for claim in claims:
             gold, text = _gold_sentences(claim), claim["claim"]
+            no_floor = lambda c, p, n: select_sentences(c, p, n, 0.0)  # noqa: E731
             for label, k, select in (("shipped (BM25 in pool, coverage floor), k=5", 5, select_sentences),
+                                     (f"BM25 in pool, no floor, k={DENSE_K}", DENSE_K, no_floor),
                                      ("by meaning (cosine + BM25 in pool), k=5", 5, select_by_meaning),
                                      (f"by meaning (cosine + BM25 in pool), k={DENSE_K}", DENSE_K, select_by_meaning)):
                 sentences = select(text, index.search(text, k), 6)
@@ -250,6 +323,7 @@ def main() -> None:
     p = sub.add_parser("recall")
     p.add_argument("splits", type=Path)
     p.add_argument("--only", default="fm2_fit,covid_fit,scifact_fit")
+    p.add_argument("--encoder", choices=sorted(ENCODERS), default="minilm")
     p.add_argument("--indexes", type=Path, default=indexes)
     p = sub.add_parser("collect")
     p.add_argument("splits", type=Path)
@@ -267,7 +341,8 @@ def main() -> None:
     from common import write
 
     result = recall(args) if args.command == "recall" else score(args)
-    write(f"dense_select_{args.command}.json", result)
+    suffix = f"_{args.encoder}" if args.command == "recall" and args.encoder != "minilm" else ""
+    write(f"dense_select_{args.command}{suffix}.json", result)
 
 
 if __name__ == "__main__":
