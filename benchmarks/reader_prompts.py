@@ -55,7 +55,28 @@ QUESTIONS = {
     "evidence_first_reversed": ("Judge the claim only by the evidence above. Answer with exactly one word:\n"
                                 "UNKNOWN if the evidence does not settle it,\nFALSE if the evidence shows the claim "
                                 "is false,\nTRUE if the evidence shows the claim is true.", ("TRUE", "FALSE", "UNKNOWN")),
+    # the answer words of the data sets small models are tuned on: FEVER's labels, and NLI's
+    "fever": ("Judge the claim only by the evidence above. Answer with exactly one of:\n"
+              "SUPPORTS if the evidence supports the claim,\nREFUTES if the evidence refutes the claim,\n"
+              "NOT ENOUGH INFO if the evidence does not settle it.", ("SUPPORTS", "REFUTES", "NOT ENOUGH INFO")),
+    "nli": ("Does the evidence above entail the claim, contradict it, or neither? Answer with exactly one word:\n"
+            "ENTAILMENT if the evidence entails the claim,\nCONTRADICTION if the evidence contradicts the claim,\n"
+            "NEUTRAL if it does neither.", ("ENTAILMENT", "CONTRADICTION", "NEUTRAL")),
 }
+
+# The claim's opposite, read after the claim with the same evidence (the evidence comes first,
+# so the KV cache keeps it and the second reading pays only its claim and question): a
+# refuted claim's opposite should read TRUE, while with evidence that settles nothing both
+# read UNKNOWN. "negated_plain" states the opposite by a fixed phrase; "negated_model" has the
+# model write it (about 80 prompt tokens and 20 generated more per claim).
+NOT_THE_CASE = "It is not the case that {claim}"
+NEGATE = ("Rewrite this claim so that it says the opposite, changing as few words as possible. "
+          "Reply with the rewritten claim only.\n\n<claim>{claim}</claim>")
+
+
+def lower_first(claim: str) -> str:
+    return claim[0].lower() + claim[1:] if len(claim) > 1 and claim[1].islower() else claim  # not "DNA"
+
 
 # The whole instruction before the evidence, so the KV cache serves it after the first claim,
 # and only a short reminder after the claim: fewer tokens paid on every claim. Measured through
@@ -143,7 +164,7 @@ def measure(args) -> None:
         answers = {q: map_answer_tokens(model.vocab_pieces(), dict(zip(map(Label, THREE), ((w,) for w in words))),
                                         LabelSet.THREE) for q, (_, words) in QUESTIONS.items()}
         answers["question_first"] = answers["few_shot"] = answers["short_tail"] = answers["evidence_first"]
-        answers["best_last"] = answers["evidence_first"]
+        answers["best_last"] = answers["negated_plain"] = answers["negated_model"] = answers["evidence_first"]
         out = args.out / f"{name}.jsonl"
         args.out.mkdir(parents=True, exist_ok=True)
         done = {json.loads(line)["claim"] for line in out.read_text().splitlines()} if out.exists() else set()
@@ -160,10 +181,22 @@ def measure(args) -> None:
                 shown = [s.model_copy(update={"text": judge._fit(s.text, MAX_SENTENCE_TOKENS, "s", [])})
                          for s in sentences]
                 evidence = format_sentences(shown)
+                if "negated_model" in ways:  # first, so the readings after it share their prefix
+                    done_negation = model.complete(model.render([Message("system", judge._system), Message(
+                        "user", NEGATE.format(claim=item.claim))]), max_tokens=60)
+                    opposite = done_negation.text.strip().removeprefix("<claim>").removesuffix("</claim>").strip()
+                    row["negation"] = {"text": opposite, "prompt_tokens": done_negation.prompt_tokens,
+                                       "generated": done_negation.generated}
                 users = {"question_first": QUESTION_FIRST.format(claim=item.claim, evidence=evidence)}
                 users |= {q: EVIDENCE_FIRST.format(evidence=evidence, claim=item.claim) + text
                           for q, (text, _) in QUESTIONS.items()}
                 users["few_shot"] = users["evidence_first"]
+                users["negated_plain"] = EVIDENCE_FIRST.format(
+                    evidence=evidence, claim=NOT_THE_CASE.format(claim=lower_first(item.claim))) + QUESTIONS[
+                    "evidence_first"][0]
+                if "negated_model" in ways:
+                    users["negated_model"] = EVIDENCE_FIRST.format(evidence=evidence, claim=opposite) + QUESTIONS[
+                        "evidence_first"][0]
                 users["short_tail"] = INSTRUCTION_FIRST.format(evidence=evidence, claim=item.claim)
                 users["best_last"] = EVIDENCE_FIRST.format(evidence=format_sentences(best_last(shown)),
                                                            claim=item.claim) + QUESTIONS["evidence_first"][0]
@@ -242,6 +275,79 @@ def summarise(args) -> None:
                   f"{ranking} | {tokens:.0f}{after_head} |")
 
 
+SWAPPED = {"SUPPORTED": "REFUTED", "REFUTED": "SUPPORTED", "NOT_ENOUGH_INFO": "NOT_ENOUGH_INFO"}
+
+
+def features(row: dict, combination: str) -> list[float]:
+    """A claim's inputs for a combination of ways: their log-probabilities side by side, or,
+    for "opposite agreement (X)", the claim's reading and its opposite's with TRUE and FALSE
+    swapped, added (no weights of its own: it can be read as given)."""
+    log = lambda way, label: math.log(max(row["answers"][way][label], 1e-9))  # noqa: E731
+    if combination.startswith("opposite agreement"):
+        other = combination.split("(")[1].rstrip(")")
+        return [log("evidence_first", label) + log(other, SWAPPED[label]) for label in THREE]
+    return [log(way, label) for way in combination.split(" + ") for label in THREE]
+
+
+def held_out(args) -> None:
+    """Fit on the *_fit rows, score on the *_eval rows (every claim of the eval split, by
+    text: Check-COVID repeats texts under other labels), per label set, each combination
+    paired with the shipped way alone on the same claims. A claim with nothing to read is
+    NOT_ENOUGH_INFO for every reader, as in the pipeline's NOT_ENOUGH_INFO decision."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from factcheck.metrics import auroc, bootstrap, macro_f1
+
+    rows = {p.stem: {r["claim"]: r for r in map(json.loads, p.read_text().splitlines())}
+            for p in sorted(args.out.glob("*.jsonl"))}
+    ways = [w for w in ("evidence_first", "negated_plain", "negated_model")
+            if all(w in r["answers"] for split in rows.values() for r in split.values() if r["answers"])]
+    combinations = ways + [f"evidence_first + {w}" for w in ways[1:]] + (
+        [" + ".join(ways)] if len(ways) > 2 else []) + [f"opposite agreement ({w})" for w in ways[1:]]
+    # the fit splits' claims with evidence, pooled per number of labels, as a profile is
+    fit: dict[int, list[dict]] = {}
+    for name in (n for n in rows if n.endswith("_fit")):
+        count = 3 if any(r["gold"] == "NOT_ENOUGH_INFO" for r in rows[name].values()) else 2
+        fit.setdefault(count, []).extend(r for r in rows[name].values() if r["answers"])
+    print("| set | reading | macro-F1 [95% CI] | difference to the shipped way [95% CI] | AUROC | read as given |")
+    print("|---|---|---|---|---|---|")
+    for name in (n for n in rows if n.endswith("_eval")):
+        claims = [json.loads(line) for line in (args.splits / f"{name}.jsonl").read_text().splitlines()]
+        gold = [c["label"] for c in claims]
+        labels = [label for label in THREE if label in gold]
+        train = fit[len(labels)]
+        predicted, confidence = {}, {}
+        for combination in combinations:
+            model = LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced").fit(
+                np.array([features(r, combination) for r in train]), [r["gold"] for r in train])
+            predicted[combination], confidence[combination] = [], []
+            for c in claims:
+                row = rows[name].get(c["claim"])
+                if not row or not row["answers"]:
+                    predicted[combination].append("NOT_ENOUGH_INFO")
+                    confidence[combination].append(0.5)
+                    continue
+                p = model.predict_proba(np.array([features(row, combination)]))[0]
+                predicted[combination].append(str(model.classes_[int(np.argmax(p))]))
+                confidence[combination].append(float(p.max()))
+        base = predicted["evidence_first"]
+        f1 = lambda g, p: macro_f1(g, p, labels)  # noqa: E731
+        for combination in combinations:
+            mine = predicted[combination]
+            low, high = bootstrap(f1, gold, mine)
+            diff = f1(gold, mine) - f1(gold, base)
+            dlow, dhigh = bootstrap(lambda g, a, b: f1(g, a) - f1(g, b), gold, mine, base)
+            ranks = auroc(confidence[combination], [a == b for a, b in zip(mine, gold)])
+            as_given = ""
+            if combination.startswith("opposite agreement") or " + " not in combination:
+                given = [labels[int(np.argmax(features(rows[name][c["claim"]], combination)[:len(labels)]))]
+                         if rows[name].get(c["claim"], {}).get("answers") else "NOT_ENOUGH_INFO" for c in claims]
+                as_given = f"{f1(gold, given):.3f}"
+            print(f"| {name} ({len(claims)}) | {combination} | {f1(gold, mine):.3f} [{low:.3f}, {high:.3f}] | "
+                  f"{diff:+.3f} [{dlow:+.3f}, {dhigh:+.3f}] | {ranks:.3f} | {as_given} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("splits", type=Path)
@@ -254,9 +360,14 @@ def main() -> None:
     parser.add_argument("--title-terms", action="store_true",
                         help="select sentences with their document title counted (select.py), to compare")
     parser.add_argument("--summarise", action="store_true")
+    parser.add_argument("--held-out", action="store_true",
+                        help="fit on the *_fit claims measured, score on the *_eval claims (negation ways)")
     parser.add_argument("--indexes", type=Path, default=Path(tempfile.gettempdir()) / "factcheck-bench-indexes")
     args = parser.parse_args()
-    summarise(args) if args.summarise else measure(args)
+    if args.held_out:
+        held_out(args)
+    else:
+        summarise(args) if args.summarise else measure(args)
 
 
 if __name__ == "__main__":
