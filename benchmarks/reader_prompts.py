@@ -64,6 +64,11 @@ QUESTIONS = {
             "NEUTRAL if it does neither.", ("ENTAILMENT", "CONTRADICTION", "NEUTRAL")),
 }
 
+
+def asked_as_shipped(evidence: str, claim: str) -> str:
+    """The shipped evidence question (evidence first, then the claim) for these sentences and claim."""
+    return EVIDENCE_FIRST.format(evidence=evidence, claim=claim) + QUESTIONS["evidence_first"][0]
+
 # The claim's opposite, read after the claim with the same evidence (the evidence comes first,
 # so the KV cache keeps it and the second reading pays only its claim and question): a
 # refuted claim's opposite should read TRUE, while with evidence that settles nothing both
@@ -114,10 +119,9 @@ FEW_SHOT_CLAIMS = {claim for _, claim, _ in FEW_SHOT}  # left out of the scores
 
 
 def few_shot_messages(message_type, system: str, user: str) -> list:
-    question = QUESTIONS["evidence_first"][0]
     messages = [message_type("system", system)]
     for evidence, claim, answer in FEW_SHOT:
-        messages += [message_type("user", EVIDENCE_FIRST.format(evidence=evidence, claim=claim) + question),
+        messages += [message_type("user", asked_as_shipped(evidence, claim)),
                      message_type("assistant", answer)]
     return messages + [message_type("user", user)]
 
@@ -191,15 +195,11 @@ def measure(args) -> None:
                 users |= {q: EVIDENCE_FIRST.format(evidence=evidence, claim=item.claim) + text
                           for q, (text, _) in QUESTIONS.items()}
                 users["few_shot"] = users["evidence_first"]
-                users["negated_plain"] = EVIDENCE_FIRST.format(
-                    evidence=evidence, claim=NOT_THE_CASE.format(claim=lower_first(item.claim))) + QUESTIONS[
-                    "evidence_first"][0]
+                users["negated_plain"] = asked_as_shipped(evidence, NOT_THE_CASE.format(claim=lower_first(item.claim)))
                 if "negated_model" in ways:
-                    users["negated_model"] = EVIDENCE_FIRST.format(evidence=evidence, claim=opposite) + QUESTIONS[
-                        "evidence_first"][0]
+                    users["negated_model"] = asked_as_shipped(evidence, opposite)
                 users["short_tail"] = INSTRUCTION_FIRST.format(evidence=evidence, claim=item.claim)
-                users["best_last"] = EVIDENCE_FIRST.format(evidence=format_sentences(best_last(shown)),
-                                                           claim=item.claim) + QUESTIONS["evidence_first"][0]
+                users["best_last"] = asked_as_shipped(format_sentences(best_last(shown)), item.claim)
                 previous = None
                 for q, user in users.items():
                     if q not in ways:
