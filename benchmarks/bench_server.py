@@ -6,7 +6,10 @@ Runs `factcheck batch --route retrieve` over the first N FM2 dev claims with a B
 FM2's dev corpus (result cache off), as:
 
 - in-process (the default);
-- llama-cpp-python's server (`python -m llama_cpp.server`, started here), --workers 1 and 2;
+- `factcheck serve` (llama-cpp-python's server with the model loaded as factcheck loads
+  it), --workers 1 and 2;
+- llama-cpp-python's server as it comes (`python -m llama_cpp.server`), if
+  ``--plain-llama-cpp-server`` is given (it repacks weights, which crashes on AMX CPUs);
 - llama.cpp's llama-server, if ``--llama-server PATH`` is given, with ``--parallel 2``
   slots, --workers 1 and 2.
 
@@ -15,6 +18,7 @@ stopped before the next run, so no run competes with another model for CPU or is
 from another run's prompt cache.
 
     python benchmarks/bench_server.py --claims 30 [--llama-server /path/to/llama-server]
+        [--plain-llama-cpp-server] [--out bench_server.json]
 """
 
 from __future__ import annotations
@@ -69,6 +73,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--claims", type=int, default=30)
     parser.add_argument("--llama-server", type=Path, help="a llama-server binary, to run it too")
+    parser.add_argument("--plain-llama-cpp-server", action="store_true",
+                        help="also run python -m llama_cpp.server as it comes (crashes on AMX CPUs)")
+    parser.add_argument("--out", default="bench_server.json", help="result file name under benchmarks/results")
     args = parser.parse_args()
     from factcheck.model_files import ensure_default_model
 
@@ -81,9 +88,13 @@ def main() -> None:
                     "-o", str(work / "idx")], check=True, capture_output=True, cwd=ROOT)
     runs: dict[str, dict] = {"in-process": batch(claims, work / "idx", [])}
 
-    servers = {"llama-cpp-python server": lambda port: [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
-        "--n_ctx", "4096", "--n_threads", "2", "--verbose", "false"]}
+    servers = {"factcheck serve": lambda port: [
+        sys.executable, "-m", "factcheck", "serve", "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
+        "--ctx", "4096", "--threads", "2"]}
+    if args.plain_llama_cpp_server:
+        servers["llama-cpp-python server"] = lambda port: [
+            sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
+            "--n_ctx", "4096", "--n_threads", "2", "--verbose", "false"]
     if args.llama_server:
         servers["llama-server --parallel 2"] = lambda port: [
             str(args.llama_server), "-m", str(model), "--host", "127.0.0.1", "--port", str(port),
@@ -112,7 +123,7 @@ def main() -> None:
         run["seconds_vs_in_process"] = round(run["seconds"] / local["seconds"], 2)
     result = {"claims": len(rows), "route": "retrieve", "labels": "binary", "source": "FM2 dev, first N claims",
               "runs": {name: {k: v for k, v in run.items() if not k.startswith("_")} for name, run in runs.items()}}
-    write("bench_server.json", result)
+    write(args.out, result)
 
 
 if __name__ == "__main__":

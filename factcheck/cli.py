@@ -477,6 +477,25 @@ def config_show(
     print_settings(settings, sources, json_out=json_out)
 
 
+@app.command()
+@setting_options("model", "gpu_layers", "threads", "ctx", "config")
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="Port to listen on.")] = 8080,
+    api_key: Annotated[Optional[str], typer.Option("--api-key", metavar="KEY", envvar="FACTCHECK_API_KEY", show_default=False, help="Answer only clients that send this key (their --api-key). Env FACTCHECK_API_KEY.")] = None,
+    *, flags: dict,
+) -> None:
+    """Serve the model to other factcheck processes or machines (--api-base URL), through
+    llama-cpp-python's OpenAI-compatible server, loaded as factcheck loads it. Needs
+    factcheck-pcc[server]."""
+    from .backends.serve import serve as run_server
+
+    try:
+        run_server(_settings(flags), host=host, port=port, api_key=api_key)
+    except FactcheckError as exc:
+        _fail(exc)
+
+
 cache_app = _group("cache", "Inspect or clear the result cache.")
 
 

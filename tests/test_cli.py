@@ -122,6 +122,35 @@ def test_truncated_gguf_exits_three(tmp_path):
     assert result.exit_code == 3 and "could not load" in result.stderr
 
 
+def test_serve_on_a_taken_port_fails_in_one_line_before_loading(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # the model file does not exist: the port is checked first, so that error never shows
+        result = run("serve", "--port", str(port), "--model", str(tmp_path / "missing.gguf"))
+    assert result.exit_code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_serve_without_the_server_extra_names_the_install(monkeypatch, tmp_path):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def without_server(name, *args, **kwargs):
+        if name.startswith("llama_cpp.server"):
+            raise ImportError("No module named 'fastapi'", name="fastapi")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_server)
+    result = run("serve", "--model", str(tmp_path / "missing.gguf"))
+    assert result.exit_code == 3
+    assert "pip install 'factcheck-pcc[server]'" in result.stderr and "fastapi" in result.stderr
+
+
 # --- a newcomer's first hour -----------------------------------------------------------------
 
 def test_version_names_the_backend():
@@ -130,7 +159,7 @@ def test_version_names_the_backend():
     assert result.stdout.startswith("factcheck ") and "llama-cpp-python" in result.stdout
 
 
-@pytest.mark.parametrize("command", [[], ["check"], ["batch"], ["eval"], ["calibrate"], ["index", "build"]])
+@pytest.mark.parametrize("command", [[], ["check"], ["batch"], ["eval"], ["calibrate"], ["index", "build"], ["serve"]])
 def test_help_reads_as_a_user_sees_it(command):
     result = run(*command, "--help")
     assert result.exit_code == 0

@@ -44,7 +44,7 @@ class LlamaModel:
         try:
             # repack_weights: llama.cpp's own default, as its servers run it (same kernels,
             # same rounding: for comparing this process with a server)
-            with contextlib.nullcontext() if repack_weights else _no_weight_repacking():
+            with contextlib.nullcontext() if repack_weights else without_weight_repacking():
                 self._llm = Llama(
                     model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
                     n_gpu_layers=gpu_layers, logits_all=False, verbose=False, n_batch=512,
@@ -217,7 +217,7 @@ class LlamaModel:
 
 
 @contextlib.contextmanager
-def _no_weight_repacking():
+def without_weight_repacking():
     """Load without llama.cpp's CPU weight repacking.
 
     Repacking copies the quantized weights into a second, interleaved buffer while the
