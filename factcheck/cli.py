@@ -485,9 +485,8 @@ def serve(
     api_key: Annotated[Optional[str], typer.Option("--api-key", metavar="KEY", envvar="FACTCHECK_API_KEY", show_default=False, help="Answer only clients that send this key (their --api-key). Env FACTCHECK_API_KEY.")] = None,
     *, flags: dict,
 ) -> None:
-    """Serve the model to other factcheck processes or machines (--api-base URL), through
-    llama-cpp-python's OpenAI-compatible server, loaded as factcheck loads it. Needs
-    factcheck-pcc[server]."""
+    """Serve the model to factcheck in other processes or on other machines (--api-base URL):
+    the same verdicts as in process, with llama-server's API."""
     from .backends.serve import serve as run_server
 
     try:

@@ -32,6 +32,11 @@ def open_model(settings: Settings, progress: Progress | None = None) -> Language
 
         return RemoteModel(settings.api_base, api_key=api_key(settings.api_key), model=settings.api_model,
                            n_ctx=settings.ctx, timeout=settings.api_timeout)
+    return open_local_model(settings, progress)
+
+
+def open_local_model(settings: Settings, progress: Progress | None = None):
+    """The model file the settings name, loaded in this process (--api-base aside)."""
     from .backends.local import LlamaModel
 
     path, sha, name = model_file(settings, progress)

@@ -7,6 +7,7 @@ next-token probabilities (by piece) the fake should return.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -71,6 +72,17 @@ class FakeModel:
             tokens += [self.index["<|im_start|>"]] + self.tokenize(f"{m.role}\n{m.content}")
             tokens += [self.index["<|im_end|>"]] + self.tokenize("\n")
         return tokens + [self.index["<|im_start|>"]] + self.tokenize("assistant\n")
+
+    def template_text(self, messages: list[dict]) -> str:
+        """chat_tokens' template as text, for the served fake (factcheck serve)."""
+        turns = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+        return turns + "<|im_start|>assistant\n"
+
+    def tokenize_special(self, text: str) -> list[int]:
+        tokens: list[int] = []
+        for i, part in enumerate(re.split(r"(<\|im_start\|>|<\|im_end\|>)", text)):
+            tokens += [self.index[part]] if i % 2 else self.tokenize(part)
+        return tokens
 
     def render(self, messages: list[Message]) -> Prompt:
         tokens = self.chat_tokens(messages)

@@ -1,6 +1,6 @@
 """A loopback stand-in for a model server, for the fault tests and the API shapes that
 cannot run here (llama-server, vLLM). The happy path with a real model is tested against
-the real llama-cpp-python server behind ``factcheck serve`` (test_real_server.py).
+``factcheck serve`` and llama-cpp-python's server (test_real_server.py).
 
 Shapes: ``openai`` (vLLM-like: /v1/models, /v1/chat/completions with top_logprobs,
 /tokenize, /detokenize) and ``llama-server`` (/props, /apply-template, /tokenize with

@@ -135,22 +135,6 @@ def test_serve_on_a_taken_port_fails_in_one_line_before_loading(tmp_path):
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and len(result.stderr.splitlines()) == 1
 
 
-def test_serve_without_the_server_extra_names_the_install(monkeypatch, tmp_path):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def without_server(name, *args, **kwargs):
-        if name.startswith("llama_cpp.server"):
-            raise ImportError("No module named 'fastapi'", name="fastapi")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", without_server)
-    result = run("serve", "--model", str(tmp_path / "missing.gguf"))
-    assert result.exit_code == 3
-    assert "pip install 'factcheck-pcc[server]'" in result.stderr and "fastapi" in result.stderr
-
-
 # --- a newcomer's first hour -----------------------------------------------------------------
 
 def test_version_names_the_backend():

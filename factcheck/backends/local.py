@@ -94,23 +94,34 @@ class LlamaModel:
         inserted as sentinels first and tokenized as plain text, so a claim containing
         ``<|im_start|>`` cannot open a new turn."""
         slots = [{"role": m.role, "content": f"\ue000{i}\ue001"} for i, m in enumerate(messages)]
+        tokens: list[int] = []
+        for i, part in enumerate(_SLOT.split(self.template_text(slots))):
+            if i % 2:
+                tokens += self.tokenize(messages[int(part)].content)
+            elif part:
+                tokens += self.tokenize_special(part)
+        return tokens
+
+    def template_text(self, messages: list[dict]) -> str:
+        """The chat template rendered around ``messages`` (role/content dicts) as text, with
+        the generation prompt, and the BOS token's text first where the model adds one."""
         if self._template is not None:
             rendered = self._template.render(
-                messages=slots, add_generation_prompt=True,
+                messages=messages, add_generation_prompt=True,
                 bos_token=self._token_text(self._llm.token_bos()),
                 eos_token=self._token_text(self._llm.token_eos()),
             )
         else:  # no template in the file: a plain transcript
-            rendered = "".join(f"{s['role'].title()}: {s['content']}\n\n" for s in slots) + "Assistant:"
-        tokens: list[int] = []
-        if self._llm._model.add_bos_token() and not rendered.startswith(self._token_text(self._llm.token_bos())):
-            tokens.append(self._llm.token_bos())
-        for i, part in enumerate(_SLOT.split(rendered)):
-            if i % 2:
-                tokens += self.tokenize(messages[int(part)].content)
-            elif part:
-                tokens += self._llm.tokenize(part.encode("utf-8"), add_bos=False, special=True)
-        return tokens
+            rendered = "".join(f"{m['role'].title()}: {m['content']}\n\n" for m in messages) + "Assistant:"
+        bos = self._token_text(self._llm.token_bos())
+        if self._llm._model.add_bos_token() and bos and not rendered.startswith(bos):
+            rendered = bos + rendered
+        return rendered
+
+    def tokenize_special(self, text: str) -> list[int]:
+        """Tokens of template text, where special-token syntax is a special token. Never
+        for claims or evidence."""
+        return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True) if text else []
 
     def render(self, messages: list[Message]) -> Prompt:
         tokens = self.chat_tokens(messages)

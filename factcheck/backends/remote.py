@@ -5,16 +5,15 @@ Verdicts are read from the top-N next-token log-probabilities at the answer posi
 (one token, temperature 0); mass outside the returned alternatives is ``outside_mass``.
 Each server is spoken to in its own shape (``FLAVORS``):
 
-- ``llama-server`` (llama.cpp): the prompt is rendered with the server's own template
-  (``/apply-template``) around sentinels, and sent as token ids: template text tokenized
-  with special tokens, claims and evidence without (``/tokenize`` ``parse_special``), so
-  ``<|im_start|>`` inside a claim stays text. ``/completion`` with ``n_probs``,
-  ``cache_prompt`` and GBNF ``grammar``.
-- ``llama-cpp-python`` (``python -m llama_cpp.server``, which ``factcheck serve`` runs):
-  takes strings only and exposes no chat template, so the chat goes to
-  ``/v1/chat/completions`` (the server applies the model's template) with special-token
-  text in claims and evidence neutralised first; ``top_logprobs``, ``grammar``,
-  ``/extras/tokenize``.
+- ``llama-server`` (llama.cpp's, and ``factcheck serve``: serve.py): the prompt is rendered
+  with the server's own template (``/apply-template``) around sentinels, and sent as token
+  ids: template text tokenized with special tokens, claims and evidence without
+  (``/tokenize`` ``parse_special``), so ``<|im_start|>`` inside a claim stays text.
+  ``/completion`` with ``n_probs``, ``cache_prompt`` and GBNF ``grammar``.
+- ``llama-cpp-python`` (``python -m llama_cpp.server``): takes strings only and exposes no
+  chat template, so the chat goes to ``/v1/chat/completions`` (the server applies the
+  model's template) with special-token text in claims and evidence neutralised first;
+  ``top_logprobs``, ``grammar``, ``/extras/tokenize``.
 - ``openai`` (vLLM and other OpenAI-compatible servers): ``/v1/chat/completions`` with
   ``top_logprobs`` (vLLM allows up to ``--max-logprobs``, 20 by default), neutralised
   text, ``/tokenize``; no grammar, so JSON outputs are validated and retried (judge.py).
