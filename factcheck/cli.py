@@ -480,9 +480,9 @@ def config_show(
 @app.command()
 @setting_options("model", "gpu_layers", "threads", "ctx", "config")
 def serve(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="Port to listen on.")] = 8080,
-    api_key: Annotated[Optional[str], typer.Option("--api-key", metavar="KEY", envvar="FACTCHECK_API_KEY", show_default=False, help="Answer only clients that send this key (their --api-key). Env FACTCHECK_API_KEY.")] = None,
+    host: Annotated[str, typer.Option("--host", metavar="ADDRESS", help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", metavar="PORT", min=1, max=65535, help="Port to listen on.")] = 8080,
+    api_key: Annotated[Optional[str], typer.Option("--api-key", metavar="KEY", envvar="FACTCHECK_API_KEY", show_envvar=False, show_default=False, help="Answer only clients that send this key (their --api-key). Env FACTCHECK_API_KEY.")] = None,
     *, flags: dict,
 ) -> None:
     """Serve the model to factcheck in other processes or on other machines (--api-base URL):

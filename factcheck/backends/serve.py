@@ -166,6 +166,9 @@ def _field(body: dict, key: str, kind, default: Any = ...) -> Any:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: clients send many small requests
+    # headers and body go out as two writes; with Nagle's algorithm the second waits for
+    # the client's delayed ACK, 40 ms a request (measured: 6 s on 24 claims)
+    disable_nagle_algorithm = True
     server: ModelHTTPServer
 
     def do_GET(self) -> None:
