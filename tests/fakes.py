@@ -84,6 +84,9 @@ class FakeModel:
             tokens += [self.index[part]] if i % 2 else self.tokenize(part)
         return tokens
 
+    def grammar_is_valid(self, grammar: str) -> bool:
+        return "::=" in grammar and grammar.count("(") == grammar.count(")")
+
     def render(self, messages: list[Message]) -> Prompt:
         tokens = self.chat_tokens(messages)
         return Prompt(messages=messages, tokens=tokens, length=len(tokens))

@@ -239,6 +239,22 @@ def test_a_client_without_the_servers_key_is_refused_in_one_line(server):
     assert len(proc.stderr.splitlines()) == 1 and "refused the API key (HTTP 401)" in proc.stderr, proc.stderr
 
 
+def test_a_grammar_llama_cpp_cannot_parse_is_refused_and_the_server_goes_on(server, real_model):
+    """llama-cpp-python parses a grammar only when generation starts, and segfaults when it
+    cannot: factcheck serve checks it first."""
+    from factcheck.backends import Message
+
+    auth = {"Authorization": f"Bearer {SERVER_KEY}"}
+    prompt = real_model.render([Message("user", "Say x.")]).tokens
+    root = server.replace("/v1", "")
+    bad = httpx.post(f"{root}/completion", headers=auth, timeout=120,
+                     json={"prompt": prompt, "n_predict": 4, "grammar": "root ::= ((("})
+    assert bad.status_code == 400 and "grammar" in bad.json()["error"]["message"]
+    good = httpx.post(f"{root}/completion", headers=auth, timeout=120,
+                      json={"prompt": prompt, "n_predict": 4, "grammar": 'root ::= "x"'})
+    assert good.status_code == 200 and good.json()["content"] == "x"
+
+
 @pytest.fixture(scope="module")
 def llama_server(real_model):
     """llama.cpp's own llama-server, when a binary is named in $LLAMA_SERVER_BINARY

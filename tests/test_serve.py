@@ -101,6 +101,8 @@ def test_the_key_is_required_where_one_is_set(keyed):
     ("/completion", b'{"prompt": [1, 99999], "n_predict": 1}', 400, "tokens must be a list of ids"),
     ("/completion", b'{"prompt": [], "n_predict": 1}', 400, "'prompt' is empty"),
     ("/completion", b'{"prompt": [20, 21], "n_predict": 1, "n_probs": 5, "temperature": 0.7}', 400, "'n_probs'"),
+    ("/completion", b'{"prompt": [20, 21], "n_predict": 4, "grammar": "root ::= (("}', 400, "'grammar'"),
+    ("/completion", b'{"prompt": [20, 21], "n_predict": 4, "seed": "x"}', 400, "'seed'"),
     ("/tokenize", b'{"content": 5}', 400, "'content'"),
     ("/apply-template", b'{"messages": [{"role": "user"}]}', 400, "'messages'"),
     ("/nowhere", b"{}", 404, "no endpoint"),

@@ -199,10 +199,23 @@ class LlamaModel:
         finally:
             llama_cpp.llama_set_embeddings(ctx, False)
 
+    def grammar_is_valid(self, grammar: str) -> bool:
+        """Whether llama.cpp parses ``grammar`` (GBNF). llama-cpp-python parses it only when
+        generation starts and crashes the process (segfault) when it cannot."""
+        import llama_cpp
+
+        sampler = llama_cpp.llama_sampler_init_grammar(self._llm._model.vocab, grammar.encode("utf-8"), b"root")
+        if not sampler:
+            return False
+        llama_cpp.llama_sampler_free(sampler)
+        return True
+
     def complete(self, prompt: Prompt, max_tokens: int, temperature: float = 0.0,
                  grammar: str | None = None, seed: int | None = None) -> Completion:
         from llama_cpp import LlamaGrammar
 
+        if grammar is not None and not self.grammar_is_valid(grammar):
+            raise ModelError("llama.cpp cannot parse the grammar for this generation (GBNF)")
         tokens = prompt.tokens
         start = time.perf_counter()
         reused = self._reusable_prefix(tokens)  # create_completion reuses the same prefix

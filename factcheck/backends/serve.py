@@ -45,6 +45,7 @@ class ServableModel(LanguageModel, Protocol):
 
     def template_text(self, messages: list[dict]) -> str: ...
     def tokenize_special(self, text: str) -> list[int]: ...
+    def grammar_is_valid(self, grammar: str) -> bool: ...
 
 
 class RequestError(Exception):
@@ -137,10 +138,9 @@ class ModelEndpoints:
                                                            "(n_predict 1, temperature 0, no grammar)")
             if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
                 raise RequestError(HTTPStatus.BAD_REQUEST, "'seed' must be an integer")
-            try:
-                done = self.model.complete(rendered, n_predict, temperature=temperature, grammar=grammar, seed=seed)
-            except ValueError as exc:  # llama.cpp's grammar parser
-                raise RequestError(HTTPStatus.BAD_REQUEST, f"cannot generate under this grammar ({exc})") from None
+            if grammar is not None and (not isinstance(grammar, str) or not self.model.grammar_is_valid(grammar)):
+                raise RequestError(HTTPStatus.BAD_REQUEST, "'grammar' is not a GBNF grammar llama.cpp can parse")
+            done = self.model.complete(rendered, n_predict, temperature=temperature, grammar=grammar, seed=seed)
             answer.update(content=done.text, tokens_predicted=done.generated, tokens_cached=done.reused,
                           timings={"prompt_n": done.prompt_tokens})
             return answer
