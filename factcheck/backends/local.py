@@ -35,16 +35,14 @@ class LlamaModel:
     supports_grammar = True
 
     def __init__(self, path: Path, sha256: str, *, n_ctx: int, threads: int, gpu_layers: int,
-                 name: str | None = None, repack_weights: bool = False) -> None:
+                 name: str | None = None) -> None:
         check_gguf(path)
         try:
             from llama_cpp import Llama
         except ImportError as exc:  # pragma: no cover - dependency of the package
             raise ModelError(f"llama-cpp-python is not installed: pip install factcheck-pcc ({exc})") from None
         try:
-            # repack_weights: llama.cpp's own default, as its servers run it (same kernels,
-            # same rounding: for comparing this process with a server)
-            with contextlib.nullcontext() if repack_weights else without_weight_repacking():
+            with without_weight_repacking():
                 self._llm = Llama(
                     model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
                     n_gpu_layers=gpu_layers, logits_all=False, verbose=False, n_batch=512,
@@ -246,8 +244,10 @@ def without_weight_repacking():
 
     Repacking copies the quantized weights into a second, interleaved buffer while the
     mmapped originals stay resident: measured on the default model, peak RSS 1.90 GB with
-    it and 1.31 GB without, at equal prompt speed (benchmarks/README.md). Llama() has no
-    parameter for it, so the default model params are patched for the duration of the load."""
+    it and 1.31 GB without, at equal prompt speed (benchmarks/README.md). And on CPUs with
+    AMX, llama.cpp's repacked AMX kernels segfault on Q4_K weights at the first prompt
+    (ggml-org/llama.cpp#20824). Llama() has no parameter for it, so the default model
+    params are patched for the duration of the load."""
     import llama_cpp.llama_cpp as lib
 
     original = lib.llama_model_default_params
