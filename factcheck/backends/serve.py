@@ -234,6 +234,7 @@ class _Handler(BaseHTTPRequestHandler):
 class ModelHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 64  # clients that connect while the model loads wait, not fail
 
     def __init__(self, address: tuple[str, int], endpoints: ModelEndpoints | None = None,
                  api_key: str | None = None) -> None:
