@@ -6,6 +6,7 @@
     │   └── IndexFormatError       a local index that is missing or corrupt
     ├── ModelError                 the model cannot be found, verified, loaded or reached (exit 3)
     │   ├── ModelNotInstalled      the default-model packages are missing
+    │   ├── GrammarError           llama.cpp cannot parse a generation grammar (GBNF)
     │   ├── ServerUnavailable      no model server answers at --api-base
     │   └── ServerRequestFailed    one request to the server failed after its retries;
     │                              a batch records the claim as an error and goes on
@@ -44,6 +45,10 @@ class ModelError(FactcheckError):
 
 
 class ModelNotInstalled(ModelError):
+    pass
+
+
+class GrammarError(ModelError):
     pass
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from factcheck.backends import Completion, Message, ModelInfo, NextToken, Prompt
+from factcheck.errors import GrammarError
 
 WORD_PIECES = ["<|im_start|>", "<|im_end|>", "TRUE", "FALSE", "FAL", "UNKNOWN", "UN",
                "True", "False", "Maybe", "YES", "NO"]
@@ -84,9 +85,6 @@ class FakeModel:
             tokens += [self.index[part]] if i % 2 else self.tokenize(part)
         return tokens
 
-    def grammar_is_valid(self, grammar: str) -> bool:
-        return "::=" in grammar and grammar.count("(") == grammar.count(")")
-
     def render(self, messages: list[Message]) -> Prompt:
         tokens = self.chat_tokens(messages)
         return Prompt(messages=messages, tokens=tokens, length=len(tokens))
@@ -113,6 +111,8 @@ class FakeModel:
 
     def complete(self, prompt: Prompt, max_tokens: int, temperature: float = 0.0,
                  grammar: str | None = None, seed: int | None = None) -> Completion:
+        if grammar is not None and ("::=" not in grammar or grammar.count("(") != grammar.count(")")):
+            raise GrammarError("llama.cpp cannot parse the grammar for this generation (GBNF)")
         tokens = prompt.tokens
         self.prompts.append(self.detokenize(tokens))
         text = self.completions.pop(0) if self.completions else ""

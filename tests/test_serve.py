@@ -141,3 +141,14 @@ def test_an_unexpected_failure_is_a_500_with_its_reason_and_the_server_goes_on(c
         assert httpx.get(server.base + "/health").json() == {"status": "ok"}
     finally:
         server.stop()
+
+
+def test_a_refused_request_leaves_a_kept_alive_connection_clean(keyed):
+    """Each answer follows the whole request: an error before the body was looked at must
+    not leave its bytes to be read as the next request on the same connection."""
+    with httpx.Client(base_url=keyed.base) as client:
+        for refused in (client.post("/nowhere", json={"content": "x" * 5000}),
+                        client.post("/tokenize", json={"content": "y" * 5000})):  # no key: 401
+            assert refused.status_code in (401, 404)
+        answer = client.post("/tokenize", json={"content": "ok"}, headers={"Authorization": f"Bearer {KEY}"})
+        assert answer.status_code == 200 and answer.json()["tokens"] == keyed.model.tokenize("ok")

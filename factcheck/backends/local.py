@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelError
+from ..errors import GrammarError, ModelError
 from ..model_files import check_gguf
 from .base import Completion, Message, ModelInfo, NextToken, Prompt
 
@@ -213,7 +213,7 @@ class LlamaModel:
         from llama_cpp import LlamaGrammar
 
         if grammar is not None and not self.grammar_is_valid(grammar):
-            raise ModelError("llama.cpp cannot parse the grammar for this generation (GBNF)")
+            raise GrammarError("llama.cpp cannot parse the grammar for this generation (GBNF)")
         tokens = prompt.tokens
         start = time.perf_counter()
         reused = self._reusable_prefix(tokens)  # create_completion reuses the same prefix

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..errors import FactcheckError, InputError
+from ..errors import FactcheckError, GrammarError, InputError
 from .base import LanguageModel, Prompt
 
 MAX_BODY_BYTES = 16 * 1024 * 1024  # a prompt of a full context is ~100 KB of JSON
@@ -45,7 +45,6 @@ class ServableModel(LanguageModel, Protocol):
 
     def template_text(self, messages: list[dict]) -> str: ...
     def tokenize_special(self, text: str) -> list[int]: ...
-    def grammar_is_valid(self, grammar: str) -> bool: ...
 
 
 class RequestError(Exception):
@@ -108,8 +107,8 @@ class ModelEndpoints:
 
     def completion(self, body: dict) -> dict:
         prompt = body.get("prompt")
-        n_predict = int(_field(body, "n_predict", int, 16))
-        n_probs = min(MAX_PROBS, int(_field(body, "n_probs", int, 0)))
+        n_predict = _field(body, "n_predict", int, 16)
+        n_probs = min(MAX_PROBS, _field(body, "n_probs", int, 0))
         temperature = float(_field(body, "temperature", (int, float), 0.0))
         grammar = body.get("grammar") or None
         seed = body.get("seed")
@@ -138,9 +137,12 @@ class ModelEndpoints:
                                                            "(n_predict 1, temperature 0, no grammar)")
             if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
                 raise RequestError(HTTPStatus.BAD_REQUEST, "'seed' must be an integer")
-            if grammar is not None and (not isinstance(grammar, str) or not self.model.grammar_is_valid(grammar)):
-                raise RequestError(HTTPStatus.BAD_REQUEST, "'grammar' is not a GBNF grammar llama.cpp can parse")
-            done = self.model.complete(rendered, n_predict, temperature=temperature, grammar=grammar, seed=seed)
+            if grammar is not None and not isinstance(grammar, str):
+                raise RequestError(HTTPStatus.BAD_REQUEST, "'grammar' must be a string (GBNF)")
+            try:  # the model checks the grammar before generating: llama-cpp-python would crash
+                done = self.model.complete(rendered, n_predict, temperature=temperature, grammar=grammar, seed=seed)
+            except GrammarError as exc:
+                raise RequestError(HTTPStatus.BAD_REQUEST, f"'grammar': {exc}") from None
             answer.update(content=done.text, tokens_predicted=done.generated, tokens_cached=done.reused,
                           timings={"prompt_n": done.prompt_tokens})
             return answer
@@ -155,6 +157,16 @@ class ModelEndpoints:
         if not isinstance(value, list) or not all(isinstance(t, int) and 0 <= t < vocabulary for t in value):
             raise RequestError(HTTPStatus.BAD_REQUEST, f"tokens must be a list of ids in [0, {vocabulary})")
         return value
+
+
+def _json_object(raw: bytes) -> dict:
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        raise RequestError(HTTPStatus.BAD_REQUEST, "the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise RequestError(HTTPStatus.BAD_REQUEST, "the body must be a JSON object")
+    return body
 
 
 def _field(body: dict, key: str, kind, default: Any = ...) -> Any:
@@ -180,12 +192,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, method: str) -> None:
         path = self.path.split("?", 1)[0]
         try:
+            # the body is read first, whatever the answer: a keep-alive connection must not
+            # keep unread bytes for the next request
+            raw = self._read_body() if method == "POST" else b""
             handler = self.server.endpoints.route(method, path)
             if handler is None:
                 raise RequestError(HTTPStatus.NOT_FOUND, f"no endpoint {method} {path}")
             if path != "/health":
                 self._authorise()
-            self._answer_json(HTTPStatus.OK, handler(self._body() if method == "POST" else {}))
+            self._answer_json(HTTPStatus.OK, handler(_json_object(raw) if method == "POST" else {}))
         except RequestError as exc:
             self._answer_json(exc.status, {"error": {"code": exc.status.value, "message": str(exc)}})
         except FactcheckError as exc:  # e.g. a prompt llama.cpp could not evaluate
@@ -204,20 +219,16 @@ class _Handler(BaseHTTPRequestHandler):
         if not hmac.compare_digest(sent.encode(), f"Bearer {key}".encode()):
             raise RequestError(HTTPStatus.UNAUTHORIZED, "invalid API key")
 
-    def _body(self) -> dict:
+    def _read_body(self) -> bytes:
         try:
             length = int(self.headers.get("Content-Length", "0"))
         except ValueError:
-            raise RequestError(HTTPStatus.BAD_REQUEST, "bad Content-Length") from None
-        if length > MAX_BODY_BYTES:
-            raise RequestError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body over {MAX_BODY_BYTES} bytes")
-        try:
-            body = json.loads(self.rfile.read(length) or b"{}")
-        except ValueError:
-            raise RequestError(HTTPStatus.BAD_REQUEST, "the body is not JSON") from None
-        if not isinstance(body, dict):
-            raise RequestError(HTTPStatus.BAD_REQUEST, "the body must be a JSON object")
-        return body
+            length = -1
+        if not 0 <= length <= MAX_BODY_BYTES:
+            self.close_connection = True  # the body stays unread: this connection is done
+            raise RequestError(HTTPStatus.BAD_REQUEST if length < 0 else HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                               f"the body needs a Content-Length of at most {MAX_BODY_BYTES} bytes")
+        return self.rfile.read(length)
 
     def _answer_json(self, status: HTTPStatus, payload: Any) -> None:
         data = json.dumps(payload).encode()
