@@ -6,8 +6,8 @@ Runs `factcheck batch --route retrieve` over the first N FM2 dev claims with a B
 FM2's dev corpus (result cache off), as:
 
 - in-process (the default);
-- `factcheck serve` (llama-cpp-python's server with the model loaded as factcheck loads
-  it), --workers 1 and 2;
+- `factcheck serve` (factcheck's own server: llama-server's API over the in-process
+  model), --workers 1 and 2;
 - llama-cpp-python's server as it comes (`python -m llama_cpp.server`), if
   ``--plain-llama-cpp-server`` is given (it repacks weights, which crashes on AMX CPUs);
 - llama.cpp's llama-server, if ``--llama-server PATH`` is given, with ``--parallel 2``

@@ -266,6 +266,8 @@ def serve(settings, *, host: str, port: int, api_key: str | None = None) -> None
 
     server = ModelHTTPServer((host, port), api_key=api_key)
     try:
+        # the first run also assembles the default model from its packages (about a minute)
+        print("loading the model…", file=sys.stderr, flush=True)
         model = open_local_model(settings)
         name = model.info.path.name
         server.endpoints = ModelEndpoints(model, name)
