@@ -64,6 +64,7 @@ class LlamaModel:
         self._template = _compile_template(self.info.chat_template) if self.info.chat_template else None
         self._n_vocab = self._llm.n_vocab()
         self._pieces: list[str] | None = None
+        self._parsed_grammars: dict[str, bool] = {}
 
     # -- tokens ----------------------------------------------------------------------
 
@@ -199,14 +200,16 @@ class LlamaModel:
 
     def grammar_is_valid(self, grammar: str) -> bool:
         """Whether llama.cpp parses ``grammar`` (GBNF). llama-cpp-python parses it only when
-        generation starts and crashes the process (segfault) when it cannot."""
+        generation starts and crashes the process (segfault) when it cannot. Grammars come
+        from a few prompt files, so each is parsed here once."""
         import llama_cpp
 
-        sampler = llama_cpp.llama_sampler_init_grammar(self._llm._model.vocab, grammar.encode("utf-8"), b"root")
-        if not sampler:
-            return False
-        llama_cpp.llama_sampler_free(sampler)
-        return True
+        if grammar not in self._parsed_grammars:
+            sampler = llama_cpp.llama_sampler_init_grammar(self._llm._model.vocab, grammar.encode("utf-8"), b"root")
+            if sampler:
+                llama_cpp.llama_sampler_free(sampler)
+            self._parsed_grammars[grammar] = bool(sampler)
+        return self._parsed_grammars[grammar]
 
     def complete(self, prompt: Prompt, max_tokens: int, temperature: float = 0.0,
                  grammar: str | None = None, seed: int | None = None) -> Completion:

@@ -149,7 +149,9 @@ class ModelEndpoints:
 
     def _top(self, probs: np.ndarray, n: int) -> list[dict]:
         pieces = self.model.vocab_pieces()
-        best = np.argsort(-probs)[:n]
+        n = min(n, probs.size)
+        best = np.argpartition(-probs, n - 1)[:n]  # the top n without sorting the whole vocabulary
+        best = best[np.argsort(-probs[best])]
         return [{"id": int(i), "token": pieces[i], "logprob": math.log(max(float(probs[i]), 1e-300))} for i in best]
 
     def _token_ids(self, value: Any) -> list[int]:
