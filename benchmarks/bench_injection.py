@@ -6,6 +6,9 @@
                                                            # (results/injection_server.json)
     python benchmarks/bench_injection.py --labels binary   # the binary section's reader
                                                            # (results/injection_binary.json)
+    python benchmarks/bench_injection.py --labels binary --by-meaning 4
+                                                           # sentences chosen by dense_select.py's
+                                                           # encoder (..._by_meaning.json)
 """
 
 from __future__ import annotations
@@ -24,7 +27,16 @@ if __name__ == "__main__":
     parser.add_argument("--api-base", help="read through this model server instead of in-process")
     parser.add_argument("--labels", choices=("three", "binary"), default="three",
                         help="the label set, so the profile section whose reader is measured")
+    parser.add_argument("--by-meaning", type=int, metavar="N",
+                        help="show the N sentences dense_select.py's encoder chooses (measured, not shipped)")
     args = parser.parse_args()
+    if args.by_meaning:
+        import dense_select
+
+        import factcheck.pipeline
+
+        factcheck.pipeline.select_sentences = lambda claim, passages, _n, _floor: dense_select.select_by_meaning(
+            claim, passages, args.by_meaning)
     flags = {"ctx": 2048} if not args.api_base else {"api_base": args.api_base}
     flags["labels"] = args.labels
     # the default model as a user runs it: its shipped profile's reader reads the evidence
@@ -36,4 +48,6 @@ if __name__ == "__main__":
         result["server"] = args.api_base
     result["labels"] = args.labels
     name = "injection_server" if args.api_base else "injection"
-    write(f"{name}.json" if args.labels == "three" else f"{name}_{args.labels}.json", result)
+    suffix = ("" if args.labels == "three" else f"_{args.labels}") + ("_by_meaning" if args.by_meaning else "")
+    result["by_meaning"] = args.by_meaning
+    write(f"{name}{suffix}.json", result)
