@@ -366,7 +366,7 @@ def collect(args) -> None:
     fixed = {"k": DENSE_K} | ({"sentences": args.sentences} if args.sentences else {})
     factcheck.config.resolve = lambda flags=None, *a, **kw: resolve({**(flags or {}), **fixed}, *a, **kw)
     sys.argv = [sys.argv[0], str(args.splits), str(args.samples), "--only", args.only,
-                "--indexes", str(args.indexes)]
+                "--indexes", str(args.indexes)] + (["--limit", str(args.limit)] if args.limit else [])
     collect_samples.main()
 
 
@@ -384,6 +384,15 @@ def _paired(a, b, names) -> dict:
             "accuracy_difference": acc_diff(gold, pa, pb), "accuracy_difference_ci": bootstrap(acc_diff, gold, pa, pb)}
 
 
+def _first_claims(split: Path, samples) -> Path:
+    """The part of ``split`` that was collected, as a split file of its own."""
+    texts = {s.claim for s in samples}
+    lines = [line for line in split.read_text().splitlines() if json.loads(line)["claim"] in texts]
+    part = Path(tempfile.mkdtemp()) / split.name
+    part.write_text("\n".join(lines) + "\n")
+    return part
+
+
 def score(args) -> dict:
     import tomllib
 
@@ -399,10 +408,12 @@ def score(args) -> dict:
         names = label_names(label_set)
         shipped = {**profile[label_set.value], "min_coverage": 0.25}
         pooled: dict[str, list] = {"a": [], "b": []}
-        for part in ("eval", "fit"):
+        for part in ("eval", "fit", "fit_more"):
             if not (args.samples / f"{dataset}_{part}").is_dir() or not (args.against / f"{dataset}_{part}").is_dir():
                 continue
             split = args.splits / f"{dataset}_{part}.jsonl"
+            if part == "fit_more":  # collected for the first claims only (--limit)
+                split = _first_claims(split, load(args.samples, f"{dataset}_{part}"))
             these = {s.id: s for s in every_claim(load(args.samples, f"{dataset}_{part}"), split)}
             others = {s.id: s for s in every_claim(load(args.against, f"{dataset}_{part}"), split)}
             ids = sorted(set(these) & set(others))
@@ -411,8 +422,9 @@ def score(args) -> dict:
             pooled["a"] += a
             pooled["b"] += b
             result[f"{dataset}_{part}"] = _paired(a, b, names)
-        if result.get(f"{dataset}_eval") and result.get(f"{dataset}_fit"):  # two disjoint samples, one interval
-            result[f"{dataset}_fit+eval"] = _paired(pooled["a"], pooled["b"], names)
+        parts = [part for part in ("eval", "fit", "fit_more") if f"{dataset}_{part}" in result]
+        if len(parts) > 1:  # disjoint samples, one interval
+            result[f"{dataset}_" + "+".join(parts)] = _paired(pooled["a"], pooled["b"], names)
     for name, r in result.items():
         print(f"{name} ({r['claims']} claims)", file=sys.stderr)
         for label in ("by meaning", "shipped"):
@@ -439,6 +451,7 @@ def main() -> None:
     p.add_argument("samples", type=Path)
     p.add_argument("--only", default="fm2_eval,scifact_eval")
     p.add_argument("--sentences", type=int, help="sentences shown (default: the profile's)")
+    p.add_argument("--limit", type=int, help="only the first N claims of each split")
     p.add_argument("--indexes", type=Path, default=indexes)
     p = sub.add_parser("score")
     p.add_argument("samples", type=Path)
