@@ -48,8 +48,9 @@ def load_fit(samples_dir: Path, dataset: str, more: bool = False):
     return load(samples_dir, f"{dataset}_fit") + (load(samples_dir, extra.name) if more else [])
 
 
-def every_claim(samples, split_file: Path):
-    """One sample per claim of ``split_file``. Samples are stored by claim text, and
+def every_claim(samples, split_file: Path, collected_only: bool = False):
+    """One sample per claim of ``split_file`` (with ``collected_only``, per claim that was
+    collected: a run with ``--limit``). Samples are stored by claim text, and
     Check-COVID repeats texts under different labels (its NOT_ENOUGH_INFO claims reuse the
     text of a SUPPORTED or REFUTED one): identical inputs get identical outputs, each scored
     against its own gold label."""
@@ -59,6 +60,8 @@ def every_claim(samples, split_file: Path):
     out = []
     for line in split_file.open(encoding="utf-8"):
         row = json.loads(line)
+        if collected_only and row["claim"] not in by_text:
+            continue
         sample = copy.copy(by_text[row["claim"]])
         sample.id, sample.gold = row["id"], row["label"]
         out.append(sample)

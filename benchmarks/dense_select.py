@@ -384,15 +384,6 @@ def _paired(a, b, names) -> dict:
             "accuracy_difference": acc_diff(gold, pa, pb), "accuracy_difference_ci": bootstrap(acc_diff, gold, pa, pb)}
 
 
-def _first_claims(split: Path, samples) -> Path:
-    """The part of ``split`` that was collected, as a split file of its own."""
-    texts = {s.claim for s in samples}
-    lines = [line for line in split.read_text().splitlines() if json.loads(line)["claim"] in texts]
-    part = Path(tempfile.mkdtemp()) / split.name
-    part.write_text("\n".join(lines) + "\n")
-    return part
-
-
 def score(args) -> dict:
     import tomllib
 
@@ -412,10 +403,9 @@ def score(args) -> dict:
             if not (args.samples / f"{dataset}_{part}").is_dir() or not (args.against / f"{dataset}_{part}").is_dir():
                 continue
             split = args.splits / f"{dataset}_{part}.jsonl"
-            if part == "fit_more":  # collected for the first claims only (--limit)
-                split = _first_claims(split, load(args.samples, f"{dataset}_{part}"))
-            these = {s.id: s for s in every_claim(load(args.samples, f"{dataset}_{part}"), split)}
-            others = {s.id: s for s in every_claim(load(args.against, f"{dataset}_{part}"), split)}
+            partial = part == "fit_more"  # collected for its first claims only (--limit)
+            these = {s.id: s for s in every_claim(load(args.samples, f"{dataset}_{part}"), split, partial)}
+            others = {s.id: s for s in every_claim(load(args.against, f"{dataset}_{part}"), split, partial)}
             ids = sorted(set(these) & set(others))
             a = apply_section([these[i] for i in ids], {**shipped, "min_coverage": 0.0}, label_set, "retrieve")
             b = apply_section([others[i] for i in ids], shipped, label_set, "retrieve")
