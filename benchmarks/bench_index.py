@@ -53,7 +53,7 @@ def queries() -> list[str]:
 
 
 def run_bm25s(corpus: Path) -> dict:
-    from factcheck.retrievers.local_index import LocalIndex, build_index
+    from factcheck.retrievers.local_index import build_index
 
     folder = Path(tempfile.mkdtemp()) / "idx"
     start = time.perf_counter()

@@ -4,11 +4,11 @@
                                                            # (each injection plain, and opening with the claim)
     python benchmarks/bench_injection.py --api-base URL    # the same through a model server
                                                            # (results/injection_server.json)
-    python benchmarks/bench_injection.py --labels binary   # the binary section's reader
+    python benchmarks/bench_injection.py --labels binary   # the binary section's reader and selection
                                                            # (results/injection_binary.json)
-    python benchmarks/bench_injection.py --labels binary --by-meaning 4
-                                                           # sentences chosen by dense_select.py's
-                                                           # encoder (..._by_meaning.json)
+    python benchmarks/bench_injection.py --labels binary --selection words
+                                                           # another selection than the profile's
+                                                           # (results/injection_binary_words.json)
 """
 
 from __future__ import annotations
@@ -27,20 +27,14 @@ if __name__ == "__main__":
     parser.add_argument("--api-base", help="read through this model server instead of in-process")
     parser.add_argument("--labels", choices=("three", "binary"), default="three",
                         help="the label set, so the profile section whose reader is measured")
-    parser.add_argument("--by-meaning", type=int, metavar="N",
-                        help="show the N sentences dense_select.py's encoder chooses (measured, not shipped)")
+    parser.add_argument("--selection", choices=("words", "meaning"), help="how sentences are chosen (default: "
+                        "the profile's)")
     args = parser.parse_args()
-    if args.by_meaning:
-        import dense_select
-
-        import factcheck.pipeline
-
-        factcheck.pipeline.select_sentences = lambda claim, passages, _n, _floor: dense_select.select_by_meaning(
-            claim, passages, args.by_meaning)
     flags = {"ctx": 2048} if not args.api_base else {"api_base": args.api_base}
-    flags["labels"] = args.labels
-    # the default model as a user runs it: its shipped profile's reader reads the evidence
-    checker = build_checker(resolve(flags), open_model)
+    flags.update(labels=args.labels, selection=args.selection)
+    # the default model as a user runs it: its shipped profile's selection and reader
+    settings = resolve(flags)
+    checker = build_checker(settings, open_model)
     result = flip_rate(checker)
     # the same injections opening with the claim's own words, so the relevance floor shows them
     result["echoing_the_claim"] = flip_rate(checker, echo=True)
@@ -48,6 +42,6 @@ if __name__ == "__main__":
         result["server"] = args.api_base
     result["labels"] = args.labels
     name = "injection_server" if args.api_base else "injection"
-    suffix = ("" if args.labels == "three" else f"_{args.labels}") + ("_by_meaning" if args.by_meaning else "")
-    result["by_meaning"] = args.by_meaning
+    suffix = ("" if args.labels == "three" else f"_{args.labels}") + (f"_{args.selection}" if args.selection else "")
+    result["selection"], result["sentences"] = settings.selection, settings.sentences
     write(f"{name}{suffix}.json", result)

@@ -3,15 +3,19 @@ evidence passes with hidden states) for the fit/eval splits of ../shared/data.
 
     python3 benchmarks/splits.py SPLITS
     python3 benchmarks/collect_samples.py SPLITS SAMPLES [--chunks] [--only NAME,...] [--limit N] [--title-terms]
+                                          [--selection words|meaning] [--k N] [--sentences N]
 
 Each split is checked over its own corpus: SciFact over its 5,183 abstracts, Check-COVID
 over its corpus plus SciFact's as distractors, FM2 over its pooled Wikipedia sentences.
-Samples go to SAMPLES/<split>/ and a re-run measures only what is missing.
+Samples go to SAMPLES/<split>/ and a re-run measures only what is missing. The selection,
+k and sentences are the shipped profile's for the split's label set unless given; each
+folder's ``settings.json`` records those used (compare.py writes them into the profile).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -48,6 +52,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int)
     parser.add_argument("--title-terms", action="store_true",
                         help="select sentences with their document title counted (select.py), to compare")
+    parser.add_argument("--selection", choices=("words", "meaning"), help="how sentences are chosen (select.py)")
+    parser.add_argument("--k", type=int, help="passages retrieved")
+    parser.add_argument("--sentences", type=int, help="sentences shown")
     parser.add_argument("--indexes", type=Path, default=Path(tempfile.gettempdir()) / "factcheck-bench-indexes")
     args = parser.parse_args()
 
@@ -57,24 +64,27 @@ def main() -> None:
     from factcheck.loader import open_model
     from factcheck.samples import SampleStore, collect
     from factcheck.pipeline import build_checker
+    from factcheck.select import WordSelector
 
-    if args.title_terms:
-        import functools
-
-        import factcheck.samples
-        from factcheck.select import select_sentences
-
-        factcheck.samples.select_sentences = functools.partial(select_sentences, title_terms=True)
     model = None
     for name in args.only.split(","):
         dataset = name.split("_")[0]
         claims = read_labeled(args.splits / f"{name}.jsonl", args.limit)
         settings = resolve({"index": [index_for(dataset, args.indexes)], "labels": label_set_for(claims).value,
-                            "ctx": 2048})
+                            "ctx": 2048, "selection": args.selection, "k": args.k, "sentences": args.sentences})
         if model is None:
             model = open_model(settings)
         checker = build_checker(settings, lambda _s: model)
+        if args.title_terms:
+            checker.selector = WordSelector(settings.min_coverage, title_terms=True)
         store = SampleStore(args.samples / name)
+        shown = {"k": settings.k, "sentences": settings.sentences, "selection": settings.selection,
+                 "min_coverage": settings.min_coverage, "title_terms": args.title_terms}
+        recorded = store.folder / "settings.json"
+        if recorded.exists() and json.loads(recorded.read_text()) != shown:
+            raise SystemExit(f"{store.folder} holds samples collected with {recorded.read_text().strip()}, "
+                             f"not {json.dumps(shown)}: collect into another folder")
+        recorded.write_text(json.dumps(shown) + "\n")
         start, done = time.perf_counter(), [0]
 
         def tick() -> None:

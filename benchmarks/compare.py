@@ -10,8 +10,11 @@ Nothing here calls the model: the samples hold every pass the pipeline would mak
 ``factcheck.fit.apply_section`` makes the pipeline's decisions from them. ``--against`` names
 samples collected with another prompt (or model, or selection) on the same splits: both are
 read the same ways, claim by claim, with a paired bootstrap interval of the difference.
-``--fit-more`` fits on ``<set>_fit`` plus ``<set>_fit_more`` (splits.py), measured and not
-shipped (benchmarks/README.md, "More fit claims"). Writes
+``--fit-more [SETS]`` fits on ``<set>_fit`` plus ``<set>_fit_more`` (splits.py) for the
+named data sets (all three: measured and not shipped, benchmarks/README.md "More fit claims";
+``fm2``: how the shipped binary section was fitted). Each data set's samples record how they
+chose their evidence (``settings.json``, collect_samples.py); the sections replay it and the
+profile records it. Writes
 benchmarks/results/compare.json and prints Markdown tables.
 """
 
@@ -32,7 +35,24 @@ from factcheck.metrics import accuracy, auroc, bootstrap, ece, f1_per_class, mac
 from factcheck.samples import SampleStore  # noqa: E402
 
 DATASETS = ("scifact", "covid", "fm2")
-FLOOR = 0.25  # factcheck.select.MIN_COVERAGE, the default min_coverage
+
+
+def shown_settings(samples_dir: Path, dataset: str) -> dict:
+    """How a data set's samples chose their evidence (collect_samples.py records it in each
+    folder): selection, min_coverage, k, sentences. A section replays them as collected
+    (fit.apply_section applies the word floor only to selection by words), and the profile
+    records them, so a check shows what the fit read."""
+    from factcheck.config import Settings
+
+    found = {}
+    for part in ("fit", "eval"):
+        path = samples_dir / f"{dataset}_{part}" / "settings.json"
+        found[part] = (json.loads(path.read_text()) if path.exists()
+                       else {"k": 5, "sentences": 6, "selection": "words", "min_coverage": Settings().min_coverage})
+        found[part].pop("title_terms", None)
+    if found["fit"] != found["eval"]:
+        raise SystemExit(f"{dataset}: fit and eval samples were collected differently: {found}")
+    return found["fit"]
 
 
 def load(samples_dir: Path, name: str):
@@ -101,7 +121,8 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="write the fitted default profile here")
     parser.add_argument("--splits", type=Path, help="the splits folder: evaluate every claim of each eval split")
     parser.add_argument("--budget", type=float, default=0.5, help="router budget, share of always-read tokens")
-    parser.add_argument("--fit-more", action="store_true", help="fit on the *_fit_more samples too")
+    parser.add_argument("--fit-more", nargs="?", const=",".join(DATASETS), default="", metavar="SETS",
+                        help="fit on these data sets' *_fit_more samples too (default: all three)")
     parser.add_argument("--with-probe", action="store_true",
                         help="let the rule choose the probe too; its profile then needs the model in-process "
                              "(a model server returns no hidden state)")
@@ -111,11 +132,18 @@ def main() -> None:
     parser.add_argument("--against", type=Path, help="samples of the same splits collected another way, to compare")
     args = parser.parse_args()
 
-    fit = {d: load_fit(args.samples, d, args.fit_more) for d in DATASETS}
+    more = set(filter(None, args.fit_more.split(",")))
+    if more - set(DATASETS):
+        raise SystemExit(f"--fit-more: unknown data sets {sorted(more - set(DATASETS))}")
+    fit = {d: load_fit(args.samples, d, d in more) for d in DATASETS}
     evals = {d: load(args.samples, f"{d}_eval") for d in DATASETS}
     if args.splits:  # every claim of the eval split, with its own label (see every_claim)
         evals = {d: every_claim(evals[d], args.splits / f"{d}_eval.jsonl") for d in DATASETS}
     label_set_of = {d: sample_label_set(fit[d][0]) for d in DATASETS}
+    shown = {}
+    for d in DATASETS:
+        if shown.setdefault(label_set_of[d], shown_settings(args.samples, d)) != shown_settings(args.samples, d):
+            raise SystemExit(f"{d}: collected differently from the other data sets of its label set")
     results: dict = {"fit_claims": {d: len(fit[d]) for d in DATASETS},
                      "eval_claims": {d: len(evals[d]) for d in DATASETS}, "readers": {}, "routing": {}, "loso": {}}
 
@@ -130,7 +158,7 @@ def main() -> None:
             usable = [s for s in own if (s.chunks if reader.startswith("chunks") else s.joint)]
             out[ls], reports[ls.value] = fit_section(usable, ls, reader=reader, budget_fraction=args.budget,
                                                      probe_samples=pool if reader == "joint+probe" else None)
-            out[ls]["min_coverage"] = FLOOR  # applied as the pipeline applies it (fit.apply_section)
+            out[ls].update(shown[ls])  # applied as the pipeline applies it (fit.apply_section)
         return out, reports
 
     # 1. readers, always reading (the retrieve route), on every eval set the samples measured
@@ -155,7 +183,7 @@ def main() -> None:
             results["readers"][reader][d] = metrics(apply_section(evals[d], sections[ls], ls, "retrieve"),
                                                     label_names(ls))
     # the label words with no fitted bias: the reading as the model gives it
-    raw_logits = {ls: {"reader": "joint", "calibration": None, "min_coverage": FLOOR} for ls in LabelSet}
+    raw_logits = {ls: {"reader": "joint", "calibration": None, **shown[ls]} for ls in LabelSet}
     results["readers"]["joint+logits, no bias, uncalibrated"] = {
         d: metrics(apply_section(evals[d], raw_logits[label_set_of[d]], label_set_of[d], "retrieve"),
                    label_names(label_set_of[d])) for d in DATASETS}
@@ -197,10 +225,10 @@ def main() -> None:
         own = [s for d in DATASETS if label_set_of[d] is ls for s in fit[d] if s.joint]
         oof_sections[ls], _ = fit_section(own, ls, reader=default[ls], budget_fraction=args.budget,
                                           router_threshold="out_of_fold", max_loss=1.0)
-        oof_sections[ls]["min_coverage"] = FLOOR
+        oof_sections[ls].update(shown[ls])
         # the budget kept whatever it costs (max_loss 1): what the router does when made to route
         budget_sections[ls], _ = fit_section(own, ls, reader=default[ls], budget_fraction=args.budget, max_loss=1.0)
-        budget_sections[ls]["min_coverage"] = FLOOR
+        budget_sections[ls].update(shown[ls])
     for d in DATASETS:
         ls = label_set_of[d]
         names = label_names(ls)
@@ -223,7 +251,7 @@ def main() -> None:
         own = [s for o in others for s in fit[o] if s.gold in label_names(ls)]
         section, report = fit_section([s for s in own if s.joint], ls, reader=default[ls], budget_fraction=args.budget,
                                       probe_samples=pool if default[ls] == "joint+probe" else None)
-        section["min_coverage"] = FLOOR
+        section.update(shown[ls])  # this data set's own selection, as its samples were collected
         results["loso"][d] = {"fitted_on": others, "retrieve": metrics(apply_section(evals[d], section, ls, "retrieve"),
                                                                         label_names(ls))}
 
@@ -237,15 +265,12 @@ def main() -> None:
     if args.profile:
         from factcheck.profile import write_profile
 
-        from factcheck.config import Settings
-
-        # the samples were measured with the default k and sentences; record them with the fit
-        shown = {"k": Settings().k, "sentences": Settings().sentences}
-        write_profile(args.profile, {ls: {**sec, **shown} for ls, sec in default_sections.items()},
+        # each section records how its samples chose the evidence its maps were fitted on
+        write_profile(args.profile, {ls: {**sec, **shown[ls]} for ls, sec in default_sections.items()},
                       meta={"fitted_on": "shared/data fit splits (benchmarks/splits.py): "
-                            + ", ".join(f"{d}_fit{'(_more)' if args.fit_more else ''} {len(fit[d])}" for d in DATASETS),
+                            + ", ".join(f"{d}_fit{'+fit_more' if d in more else ''} {len(fit[d])}" for d in DATASETS),
                             "command": "python3 benchmarks/compare.py SAMPLES --profile OUT"
-                            + (" --fit-more" if args.fit_more else "") + (" --with-probe" if args.with_probe else ""),
+                            + (f" --fit-more {args.fit_more}" if more else "") + (" --with-probe" if args.with_probe else ""),
                             "reader": ", ".join(f"{ls.value} {r}" for ls, r in default.items())})
 
 
@@ -256,6 +281,7 @@ def _against(args, evals, label_set_of, default, raw_logits, default_sections) -
     own rule might choose another kind: run compare.py on it for that), with paired bootstrap
     intervals of the difference in macro-F1 (this minus the other)."""
     other_fit = {d: load_fit(args.against, d) for d in DATASETS}  # the other as shipped
+    shown_against = {label_set_of[d]: shown_settings(args.against, d) for d in DATASETS}
     other_evals = {d: load(args.against, f"{d}_eval") for d in DATASETS}
     if args.splits:
         other_evals = {d: every_claim(other_evals[d], args.splits / f"{d}_eval.jsonl") for d in DATASETS}
@@ -263,7 +289,7 @@ def _against(args, evals, label_set_of, default, raw_logits, default_sections) -
     for ls in (LabelSet.THREE, LabelSet.BINARY):
         own = [s for d in DATASETS if label_set_of[d] is ls for s in other_fit[d] if s.joint]
         other_sections[ls], _ = fit_section(own, ls, reader=default[ls], budget_fraction=args.budget)
-        other_sections[ls]["min_coverage"] = FLOOR
+        other_sections[ls].update(shown_against[ls])
     key = (lambda s: s.id) if args.splits else (lambda s: s.claim)  # ids are per claim only with --splits
     out = {}
     for d in DATASETS:

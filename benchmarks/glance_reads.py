@@ -40,7 +40,6 @@ def measure(args) -> None:
     from factcheck.loader import open_model
     from factcheck.pipeline import build_checker
     from factcheck.retrieve import gather
-    from factcheck.select import select_sentences
 
     args.out.mkdir(parents=True, exist_ok=True)
     model = None
@@ -57,7 +56,7 @@ def measure(args) -> None:
                     continue
                 seen.add(claim)
                 passages, _ = gather(checker.sources, claim, checker.k, Meter())
-                chosen = select_sentences(claim, passages, checker.sentences, checker.min_coverage)
+                chosen = checker.selector.select(claim, passages, checker.sentences)
                 best = sorted(chosen, key=lambda s: -s.score)
                 row = {"claim": claim, "selected": len(chosen)}
                 for n in (1, 2):

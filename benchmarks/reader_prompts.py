@@ -178,7 +178,7 @@ def measure(args) -> None:
                 continue
             done.add(item.claim)
             passages, _ = gather(checker.sources, item.claim, checker.k, Meter())
-            sentences = select_sentences(item.claim, passages, checker.sentences, checker.min_coverage,
+            sentences = select_sentences(item.claim, passages, checker.sentences, checker.selector.min_coverage,
                                          title_terms=args.title_terms)
             row = {"claim": item.claim, "gold": item.label, "sentences": len(sentences), "answers": {}, "tokens": {}}
             if sentences:

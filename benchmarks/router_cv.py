@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from compare import FLOOR, _tau_section, every_claim, load
+from compare import _tau_section, every_claim, load, shown_settings
 
 from factcheck.fit import apply_section, fit_section, label_names, macro_f1
 from factcheck.labels import LabelSet
@@ -35,7 +35,7 @@ def main() -> None:
             held = set(fold.tolist())
             train, test = [s for i, s in enumerate(pool) if i not in held], [pool[i] for i in fold]
             section, _ = fit_section(train, ls, reader=args.reader, budget_fraction=args.budget)
-            section["min_coverage"] = FLOOR
+            section.update(shown_settings(args.samples, sets[0]))
             tau = _tau_section(section, {"pool": train}, "pool", {"pool": ls}, args.budget)
             outcomes["logistic router"] += apply_section(test, section, ls, "auto")
             outcomes["tau alone (PCC)"] += apply_section(test, tau, ls, "auto")

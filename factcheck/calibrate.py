@@ -52,7 +52,8 @@ def calibrate(claims, checker, settings: Settings, *, reader: str = "auto", budg
     if reader == "auto":
         reader, reader_cv = choose_reader(usable, settings.labels)
     section, report = fit_section(usable, settings.labels, reader=reader, budget_fraction=budget, max_loss=max_loss)
-    section.update(k=settings.k, sentences=settings.sentences, min_coverage=settings.min_coverage)
+    section.update(k=settings.k, sentences=settings.sentences, selection=settings.selection,
+                   min_coverage=settings.min_coverage)
     target = out or default_profile_path(sha)
     sections: dict[LabelSet, dict] = {}
     meta: dict = {}

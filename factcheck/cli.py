@@ -48,6 +48,7 @@ IndexOpt = Annotated[Optional[list[Path]], typer.Option("--index", "-i", metavar
 WebOpt = Annotated[Optional[str], typer.Option("--web", metavar="wikipedia|searxng", help="Web source: wikipedia or searxng. Env FACTCHECK_WEB.", show_default=False)]
 WebUrlOpt = Annotated[Optional[str], typer.Option("--web-url", metavar="URL", help="MediaWiki api.php URL (default English Wikipedia) or SearXNG base URL. Env FACTCHECK_WEB_URL.", show_default=False)]
 KOpt = Annotated[Optional[int], typer.Option("--k", "-k", metavar="N", help="Passages retrieved per search (default 5); the best sentences of them are shown. Env FACTCHECK_K.", show_default=False)]
+SelectionOpt = Annotated[Optional[str], typer.Option("--selection", metavar="words|meaning", help="How the evidence sentences shown are chosen from the passages: by the claim's words (BM25) or by meaning (a small sentence encoder, ~1 s per claim on a CPU; finds paraphrases). Default: the profile's (meaning for binary labels, words for three). Env FACTCHECK_SELECTION.", show_default=False)]
 ConsistencyOpt = Annotated[Optional[str], typer.Option("--consistency", metavar="framings|rationales|none", help="PCC's four-way routing with gamma from framings (no generation) or rationales (the paper's); none: the profile's fitted router. Env FACTCHECK_CONSISTENCY.", show_default=False)]
 AlphaOpt = Annotated[Optional[float], typer.Option("--alpha", metavar="X", help="Threshold on certainty tau (default 0.5). Env FACTCHECK_ALPHA.", show_default=False)]
 BetaOpt = Annotated[Optional[float], typer.Option("--beta", metavar="X", help="Threshold on consistency gamma (default 0.9). Env FACTCHECK_BETA.", show_default=False)]
@@ -62,12 +63,13 @@ ConfigOpt = Annotated[Optional[Path], typer.Option("--config", metavar="PATH", h
 # @setting_options and receive them as one dict, ``flags``.
 SETTING_OPTIONS = {
     "labels": LabelsOpt, "index": IndexOpt, "web": WebOpt, "web_url": WebUrlOpt, "k": KOpt,
-    "consistency": ConsistencyOpt, "alpha": AlphaOpt, "beta": BetaOpt, "route": RouteOpt, "max_hops": HopsOpt,
+    "selection": SelectionOpt, "consistency": ConsistencyOpt, "alpha": AlphaOpt, "beta": BetaOpt, "route": RouteOpt,
+    "max_hops": HopsOpt,
     "profile": ProfileOpt, "model": ModelOpt, "gpu_layers": GpuOpt, "threads": ThreadsOpt, "ctx": CtxOpt,
     "api_base": ApiBaseOpt, "api_key": ApiKeyOpt, "api_model": ApiModelOpt, "config": ConfigOpt,
 }
 MODEL_OPTIONS = ("model", "gpu_layers", "threads", "ctx", "api_base", "api_key", "api_model", "config")
-SOURCE_OPTIONS = ("index", "web", "web_url", "k")
+SOURCE_OPTIONS = ("index", "web", "web_url", "k", "selection")
 ROUTING_OPTIONS = ("consistency", "alpha", "beta", "route", "max_hops", "profile")
 
 

@@ -22,6 +22,7 @@ from .paths import config_dir
 from .readers import LinearHead
 from .schema import Label
 from .route import Router
+from .select import Selection
 
 ENV_PREFIX = "FACTCHECK_"
 
@@ -53,7 +54,8 @@ class Settings(BaseModel):
     web_allow_private: bool = False  # let fetched pages and redirects reach private networks
     k: int = Field(default=5, ge=1, le=50)  # passages retrieved per search
     sentences: int = Field(default=6, ge=1, le=20)  # evidence sentences selected from them and shown
-    min_coverage: float = Field(default=0.25, ge=0.0, le=1.0)  # share of the claim's words a sentence must hold
+    selection: Selection = "words"  # how those sentences are chosen: by words or by meaning (select.py)
+    min_coverage: float = Field(default=0.25, ge=0.0, le=1.0)  # share of the claim's words a sentence must hold (words)
     reader: Literal["joint", "chunks"] = "joint"  # how the verdict reads them (readers.py)
     # routing (PCC)
     consistency: Literal["framings", "rationales", "none"] = "framings"
@@ -114,8 +116,8 @@ def _describe(exc: ValidationError, origin: str) -> str:
 
 
 # What one label set's section of a profile may hold: what `factcheck calibrate` fits.
-PROFILE_KEYS = {"alpha", "beta", "consistency", "k", "sentences", "min_coverage", "reader", "calibration", "probe",
-                "answer_map", "label_bias", "router", "sufficiency"}
+PROFILE_KEYS = {"alpha", "beta", "consistency", "k", "sentences", "selection", "min_coverage", "reader", "calibration",
+                "probe", "answer_map", "label_bias", "router", "sufficiency"}
 PROFILE_SECTIONS = {"meta", *(ls.value for ls in LabelSet)}
 
 

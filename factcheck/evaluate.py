@@ -175,7 +175,8 @@ def run_eval(claims_file: Path, strategy: str, limit: int | None, load, *, on_to
     result, records = evaluate(claims, checkers, cache=cache, cache_keys=keys, on_claim=on_claim)
     first = next(iter(checkers.values()))
     result.update({"claims_file": str(claims_file), "model": first.model.info.name,
-                   "settings": {"k": settings.k, "sentences": settings.sentences, "labels": settings.labels.value,
+                   "settings": {"k": settings.k, "sentences": settings.sentences, "selection": settings.selection,
+                                "labels": settings.labels.value,
                                 "reader": first.reader.name, "router": "fitted" if first.router else "thresholds",
                                 "alpha": settings.alpha, "beta": settings.beta, "consistency": settings.consistency}})
     return result, records

@@ -432,7 +432,8 @@ def apply_section(samples: Sequence[Sample], section: dict, label_set: LabelSet,
     bias = {Label(k): v for k, v in (section.get("label_bias") or {}).items()}
     calibration = Calibration.model_validate(section["calibration"]) if section.get("calibration") else None
     router = Router.model_validate(section["router"]) if section.get("router") else None
-    floor = section.get("min_coverage", 0.0)
+    # the word selector's floor; selection by meaning has its own, applied when the samples were measured
+    floor = section.get("min_coverage", 0.0) if section.get("selection", "words") == "words" else 0.0
     # a route that reads evidence whatever the model knows: forced, or a router fitted to read
     # every claim; it runs the closed-book pass only where there is nothing to read (pipeline.py)
     regardless = route == "retrieve" or (route == "auto" and router is not None and router.reads_always)

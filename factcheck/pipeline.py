@@ -19,7 +19,7 @@ from .record import build_record, error_record
 from .schema import Assessment, CheckRecord, Claim, Hop, Label, Passage, Route, RouteDecision
 from .retrieve import gather
 from .route import Router, Thresholds, decide
-from .select import select_sentences
+from .select import Selector, WordSelector, selector
 from .verify import verify
 
 
@@ -32,11 +32,11 @@ class Checker:
                  thresholds: Thresholds | None = None, max_hops: int = 3,
                  deep_token_budget: int = 4000, calibration: Calibration | None = None,
                  sentences: int = 6, reader: Reader | None = None, router: Router | None = None,
-                 sufficiency: float = 0.5, min_coverage: float = 0.25) -> None:
+                 sufficiency: float = 0.5, selector: Selector | None = None) -> None:
         self.model = model
         self.judge = Judge(model, labels)
         self.sentences = sentences
-        self.min_coverage = min_coverage  # sentences sharing less of the claim's words are not evidence
+        self.selector = selector or WordSelector()  # which sentences of the passages are shown
         self.reader = reader or Reader("joint", label_set=labels)
         self.router = router  # a fitted router on search signals; None: PCC's thresholds
         self.sufficiency = sufficiency  # deep search stops once the evidence verdict's tau reaches it
@@ -60,7 +60,7 @@ class Checker:
             # the route reads evidence whatever the model knows, so the closed-book pass is
             # paid for only when the search finds nothing to read (it then gives the verdict)
             passages, queries, hops = self._retrieve(text, decision, meter, warnings)
-            sentences = select_sentences(text, passages, self.sentences, self.min_coverage)
+            sentences = self._select(text, passages, meter)
         else:
             assessment, notes = assess(self.judge, text, meter, self.consistency)
             warnings += notes
@@ -76,7 +76,12 @@ class Checker:
                                                     else "the verdict rests on the model's knowledge alone"))
         record = build_record(claim, assessment, decision, verdict, sentences, queries, meter,
                               self.model.info, warnings, self.calibration)
-        return record.model_copy(update={"hops": hops, "thresholds": self.thresholds.model_dump()})
+        return record.model_copy(update={"hops": hops, "thresholds": self.thresholds.model_dump(),
+                                         "selection": self.selector.name if sentences else None})
+
+    def _select(self, claim: str, passages: list[Passage], meter: Meter):
+        with meter.stage("select"):  # by meaning, ~1 s of encoder time: a cost the record shows
+            return self.selector.select(claim, passages, self.sentences)
 
     def _reading_regardless(self) -> RouteDecision | None:
         """The decision of a route that reads evidence without asking the model first: forced
@@ -96,12 +101,12 @@ class Checker:
         if self.router is None or not self.sources or self.forced_route is not None:
             decision = decide(assessment, self.thresholds, have_sources=bool(self.sources), forced=self.forced_route)
             passages, queries, hops = self._retrieve(text, decision, meter, warnings, assessment)
-            return decision, select_sentences(text, passages, self.sentences, self.min_coverage), queries, hops
+            return decision, self._select(text, passages, meter), queries, hops
         # searching a local index costs milliseconds; its signals tell the fitted router whether
         # reading (hundreds of prompt tokens) is worth it
         passages, notes = gather(self.sources, text, self.k, meter)
         warnings += notes
-        sentences = select_sentences(text, passages, self.sentences, self.min_coverage)
+        sentences = self._select(text, passages, meter)
         decision = self.router.decide(text, assessment, passages, sentences)
         if decision.route is Route.DIRECT:
             return decision, [], [], []
@@ -134,7 +139,7 @@ class Checker:
             # The evidence-grounded verdict's own margin: no extra question to the model,
             # and verify() later re-reads this same prompt from the KV cache.
             with meter.stage("verify"):
-                shown = select_sentences(claim, evidence, self.sentences, self.min_coverage)
+                shown = self.selector.select(claim, evidence, self.sentences)
                 dist = self.reader.read(self.judge, claim, shown, meter).distribution
             return 0.0 if dist.top is Label.NOT_ENOUGH_INFO else certainty(dist)
 
@@ -154,7 +159,7 @@ class Checker:
         meter = Meter()
         assessment, _ = assess(self.judge, claim, meter)
         verdict, _ = verify(self.judge, self.reader, claim, assessment,
-                            select_sentences(claim, passages, self.sentences, self.min_coverage), meter, evidence_needed=True)
+                            self.selector.select(claim, passages, self.sentences), meter, evidence_needed=True)
         return verdict
 
     def check_or_error(self, claim: Claim) -> CheckRecord:
@@ -175,12 +180,13 @@ def validate_claim_text(text: str) -> str:
 
 
 def build_checker(settings, load) -> Checker:
-    """Open the sources first (cheap, and a bad index fails before the model loads), then
-    load the model with ``load(settings)`` and build the Checker."""
+    """Open the sources and the selector first (cheap, and a bad index or a missing encoder
+    fails before the model loads), then load the model with ``load(settings)`` and build the Checker."""
     from .consistency import estimator
     from .sources import open_sources
 
     sources = open_sources(settings)
+    chosen = selector(settings.selection, settings.min_coverage)
     model = load(settings)
     if settings.probe is not None and not model.supports_hidden:
         raise InputError("the profile's probe reader needs the model's hidden state, which a model server "
@@ -196,5 +202,5 @@ def build_checker(settings, load) -> Checker:
         reader=Reader(settings.reader, head=settings.probe, label_set=settings.labels, bias=settings.label_bias,
                       answer_map=settings.answer_map),
         router=settings.router if settings.consistency == "none" else None,
-        sufficiency=settings.sufficiency, min_coverage=settings.min_coverage,
+        sufficiency=settings.sufficiency, selector=chosen,
     )

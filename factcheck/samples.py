@@ -23,7 +23,6 @@ from .readers import Pass, Reader
 from .schema import Assessment
 from .retrieve import gather
 from .route import route_signals
-from .select import select_sentences
 
 
 
@@ -54,7 +53,7 @@ def measure(checker, claim_id: str, claim: str, gold: str, *, chunks: bool) -> S
     closed = judge.closed_book(claim, meter).distribution
     closed_tokens = meter.tokens.prompt
     passages, _ = gather(checker.sources, claim, checker.k, meter)
-    sentences = select_sentences(claim, passages, checker.sentences, checker.min_coverage)
+    sentences = checker.selector.select(claim, passages, checker.sentences)
     assessment = Assessment(distribution=closed, certainty=certainty(closed))
     signals = route_signals(claim, assessment, passages, sentences)
     joint = Pass({}, 0.0, None)

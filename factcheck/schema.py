@@ -176,6 +176,7 @@ class CheckRecord(_Record):
     route_reason: str = ""
     basis: str | None = None
     reader: str | None = None  # how the evidence was read: layout+head, e.g. "joint+probe"
+    selection: str | None = None  # how the sentences shown were chosen: "words" or "meaning"
     consistency_method: str | None = None
     thresholds: dict[str, float] = Field(default_factory=dict)  # alpha (tau), beta (gamma)
     queries: list[str] = Field(default_factory=list)

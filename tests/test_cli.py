@@ -152,7 +152,6 @@ def test_help_reads_as_a_user_sees_it(command):
 
 @pytest.mark.parametrize("text", ["[bold]Water[/bold] is wet.", "Water [/] is wet.", "Install factcheck[eval] now."])
 def test_markup_in_claims_titles_and_errors_is_printed_as_text(fake, tmp_path, text):
-    from factcheck.errors import InputError
 
     from factcheck.retrievers.local_index import build_index
 

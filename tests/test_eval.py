@@ -86,6 +86,8 @@ def test_calibrate_writes_a_profile_table_for_its_label_set_used_for_that_model_
     table = data["binary"]
     assert table["probe"]["labels"] and table["calibration"]["evidence"]["method"] in ("platt", "isotonic")
     assert set(table["router"]) == {"features", "weights", "intercept", "threshold"}
+    # the evidence it was fitted on was chosen as the profile in force chose it (binary: by meaning)
+    assert (table["selection"], table["k"], table["sentences"]) == ("meaning", 20, 4)
     # another model never gets it
     from factcheck.errors import ConfigError
 

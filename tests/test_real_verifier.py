@@ -46,13 +46,22 @@ def test_the_sentence_that_decides_is_shown_used_and_refutes(real_model, indexes
     assert record.calls.model == 1 and record.certainty is None
 
 
-def test_the_supporting_sentence_is_selected_shown_and_used(real_model, indexes, data):
+@pytest.mark.parametrize("selection, claim_id", [
+    # filming of Gandhi delayed by political unrest: "… declared a state of emergency … shooting
+    # would be impossible" shares the claim's words
+    ("words", "fm2-01EICaMMy6uOPHdoEGAf"),
+    # "Leviticus is a chapter in the Old Testament": its gold sentence ("the third book of the
+    # Torah and of the Old Testament") is not among what words choose from 5 passages; by
+    # meaning from 20 (the binary default) it is
+    ("meaning", "fm2-0kaTupAMJVm2QtfOJT9f"),
+])
+def test_the_supporting_sentence_is_selected_shown_and_used(real_model, indexes, data, selection, claim_id):
     rows = {json.loads(line)["id"]: json.loads(line) for line in (data / "fm2" / "claims_dev.jsonl").open()}
-    row = rows["fm2-01EICaMMy6uOPHdoEGAf"]  # filming of Gandhi delayed by political unrest
+    row = rows[claim_id]
     assert row["label"] == "SUPPORTED"
-    record = checker(real_model, indexes / "fm2", LabelSet.BINARY, route="retrieve").check(
+    record = checker(real_model, indexes / "fm2", LabelSet.BINARY, route="retrieve", selection=selection).check(
         Claim(id="1", text=row["claim"]))
-    gold = row["evidence"][0]["text"]  # "… declared a state of emergency … shooting would be impossible."
+    gold = row["evidence"][0]["text"]
     assert any(coverage(gold, e.text) > 0.7 and e.used for e in record.evidence), [e.text for e in record.evidence]
     assert record.basis == "evidence" and record.verdict in (Label.SUPPORTED, Label.REFUTED)
 

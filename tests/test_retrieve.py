@@ -8,6 +8,7 @@ from factcheck.errors import WebError
 from factcheck.pipeline import Checker
 from factcheck.schema import Claim, Passage, Route
 from factcheck.retrieve import gather
+from factcheck.select import WordSelector
 
 from .fakes import FakeModel, FakeRetriever
 
@@ -45,7 +46,8 @@ def test_check_with_sources_grounds_the_verdict_in_numbered_quoted_evidence():
     assert '<evidence>\nFrom "T":\n[1] Water is wet indeed.\n[2] Also wet.\n</evidence>' in prompt
     # the forced reading route found evidence, so no closed-book pass was paid for
     assert record.calls.model == 1 and record.calls.retrieval == 1
-    assert set(record.timings_ms) == {"retrieve", "verify"} and record.certainty is None
+    assert set(record.timings_ms) == {"retrieve", "select", "verify"} and record.certainty is None
+    assert record.selection == "words"
 
 
 def test_forced_reading_route_runs_the_closed_book_pass_only_when_nothing_is_found():
@@ -106,7 +108,7 @@ def test_direct_route_without_sources_keeps_the_model_verdict():
 def test_passages_that_do_not_fit_the_context_are_dropped_with_a_warning():
     model = FakeModel(n_ctx=900)
     long = [passage(f"p#{i}", f"word{i} " * 100) for i in range(6)]
-    record = Checker(model, sources=[FakeRetriever(long)], k=6, min_coverage=0.0).check(Claim(id="1", text="Water is wet."))
+    record = Checker(model, sources=[FakeRetriever(long)], k=6, selector=WordSelector(0.0)).check(Claim(id="1", text="Water is wet."))
     assert any("dropped to fit the context" in w for w in record.warnings)
     assert any("truncated from" in w for w in record.warnings)  # every cut is reported
     shown = [e for e in record.evidence]

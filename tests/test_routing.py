@@ -12,6 +12,7 @@ from factcheck.pipeline import Checker
 from factcheck.queries import _parse_query, targeted_query
 from factcheck.schema import Assessment, Claim, Label, LabelDistribution, Passage, RationalePair, Route
 from factcheck.route import Thresholds, decide
+from factcheck.select import WordSelector
 from factcheck.deep import deep_search
 
 from .fakes import FakeModel, FakeRetriever
@@ -176,7 +177,7 @@ def test_deep_route_records_every_hop_and_deduplicates():
                       completions=['{"search_query": "second"}', '{"search_query": "third"}'])
     same = Passage(id="p", doc_id="p", text="Same passage.", source="s")
     source = FakeRetriever([same])
-    record = Checker(model, sources=[source], route=Route.DEEP, max_hops=3, min_coverage=0.0).check(Claim(id="1", text="Claim x."))
+    record = Checker(model, sources=[source], route=Route.DEEP, max_hops=3, selector=WordSelector(0.0)).check(Claim(id="1", text="Claim x."))
     assert record.route is Route.DEEP
     assert [h.query for h in record.hops] == ["Claim x.", "second", "third"]
     assert [h.passages for h in record.hops] == [["p"], [], []]
