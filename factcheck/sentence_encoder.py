@@ -58,7 +58,8 @@ def read_safetensors(path: Path) -> dict[str, np.ndarray]:
             continue
         start, end = spec["data_offsets"]
         dtype = np.dtype(_DTYPES[spec["dtype"]]).newbyteorder("<")
-        tensors[name] = np.frombuffer(raw[base + start:base + end].tobytes(), dtype).reshape(spec["shape"])
+        # a view of the mapped file, not a copy: the encoder makes its one float32 copy from it
+        tensors[name] = raw[base + start:base + end].view(dtype).reshape(spec["shape"])
     return tensors
 
 
