@@ -114,6 +114,30 @@ def test_the_default_encoder_puts_a_paraphrase_nearer_than_an_unrelated_sentence
     assert near > 0.5 > far
 
 
+def test_the_encoder_reproduces_the_measured_vectors_alone_and_among_longer_texts():
+    # reference: the padded implementation that matched sentence-transformers to 2e-8
+    claim = "Shaka was murdered by two men in 1830."
+    reference_head = [0.08675, 0.047815, -0.110499, -0.022653, -0.040239, 0.019066]
+    reference_tail = [0.008857, 0.022039, -0.059738]
+    others = ["Short.", "A much longer sentence about the Zulu kingdom, its wars, its kings and "
+              "the assassination of its founder by his half-brothers, told at some length."]
+    alone = default_encoder().embed([claim])[0]
+    among = default_encoder().embed([others[0], claim, others[1]])[1]
+    for vector in (alone, among):
+        assert np.allclose(vector[:6], reference_head, atol=2e-6)
+        assert np.allclose(vector[-3:], reference_tail, atol=2e-6)
+
+
+def test_gelu_matches_the_exact_erf_form():
+    import math
+
+    from factcheck.sentence_encoder import _gelu
+
+    x = np.linspace(-10, 10, 20001, dtype=np.float32)
+    exact = np.array([0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in x.astype(np.float64)])
+    assert np.abs(_gelu(x.copy()) - exact).max() < 1e-6
+
+
 # --- the selector, with a scripted encoder ---------------------------------------------------
 
 class KeywordEncoder:
