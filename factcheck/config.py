@@ -53,7 +53,7 @@ class Settings(BaseModel):
     web_timeout: float = Field(default=15.0, gt=0)
     web_allow_private: bool = False  # let fetched pages and redirects reach private networks
     k: int = Field(default=5, ge=1, le=50)  # passages retrieved per search
-    sentences: int = Field(default=6, ge=1, le=20)  # evidence sentences selected from them and shown
+    sentences: int = Field(default=4, ge=1, le=20)  # evidence sentences selected from them and shown
     selection: Selection = "words"  # how those sentences are chosen: by words or by meaning (select.py)
     min_coverage: float = Field(default=0.25, ge=0.0, le=1.0)  # share of the claim's words a sentence must hold (words)
     reader: Literal["joint", "chunks"] = "joint"  # how the verdict reads them (readers.py)
