@@ -15,7 +15,7 @@ Two selectors score sentences (``Selector``, chosen by the ``selection`` setting
 - ``meaning``: a small sentence encoder's cosine to the claim (sentence_encoder.py), plus the
   same word relevance; a sentence under ``COSINE_FLOOR`` is not shown. It finds paraphrases
   that share few words ("killed by three assassins" for "murdered by two men"); the binary
-  default, over 20 passages: +0.046 [+0.017, +0.075] accuracy on 650 FM2 claims, ~1 s of
+  default, over 20 passages: +0.046 [+0.017, +0.075] accuracy on 650 FM2 claims, ~0.2 s of
   encoder time per claim (README, Results).
 """
 
