@@ -186,10 +186,9 @@ class SentenceEncoder:
         weight = self.w[name + ".weight"]  # (in, out), see __init__
         return (x.reshape(-1, x.shape[-1]) @ weight).reshape(*x.shape[:-1], weight.shape[1]) + self.w[name + ".bias"]
 
-    def _forward(self, texts: list[str]) -> np.ndarray:
+    def _forward(self, encoded: list[list[int]]) -> np.ndarray:
         """The texts' tokens as one unpadded (tokens, dim) array: every layer but attention
         works token by token, so no work is spent on padding; attention runs per text."""
-        encoded = [self.tokenizer.encode(t) for t in texts]
         bounds = np.cumsum([0] + [len(e) for e in encoded])
         ids = np.concatenate([np.asarray(e, np.int64) for e in encoded])
         positions = np.concatenate([np.arange(len(e)) for e in encoded])
@@ -216,11 +215,19 @@ class SentenceEncoder:
         pooled = np.add.reduceat(x, bounds[:-1], axis=0) / np.diff(bounds)[:, None]
         return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
 
-    def embed(self, texts: list[str], batch: int = 64) -> np.ndarray:
-        """One unit vector per text, ``batch`` texts per forward pass (bounds the memory)."""
+    def embed(self, texts: list[str], tokens_per_pass: int = 4096) -> np.ndarray:
+        """One unit vector per text; a forward pass takes texts up to ``tokens_per_pass``
+        tokens in all, which bounds its memory (~25 MB per 1,000 tokens at its widest)."""
+        encoded = [self.tokenizer.encode(t) for t in texts]
         out = np.zeros((len(texts), DIMENSIONS), np.float32)
-        for start in range(0, len(texts), batch):
-            out[start:start + batch] = self._forward(texts[start:start + batch])
+        start = 0
+        while start < len(encoded):
+            end, total = start, 0
+            while end < len(encoded) and (end == start or total + len(encoded[end]) <= tokens_per_pass):
+                total += len(encoded[end])
+                end += 1
+            out[start:end] = self._forward(encoded[start:end])
+            start = end
         return out
 
 
