@@ -34,9 +34,7 @@ from compare import DATASETS, every_claim, load, load_fit  # noqa: E402
 from factcheck.fit import apply_section, sample_label_set  # noqa: E402
 from factcheck.labels import LabelSet  # noqa: E402
 from factcheck.metrics import auroc, bootstrap, ece  # noqa: E402
-
-SECTION = {LabelSet.THREE: "three", LabelSet.BINARY: "binary"}
-
+from factcheck.model_files import DEFAULT_MODEL_SHA256  # noqa: E402
 
 def features(samples, section: dict, label_set: LabelSet, closed: bool):
     outcomes = apply_section(samples, section, label_set, "retrieve")
@@ -65,7 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("samples", type=Path)
     parser.add_argument("--splits", type=Path, required=True)
-    parser.add_argument("--profile", type=Path, default=next((ROOT / "factcheck" / "profiles").glob("*.toml")))
+    parser.add_argument("--profile", type=Path, default=ROOT / "factcheck" / "profiles" / f"{DEFAULT_MODEL_SHA256}.toml")
     parser.add_argument("--fit-more", default="fm2", help="data sets whose *_fit_more samples are fitted on too")
     parser.add_argument("--strength", type=float, default=0.3, help="inverse L2 strength of the logistic model")
     args = parser.parse_args()
@@ -79,7 +77,7 @@ def main() -> None:
             fit = load_fit(args.samples, d, d in more)
             label_set = sample_label_set(fit[0])
             evals = every_claim(load(args.samples, f"{d}_eval"), args.splits / f"{d}_eval.jsonl")
-            section = profile[SECTION[label_set]]
+            section = profile[label_set.value]
             data[d] = (features(fit, section, label_set, closed), features(evals, section, label_set, closed))
         for d in DATASETS:
             x_eval, right_eval, shipped = data[d][1]

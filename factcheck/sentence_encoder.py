@@ -140,8 +140,8 @@ class WordPiece:
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
-    """The exact (erf) GELU, in place: erf from Abramowitz and Stegun 7.1.26 (within 1.5e-7,
-    below float32's resolution), in about half the array passes of a longer series."""
+    """The exact (erf) GELU, erf from Abramowitz and Stegun 7.1.26 (within 1.5e-7, below
+    float32's resolution): about half the array passes of a longer series, temporaries reused."""
     z = np.abs(x) * np.float32(1 / np.sqrt(2))
     t = 1 / (1 + np.float32(0.3275911) * z)
     poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
