@@ -1,11 +1,13 @@
 """What choosing evidence by meaning costs: seconds per claim of each selector on the same
 retrieved passages (no language model), the encoder's load time and the memory it adds.
 
-    python3 benchmarks/bench_select.py SPLITS [--claims 100]     # writes results/bench_select.json
+    python3 benchmarks/bench_select.py SPLITS [--claims 100] [--build]   # writes results/bench_select.json
 
 Both selectors run side by side on the same claims, each with its shipped k and sentences
 (words: 5 passages, 6 sentences; meaning: 20 passages, 4 sentences), so the ratio holds on a
-noisy machine; the retrieval itself is timed apart.
+noisy machine; the retrieval itself is timed apart, by words (BM25) and by meaning over the
+index's vectors (``index build --vectors``). ``--build`` also times building the FM2 index
+with and without vectors, one after the other, and the vectors' size on disk.
 """
 
 from __future__ import annotations
@@ -32,16 +34,18 @@ def main() -> None:
     parser.add_argument("splits", type=Path)
     parser.add_argument("--claims", type=int, default=100)
     parser.add_argument("--indexes", type=Path, default=Path(tempfile.gettempdir()) / "factcheck-bench-indexes")
+    parser.add_argument("--build", action="store_true", help="also time building the FM2 index with and without vectors")
     args = parser.parse_args()
 
-    from collect_samples import index_for
+    from collect_samples import CORPORA, index_for
     from common import write
 
-    from factcheck.retrievers.local_index import LocalIndex
+    from factcheck.retrievers.local_index import VECTORS_FILE, LocalIndex, build_index
     from factcheck.select import MeaningSelector, WordSelector, split_with_offsets
     from factcheck.sentence_encoder import default_encoder
 
     index = LocalIndex(index_for("fm2", args.indexes))
+    with_vectors = LocalIndex(index_for("fm2", args.indexes, vectors=True))
     claims = [json.loads(line)["claim"] for line in (args.splits / "fm2_eval.jsonl").open()][:args.claims]
     before = rss_mb()
     start = time.perf_counter()
@@ -50,11 +54,14 @@ def main() -> None:
     added_mb = rss_mb() - before
     selectors = {"words": (WordSelector(), 5, 6), "meaning": (MeaningSelector(encoder), 20, 4)}
     seconds = {name: 0.0 for name in selectors}
-    retrieval, sentences_scored = 0.0, 0
+    retrieval, by_meaning, sentences_scored = 0.0, 0.0, 0
     for claim in claims:
         start = time.perf_counter()
         passages = index.search(claim, 20)
         retrieval += time.perf_counter() - start
+        start = time.perf_counter()
+        with_vectors.search_by_meaning(claim, 20)
+        by_meaning += time.perf_counter() - start
         for name, (selector, k, n) in selectors.items():
             start = time.perf_counter()
             selector.select(claim, passages[:k], n)
@@ -64,8 +71,18 @@ def main() -> None:
     result = {"claims": len(claims), "seconds_per_claim": per_claim,
               "ratio_meaning_to_words": per_claim["meaning"] / per_claim["words"],
               "retrieval_seconds_per_claim": retrieval / len(claims),
+              "search_by_meaning_seconds_per_claim": by_meaning / len(claims),
+              "index_passages": len(with_vectors.vectors),
               "sentences_encoded_per_claim": sentences_scored / len(claims),
               "encoder_load_seconds": load_s, "encoder_resident_mb": added_mb}
+    if args.build:
+        corpus = [str(p) for p in CORPORA["fm2"]]
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, vectors in (("bm25", False), ("bm25_and_vectors", True)):
+                start = time.perf_counter()
+                build_index(corpus, Path(tmp) / name, vectors=vectors)
+                result[f"build_seconds_{name}"] = time.perf_counter() - start
+            result["vectors_mb"] = (Path(tmp) / "bm25_and_vectors" / VECTORS_FILE).stat().st_size / 2**20
     print(json.dumps(result, indent=1), file=sys.stderr)
     write("bench_select.json", result)
 

@@ -34,12 +34,12 @@ ORDER = ["scifact_fit", "fm2_fit", "covid_fit", "scifact_eval", "fm2_eval", "cov
 # further fit claims (splits.py), measured only when named: --only scifact_fit_more,fm2_fit_more,covid_fit_more
 
 
-def index_for(dataset: str, indexes: Path) -> Path:
+def index_for(dataset: str, indexes: Path, vectors: bool = False) -> Path:
     from factcheck.retrievers.local_index import build_index
 
-    folder = indexes / dataset
+    folder = indexes / (f"{dataset}-vectors" if vectors else dataset)
     if not (folder / "manifest.json").exists():
-        build_index([str(p) for p in CORPORA[dataset]], folder)
+        build_index([str(p) for p in CORPORA[dataset]], folder, vectors=vectors)
     return folder
 
 
@@ -55,6 +55,9 @@ def main() -> None:
     parser.add_argument("--selection", choices=("words", "meaning"), help="how sentences are chosen (select.py)")
     parser.add_argument("--k", type=int, help="passages retrieved")
     parser.add_argument("--sentences", type=int, help="sentences shown")
+    parser.add_argument("--meaning-weight", type=float, help="by meaning: cosine's weight against word relevance")
+    parser.add_argument("--vectors", action="store_true",
+                        help="search an index built with vectors (by meaning as well as by words, with --selection meaning)")
     parser.add_argument("--indexes", type=Path, default=Path(tempfile.gettempdir()) / "factcheck-bench-indexes")
     args = parser.parse_args()
 
@@ -70,8 +73,9 @@ def main() -> None:
     for name in args.only.split(","):
         dataset = name.split("_")[0]
         claims = read_labeled(args.splits / f"{name}.jsonl", args.limit)
-        settings = resolve({"index": [index_for(dataset, args.indexes)], "labels": label_set_for(claims).value,
-                            "ctx": 2048, "selection": args.selection, "k": args.k, "sentences": args.sentences})
+        settings = resolve({"index": [index_for(dataset, args.indexes, args.vectors)],
+                            "labels": label_set_for(claims).value, "ctx": 2048, "selection": args.selection,
+                            "k": args.k, "sentences": args.sentences, "meaning_weight": args.meaning_weight})
         if model is None:
             model = open_model(settings)
         checker = build_checker(settings, lambda _s: model)
@@ -80,6 +84,10 @@ def main() -> None:
         store = SampleStore(args.samples / name)
         shown = {"k": settings.k, "sentences": settings.sentences, "selection": settings.selection,
                  "min_coverage": settings.min_coverage, "title_terms": args.title_terms}
+        if settings.selection == "meaning":  # recorded only where they apply, so older folders still match
+            shown["meaning_weight"] = settings.meaning_weight
+        if args.vectors:
+            shown["vectors"] = True
         recorded = store.folder / "settings.json"
         if recorded.exists() and json.loads(recorded.read_text()) != shown:
             raise SystemExit(f"{store.folder} holds samples collected with {recorded.read_text().strip()}, "

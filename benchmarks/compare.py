@@ -52,7 +52,14 @@ def shown_settings(samples_dir: Path, dataset: str) -> dict:
         found[part].pop("title_terms", None)
     if found["fit"] != found["eval"]:
         raise SystemExit(f"{dataset}: fit and eval samples were collected differently: {found}")
+    found["fit"].pop("vectors", None)  # the index's, not a setting: see searched_by_meaning
     return found["fit"]
+
+
+def searched_by_meaning(samples_dir: Path, dataset: str) -> bool:
+    """Whether the samples' index had vectors, so the search ran by meaning too."""
+    path = samples_dir / f"{dataset}_fit" / "settings.json"
+    return path.exists() and bool(json.loads(path.read_text()).get("vectors"))
 
 
 def load(samples_dir: Path, name: str):
@@ -271,7 +278,10 @@ def main() -> None:
                             + ", ".join(f"{d}_fit{'+fit_more' if d in more else ''} {len(fit[d])}" for d in DATASETS),
                             "command": "python3 benchmarks/compare.py SAMPLES --profile OUT"
                             + (f" --fit-more {args.fit_more}" if more else "") + (" --with-probe" if args.with_probe else ""),
-                            "reader": ", ".join(f"{ls.value} {r}" for ls, r in default.items())})
+                            "reader": ", ".join(f"{ls.value} {r}" for ls, r in default.items()),
+                            "indexes": ", ".join(f"{d}: " + ("BM25 and vectors (index build --vectors)"
+                                                             if searched_by_meaning(args.samples, d) else "BM25")
+                                                 for d in DATASETS)})
 
 
 def _against(args, evals, label_set_of, default, raw_logits, default_sections) -> dict:

@@ -10,6 +10,7 @@ was killed by three assassins sometime in 1828"), while the top 20 passages hold
     python3 benchmarks/collect_samples.py SPLITS SAMPLES_MEANING --only fm2_eval --selection meaning --k 20 --sentences 4
     python3 benchmarks/collect_samples.py SPLITS SAMPLES_WORDS --only fm2_eval --selection words --k 5 --sentences 6
     python3 benchmarks/dense_select.py score SAMPLES_MEANING --against SAMPLES_WORDS --splits SPLITS
+    python3 benchmarks/dense_select.py search SPLITS --only fm2_fit,fm2_eval   # the index's vectors joining BM25
 
 ``recall`` needs no language model: the share of claims with a gold rationale sentence among
 the sentences shown. ``score`` reads both collections with the shipped profile's sections,
@@ -159,6 +160,44 @@ def recall(args) -> dict:
     return result
 
 
+def search(args) -> dict:
+    """Gold recall when the index's vectors join BM25 in the search (``index build --vectors``:
+    retrieve.gather interleaves the two by rank), against BM25 alone, each at two weights of
+    the cosine in the selection by meaning; exactly as a check searches and selects."""
+    from collect_samples import index_for
+
+    from factcheck.cost import Meter
+    from factcheck.retrieve import gather
+    from factcheck.retrievers.local_index import IndexByMeaning, LocalIndex
+    from factcheck.select import MeaningSelector
+
+    result = {}
+    for name in args.only.split(","):
+        index = LocalIndex(index_for(name.split("_")[0], args.indexes, vectors=True))
+        pools = {"BM25": [index], "BM25 + vectors": [index, IndexByMeaning(index)]}
+        claims = [c for c in map(json.loads, (args.splits / f"{name}.jsonl").open()) if _gold_sentences(c)]
+        rows: dict[str, list] = {}
+        start = time.perf_counter()
+        for claim in claims:
+            gold, text = _gold_sentences(claim), claim["claim"]
+            for pool_name, sources in pools.items():
+                passages, _ = gather(sources, text, DENSE_K, Meter())
+                rows.setdefault(f"{pool_name}, any of {DENSE_K} passages", []).append(
+                    (_shows_gold(gold, [p.text for p in passages]), 0))
+                for weight in args.weights:
+                    sentences = MeaningSelector(weight=weight).select(text, passages, args.sentences)
+                    rows.setdefault(f"{pool_name}, by meaning, weight {weight:g}", []).append(
+                        (_shows_gold(gold, [s.text for s in sentences]), sum(len(s.text.split()) for s in sentences)))
+        result[name] = {"claims": len(claims), "sentences": args.sentences, "seconds": round(time.perf_counter() - start),
+                        "rows": {label: {"gold_shown": round(float(np.mean([h for h, _ in v])), 3),
+                                         "words_shown": round(float(np.mean([w for _, w in v])))}
+                                 for label, v in rows.items()}}
+        print(f"{name}: {len(claims)} claims with a gold sentence, {args.sentences} sentences shown", file=sys.stderr)
+        for label, row in result[name]["rows"].items():
+            print(f"  {label:50} {row['gold_shown']:.3f}  {row['words_shown']} words", file=sys.stderr)
+    return result
+
+
 # -- score: the whole reading with this selection, against the other -------------------
 
 def _paired(a, b, names) -> dict:
@@ -190,7 +229,7 @@ def score(args) -> dict:
         names = label_names(label_set)
         # each collection read as its selection is applied (fit.apply_section): the word floor
         # for the words, none beyond the encoder's own for meaning
-        shipped = {**profile[label_set.value], "selection": "words", "min_coverage": 0.25}
+        shipped = {**profile[label_set.value], "selection": args.against_selection, "min_coverage": 0.25}
         pooled: dict[str, list] = {"a": [], "b": []}
         for part in ("eval", "fit", "fit_more"):
             if not (args.samples / f"{dataset}_{part}").is_dir() or not (args.against / f"{dataset}_{part}").is_dir():
@@ -229,14 +268,25 @@ def main() -> None:
     p.add_argument("--only", default="fm2_fit,covid_fit,scifact_fit")
     p.add_argument("--encoder", choices=("minilm", "lm-tokens"), default="minilm")
     p.add_argument("--indexes", type=Path, default=indexes)
+    p = sub.add_parser("search")
+    p.add_argument("splits", type=Path)
+    p.add_argument("--only", default="fm2_fit")
+    p.add_argument("--sentences", type=int, default=4)
+    p.add_argument("--weights", type=lambda v: [float(w) for w in v.split(",")], default=[1.0, 4.0])
+    p.add_argument("--indexes", type=Path, default=indexes)
     p = sub.add_parser("score")
     p.add_argument("samples", type=Path)
     p.add_argument("--against", type=Path, required=True)
     p.add_argument("--splits", type=Path, required=True)
     p.add_argument("--name", default="dense_select_score.json", help="results file in benchmarks/results/")
+    p.add_argument("--against-selection", choices=("words", "meaning"), default="words",
+                   help="how the --against samples chose their sentences (the word floor applies to words only)")
     args = parser.parse_args()
     from common import write
 
+    if args.command == "search":
+        write("dense_select_search.json", search(args))
+        return
     result = recall(args) if args.command == "recall" else score(args)
     if args.command == "score":
         write(args.name, result)

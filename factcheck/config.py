@@ -55,6 +55,7 @@ class Settings(BaseModel):
     k: int = Field(default=5, ge=1, le=50)  # passages retrieved per search
     sentences: int = Field(default=4, ge=1, le=20)  # evidence sentences selected from them and shown
     selection: Selection = "words"  # how those sentences are chosen: by words or by meaning (select.py)
+    meaning_weight: float = Field(default=1.0, ge=0.0, le=100.0)  # by meaning: cosine's weight against word relevance
     min_coverage: float = Field(default=0.25, ge=0.0, le=1.0)  # share of the claim's words a sentence must hold (words)
     reader: Literal["joint", "chunks"] = "joint"  # how the verdict reads them (readers.py)
     # routing (PCC)
@@ -116,7 +117,8 @@ def _describe(exc: ValidationError, origin: str) -> str:
 
 
 # What one label set's section of a profile may hold: what `factcheck calibrate` fits.
-PROFILE_KEYS = {"alpha", "beta", "consistency", "k", "sentences", "selection", "min_coverage", "reader", "calibration",
+PROFILE_KEYS = {"alpha", "beta", "consistency", "k", "sentences", "selection", "min_coverage", "meaning_weight",
+                "reader", "calibration",
                 "probe", "answer_map", "label_bias", "router", "sufficiency"}
 PROFILE_SECTIONS = {"meta", *(ls.value for ls in LabelSet)}
 

@@ -187,7 +187,7 @@ def build_checker(settings, load) -> Checker:
 
     sources = open_sources(settings)
     # with no source there is nothing to select from, so no encoder is needed
-    chosen = selector(settings.selection, settings.min_coverage) if sources else WordSelector(settings.min_coverage)
+    chosen = selector(settings.selection, settings.min_coverage, settings.meaning_weight) if sources else WordSelector(settings.min_coverage)
     model = load(settings)
     if settings.probe is not None and not model.supports_hidden:
         raise InputError("the profile's probe reader needs the model's hidden state, which a model server "

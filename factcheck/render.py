@@ -170,7 +170,7 @@ def print_passages(passages: list[Passage], *, json_out: bool) -> None:
 class BatchProgress:
     """A progress bar with rate and ETA on stderr, only when stderr is a terminal."""
 
-    def __init__(self, total: int, already_done: int) -> None:
+    def __init__(self, total: int, already_done: int, label: str = "checking") -> None:
         from rich.console import Console
 
         self._console = Console(stderr=True)
@@ -179,7 +179,7 @@ class BatchProgress:
             from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                        TimeRemainingColumn)
 
-            self._progress = Progress(TextColumn("checking"), BarColumn(), MofNCompleteColumn(),
+            self._progress = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
                                       TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
                                       console=self._console, transient=True)
             self._task = self._progress.add_task("check", total=total, completed=already_done, rate="")
@@ -197,6 +197,11 @@ class BatchProgress:
     def set_total(self, total: int) -> None:
         if self._progress:
             self._progress.update(self._task, total=total)
+
+    def reached(self, done: int, total: int) -> None:
+        """For work counted in steps of many items: ``done`` of ``total`` finished."""
+        if self._progress:
+            self._progress.update(self._task, total=total, completed=done)
 
     def advance(self, record: CheckRecord | None = None) -> None:
         import time

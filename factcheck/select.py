@@ -224,12 +224,12 @@ class MeaningSelector:
         return evidence_records(candidates, chosen, {i: float(score[i]) for i in chosen})
 
 
-def selector(selection: Selection, min_coverage: float = MIN_COVERAGE) -> Selector:
+def selector(selection: Selection, min_coverage: float = MIN_COVERAGE, meaning_weight: float = 1.0) -> Selector:
     """The selector a ``selection`` setting names. By meaning, the encoder's weights must be
     installed: a missing package is one line now, not an error on every claim later."""
     if selection == "meaning":
         from .sentence_encoder import encoder_folder
 
         encoder_folder()
-        return MeaningSelector()
+        return MeaningSelector(weight=meaning_weight)
     return WordSelector(min_coverage)

@@ -157,6 +157,8 @@ def _gelu(x: np.ndarray) -> np.ndarray:
 class SentenceEncoder:
     """Texts to unit vectors whose dot product is their cosine similarity."""
 
+    name, dimensions = ENCODER_NAME, DIMENSIONS
+
     def __init__(self, weights: dict[str, np.ndarray], tokenizer: WordPiece) -> None:
         # dense layers' weights stored transposed and contiguous, multiplied as 2-D arrays:
         # BLAS runs that about 5x faster than a batched product with a transposed view

@@ -9,10 +9,17 @@ from .paths import cache_dir
 
 
 def open_sources(settings: Settings) -> list[Retriever]:
-    """Local indexes first, then the web source, in the order they were given."""
-    from factcheck.retrievers.local_index import LocalIndex
+    """Local indexes first, then the web source, in the order they were given. With
+    evidence chosen by meaning, an index built with vectors is searched by meaning as well
+    as by words (measured: benchmarks/README.md, "Search by meaning")."""
+    from factcheck.retrievers.local_index import IndexByMeaning, LocalIndex
 
-    sources: list[Retriever] = [LocalIndex(path.expanduser()) for path in settings.index]
+    sources: list[Retriever] = []
+    for path in settings.index:
+        index = LocalIndex(path.expanduser())
+        sources.append(index)
+        if settings.selection == "meaning" and index.vectors is not None:
+            sources.append(IndexByMeaning(index))
     if settings.web:
         from urllib.parse import urlsplit
 

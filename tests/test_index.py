@@ -114,3 +114,79 @@ def test_cli_build_from_stdin_info_and_search(tmp_path):
 def test_cli_missing_index_exits_two(tmp_path):
     result = CliRunner().invoke(app, ["search", str(tmp_path / "none"), "q"])
     assert result.exit_code == 2 and "index folder not found" in result.stderr
+
+
+# --- vectors: the index searched by meaning ---------------------------------------------------
+
+PARAPHRASE = [{"id": "zulu", "title": "Shaka", "text": "The Zulu king was killed by three assassins in 1828."},
+              {"id": "park", "title": "Parks", "text": "Two men walked their dogs in the park."},
+              {"id": "tower", "title": "Eiffel Tower", "text": "The tower in Paris was finished in 1889."}]
+
+
+def test_vectors_let_a_search_by_meaning_find_the_paraphrase_that_words_miss(tmp_path):
+    manifest = build_index([str(write_jsonl(tmp_path / "c.jsonl", PARAPHRASE))], tmp_path / "idx", vectors=True)
+    index = LocalIndex(tmp_path / "idx")
+    assert manifest["vectors"] == "all-MiniLM-L6-v2" and index.vectors.shape == (3, 384)
+    claim = "Shaka was murdered by two men."
+    assert index.search(claim, 1)[0].doc_id == "park"  # by words: "two men"
+    by_meaning = index.search_by_meaning(claim, 3)
+    assert [p.doc_id for p in by_meaning][0] == "zulu" and by_meaning[0].text == PARAPHRASE[0]["text"]
+    assert by_meaning[0].score > by_meaning[1].score >= by_meaning[2].score  # cosines, best first
+    assert index.search_by_meaning(claim, 0) == [] and len(index.search_by_meaning(claim, 10)) == 3
+
+
+def test_a_rebuild_without_vectors_drops_them_and_a_search_by_meaning_says_how_to_get_them(tmp_path):
+    corpus = str(write_jsonl(tmp_path / "c.jsonl", PARAPHRASE))
+    build_index([corpus], tmp_path / "idx", vectors=True)
+    assert build_index([corpus], tmp_path / "idx")["vectors"] is None
+    assert not (tmp_path / "idx" / "vectors.npy").exists()
+    with pytest.raises(IndexFormatError, match="--vectors"):
+        LocalIndex(tmp_path / "idx").search_by_meaning("Shaka", 2)
+
+
+def test_vectors_that_do_not_match_the_passages_are_a_one_line_error(tmp_path):
+    import numpy as np
+
+    build_index([str(write_jsonl(tmp_path / "c.jsonl", PARAPHRASE))], tmp_path / "idx", vectors=True)
+    np.save(tmp_path / "idx" / "vectors.npy", np.zeros((2, 384), np.float16))
+    with pytest.raises(IndexFormatError, match="rebuild"):
+        LocalIndex(tmp_path / "idx")
+    (tmp_path / "idx" / "vectors.npy").write_bytes(b"not an array")
+    with pytest.raises(IndexFormatError, match="vectors.npy"):
+        LocalIndex(tmp_path / "idx")
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    (tmp_path / "idx" / "manifest.json").write_text(json.dumps({**manifest, "vectors": "another-encoder"}))
+    with pytest.raises(IndexFormatError, match="another-encoder"):
+        LocalIndex(tmp_path / "idx")
+
+
+def test_an_index_with_vectors_is_searched_by_meaning_only_when_evidence_is_chosen_by_meaning(tmp_path):
+    from factcheck.config import resolve
+    from factcheck.retrievers.local_index import IndexByMeaning
+    from factcheck.sources import open_sources
+
+    corpus = str(write_jsonl(tmp_path / "c.jsonl", PARAPHRASE))
+    build_index([corpus], tmp_path / "vec", vectors=True)
+    build_index([corpus], tmp_path / "plain")
+    kinds = lambda folder, selection: [type(s).__name__ for s in open_sources(  # noqa: E731
+        resolve({"index": [str(tmp_path / folder)], "selection": selection}))]
+    assert kinds("vec", "meaning") == ["LocalIndex", "IndexByMeaning"]
+    assert kinds("vec", "words") == ["LocalIndex"] and kinds("plain", "meaning") == ["LocalIndex"]
+    assert IndexByMeaning(LocalIndex(tmp_path / "vec")).name == "index:vec:meaning"
+
+
+def test_index_build_vectors_on_the_command_line(tmp_path):
+    corpus = write_jsonl(tmp_path / "c.jsonl", PARAPHRASE)
+    result = CliRunner().invoke(app, ["index", "build", str(corpus), "-o", str(tmp_path / "idx"), "--vectors"])
+    assert result.exit_code == 0, result.output
+    info = CliRunner().invoke(app, ["index", "info", "--json", str(tmp_path / "idx")])
+    assert json.loads(info.stdout)["vectors"] == "all-MiniLM-L6-v2"
+    found = CliRunner().invoke(app, ["search", "--meaning", "--json", "-k", "1", str(tmp_path / "idx"),
+                                     "Shaka was murdered by two men."])
+    assert found.exit_code == 0 and json.loads(found.stdout)["doc_id"] == "zulu"
+
+
+def test_search_by_meaning_without_vectors_is_a_one_line_error(tmp_path):
+    build_index([str(write_jsonl(tmp_path / "c.jsonl", PARAPHRASE))], tmp_path / "idx")
+    result = CliRunner().invoke(app, ["search", "--meaning", str(tmp_path / "idx"), "Shaka"])
+    assert result.exit_code != 0 and "--vectors" in result.output and "Traceback" not in result.output

@@ -66,6 +66,27 @@ def test_the_supporting_sentence_is_selected_shown_and_used(real_model, indexes,
     assert record.basis == "evidence" and record.verdict in (Label.SUPPORTED, Label.REFUTED)
 
 
+def test_an_index_with_vectors_brings_the_supporting_sentence_that_bm25_ranked_out(real_model, data, tmp_path):
+    """"It's a Mad, Mad, Mad, Mad World movie premiered in the 1960s": BM25's top 5 passages
+    miss its gold sentence ("... is a 1963 American comedy film ..."); the index's vectors rank
+    it first. With k = 2, only the search by meaning brings it to the model, which then reads
+    the claim right (by words alone it said REFUTED)."""
+    rows = {json.loads(line)["id"]: json.loads(line) for line in (data / "fm2" / "claims_dev.jsonl").open()}
+    row = rows["fm2-0FkXiAM2YIXdRMY95yZs"]
+    gold = row["evidence"][0]["text"]
+    build_index([str(data / "fm2" / "corpus_dev.jsonl")], tmp_path / "fm2", vectors=True)
+    shown = {}
+    for meaning_search in (True, False):
+        check = checker(real_model, tmp_path / "fm2", LabelSet.BINARY, route="retrieve", k=2,
+                        selection="meaning" if meaning_search else "words")
+        record = check.check(Claim(id="1", text=row["claim"]))
+        shown[meaning_search] = [e for e in record.evidence if coverage(gold, e.text) > 0.7]
+        if meaning_search:
+            assert shown[True] and shown[True][0].used, [e.text for e in record.evidence]
+            assert record.basis == "evidence" and record.verdict is Label.SUPPORTED, record.label_probs
+    assert not shown[False]
+
+
 def test_an_unrelated_corpus_gives_not_enough_info(real_model, indexes):
     # a novel checked against COVID-19 abstracts: nothing there bears on it
     record = checker(real_model, indexes / "covid", route="retrieve").check(Claim(id="1", text=REFUTED_CLAIM))

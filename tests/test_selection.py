@@ -193,8 +193,8 @@ def test_the_selection_setting_names_the_selector():
 
 def test_the_shipped_profile_chooses_by_meaning_for_two_labels_and_by_words_for_three():
     binary, three = resolve({"labels": "binary"}), resolve({"labels": "three"})
-    assert (binary.selection, binary.k, binary.sentences) == ("meaning", 20, 4)
-    assert three.selection == "words"
+    assert (binary.selection, binary.k, binary.sentences, binary.meaning_weight) == ("meaning", 20, 4, 4.0)
+    assert three.selection == "words" and three.meaning_weight == 1.0
     assert resolve({"labels": "binary", "selection": "words"}).selection == "words"  # a flag wins
 
 
@@ -268,3 +268,49 @@ def test_by_meaning_shows_the_gold_sentence_of_more_real_claims_than_words(data,
             chosen = selector(name).select(row["claim"], index.search(row["claim"], k), n)
             shown[name] += any(coverage(gold, s.text) > 0.7 for s in chosen)
     assert shown["meaning"] >= shown["words"] + 5, shown
+
+
+def test_the_meaning_weight_reaches_the_selector_and_the_cache_key():
+    assert selector("meaning", meaning_weight=4.0).weight == 4.0 and selector("meaning").weight == 1.0
+    one, four = resolve({"meaning_weight": 1.0}), resolve({"meaning_weight": 4.0})
+    assert settings_key(one, "0" * 64) != settings_key(four, "0" * 64)
+
+
+def test_a_check_by_meaning_over_an_index_with_vectors_reaches_what_bm25_ranked_out(fake, tmp_path):
+    """k = 2: by words alone the two passages BM25 ranks first hold the claim's words; the
+    index's vectors bring the paraphrase into the pool."""
+    from factcheck.retrievers.local_index import build_index
+
+    corpus = tmp_path / "c.jsonl"
+    docs = [{"id": "park", "title": "Parks", "text": "Two men walked their dogs in the park."},
+            {"id": "men", "title": "Men", "text": "Two men were murdered in a robbery."},
+            {"id": "zulu", "title": "Shaka", "text": "The Zulu king was killed by three assassins in 1828."}]
+    corpus.write_text("".join(json.dumps(d) + "\n" for d in docs))
+
+    def shown(vectors):
+        folder = tmp_path / ("vec" if vectors else "plain")
+        build_index([str(corpus)], folder, vectors=vectors)
+        result = CliRunner().invoke(app, ["check", "--json", "--labels", "binary", "--route", "retrieve", "--index",
+                                          str(folder), "--selection", "meaning", "-k", "2",
+                                          "Shaka was murdered by two men."])
+        assert result.exit_code in (0, 1), result.output
+        return [e["doc_id"] for e in json.loads(result.stdout)["evidence"]]
+
+    assert "zulu" in shown(vectors=True)
+    assert "zulu" not in shown(vectors=False)
+
+
+def test_the_index_vectors_rank_the_gold_passage_first_for_more_real_claims_than_bm25(data, tmp_path):
+    """The 24 FM2 fixture claims over their corpus (no language model): the best passage by
+    meaning is the gold one for 10, by BM25 for 2."""
+    from factcheck.retrievers.local_index import LocalIndex, build_index
+    from factcheck.select import coverage
+
+    build_index([str(data / "fm2" / "corpus_dev.jsonl")], tmp_path / "fm2", vectors=True)
+    index = LocalIndex(tmp_path / "fm2")
+    first = {"words": 0, "meaning": 0}
+    for row in map(json.loads, (data / "fm2" / "claims_dev.jsonl").open()):
+        gold = row["evidence"][0]["text"]
+        first["words"] += coverage(gold, index.search(row["claim"], 1)[0].text) > 0.7
+        first["meaning"] += coverage(gold, index.search_by_meaning(row["claim"], 1)[0].text) > 0.7
+    assert first["meaning"] >= first["words"] + 5, first
