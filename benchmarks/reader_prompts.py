@@ -4,13 +4,16 @@
     python3 benchmarks/reader_prompts.py SPLITS OUT [--only scifact_fit,covid_fit,fm2_fit] [--limit N] [--ways a,b]
                                          [--sentences N] [--title-terms]
     python3 benchmarks/reader_prompts.py SPLITS OUT --summarise
+    python3 benchmarks/reader_prompts.py SPLITS OUT --only scifact_fit,scifact_eval --ways prefix1,prefix2,prefix3,evidence_first
+    python3 benchmarks/reader_prompts.py SPLITS OUT --prefixes
 
 For every claim: the search and sentence selection the pipeline runs, then one forward pass
 per way of asking, each read as the three answers. The ways of asking that put the evidence
 and the claim first share that prefix in the KV cache, so each extra question costs only its
 own ~40 tokens; ``short_tail`` puts the whole instruction in the head the KV cache keeps, so a
 claim pays only for its evidence, itself and a short reminder; ``best_last`` asks as shipped
-with the most relevant document's sentences last. ``--summarise`` scores each
+with the most relevant document's sentences last; ``prefixK`` asks as shipped after the first K
+sentences only, before the whole (``--prefixes`` scores them, fit against eval). ``--summarise`` scores each
 way of asking on the claims measured, by 5-fold cross-validated macro-F1 of a multinomial
 logistic model on its three log-probabilities (the label bias and scale a profile would
 fit), per label set, so the choice is made on fit claims only, with the AUROC of the
@@ -169,6 +172,7 @@ def measure(args) -> None:
                                         LabelSet.THREE) for q, (_, words) in QUESTIONS.items()}
         answers["question_first"] = answers["few_shot"] = answers["short_tail"] = answers["evidence_first"]
         answers["best_last"] = answers["negated_plain"] = answers["negated_model"] = answers["evidence_first"]
+        answers |= {f"prefix{k}": answers["evidence_first"] for k in range(1, 10)}
         out = args.out / f"{name}.jsonl"
         args.out.mkdir(parents=True, exist_ok=True)
         done = {json.loads(line)["claim"] for line in out.read_text().splitlines()} if out.exists() else set()
@@ -191,7 +195,12 @@ def measure(args) -> None:
                     opposite = done_negation.text.strip().removeprefix("<claim>").removesuffix("</claim>").strip()
                     row["negation"] = {"text": opposite, "prompt_tokens": done_negation.prompt_tokens,
                                        "generated": done_negation.generated}
-                users = {"question_first": QUESTION_FIRST.format(claim=item.claim, evidence=evidence)}
+                # the first k sentences alone, read before the whole: each reading extends the
+                # previous one's evidence, so the KV cache keeps it and a prefix pays only its claim
+                # and question
+                users = {f"prefix{k}": asked_as_shipped(format_sentences(shown[:k]), item.claim)
+                         for k in range(1, len(shown))}
+                users["question_first"] = QUESTION_FIRST.format(claim=item.claim, evidence=evidence)
                 users |= {q: EVIDENCE_FIRST.format(evidence=evidence, claim=item.claim) + text
                           for q, (text, _) in QUESTIONS.items()}
                 users["few_shot"] = users["evidence_first"]
@@ -348,6 +357,81 @@ def held_out(args) -> None:
                   f"{diff:+.3f} [{dlow:+.3f}, {dhigh:+.3f}] | {ranks:.3f} | {as_given} |")
 
 
+PREFIX_COMBINATIONS = ("evidence_first", "prefixes (mean)", "prefixes (max)", "evidence_first + prefixes (max)",
+                       "evidence_first + prefixes (all)")
+
+
+def prefix_features(row: dict, combination: str) -> list[float]:
+    """A claim's inputs from its readings after 1, 2, 3 sentences and after all of them (a
+    claim with fewer sentences repeats its whole reading): per label, their mean or max
+    log-probability, or all of them side by side."""
+    whole = row["answers"]["evidence_first"]
+    readings = [row["answers"].get(f"prefix{k}", whole) for k in (1, 2, 3)] + [whole]
+    logs = [[math.log(max(r[label], 1e-9)) for label in THREE] for r in readings]
+    mean = [sum(col) / len(col) for col in zip(*logs)]
+    top = [max(col) for col in zip(*logs)]
+    return {"evidence_first": logs[-1], "prefixes (mean)": mean, "prefixes (max)": top,
+            "evidence_first + prefixes (max)": logs[-1] + top,
+            "evidence_first + prefixes (all)": [x for log in logs for x in log]}[combination]
+
+
+def prefixes(args) -> None:
+    """The readings after each prefix of the shown sentences, against the whole reading alone:
+    5-fold cross-validated macro-F1 on the *_fit claims, then fitted on them and scored on the
+    *_eval claims (paired with the whole reading), per label set."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    from factcheck.metrics import auroc, bootstrap, macro_f1
+
+    rows = {p.stem: [r for r in map(json.loads, p.read_text().splitlines()) if r["answers"]]
+            for p in sorted(args.out.glob("*.jsonl"))}
+    fitted = lambda x, y: LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced").fit(x, y)  # noqa: E731
+    print("| claims | reading | macro-F1 [95% CI] | paired difference [95% CI] | AUROC (paired difference [95% CI]) "
+          "| more tokens/claim |")
+    print("|---|---|---|---|---|---|")
+    for name, fit_rows in ((n, r) for n, r in rows.items() if n.endswith("_fit")):
+        eval_rows = rows.get(name.replace("_fit", "_eval"), [])
+        y = np.array([r["gold"] for r in fit_rows])
+        labels = sorted(set(y))
+        results = {}
+        for combination in PREFIX_COMBINATIONS:
+            x = np.array([prefix_features(r, combination) for r in fit_rows])
+            predicted, top = np.empty(len(y), dtype=object), np.empty(len(y))
+            for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y):
+                model = fitted(x[train], y[train])
+                predicted[test] = model.predict(x[test])
+                top[test] = model.predict_proba(x[test]).max(axis=1)
+            results[(name, combination)] = (list(y), list(predicted), list(top))
+            if eval_rows:
+                model = fitted(x, y)
+                xe = np.array([prefix_features(r, combination) for r in eval_rows])
+                results[(name.replace("_fit", "_eval"), combination)] = (
+                    [r["gold"] for r in eval_rows], list(model.predict(xe)), list(model.predict_proba(xe).max(axis=1)))
+        f1 = lambda g, p: macro_f1(g, p, labels)  # noqa: E731
+        for (split, combination), (gold, predicted, top) in results.items():
+            base = results[(split, "evidence_first")][1]
+            low, high = bootstrap(f1, gold, predicted)
+            dlow, dhigh = bootstrap(lambda g, a, b: f1(g, a) - f1(g, b), gold, predicted, base)
+            split_rows = fit_rows if split == name else eval_rows
+            # all readings of a claim, one after another: the first after the cached head, each
+            # other after the previous (their common prefix kept); against the whole one alone
+            extra = sum(r["per_claim_tokens"][next(iter(r["answers"]))] + sum(r.get("after_previous_tokens", {}).values())
+                        - r["per_claim_tokens"]["evidence_first"] for r in split_rows) / len(split_rows)
+            _, base_predicted, base_top = results[(split, "evidence_first")]
+            right, base_right = [a == b for a, b in zip(predicted, gold)], [a == b for a, b in zip(base_predicted, gold)]
+            ranks = auroc(top, right)
+            paired = lambda t, r, bt, br: (None if None in (auroc(t, r), auroc(bt, br))  # noqa: E731
+                                           else auroc(t, r) - auroc(bt, br))
+            rlow, rhigh = bootstrap(paired, top, right, base_top, base_right)
+            print(f"| {split} ({len(gold)}{', 5-fold CV' if split == name else ''}) | {combination} | "
+                  f"{f1(gold, predicted):.3f} [{low:.3f}, {high:.3f}] | {f1(gold, predicted) - f1(gold, base):+.3f} "
+                  f"[{dlow:+.3f}, {dhigh:+.3f}] | {ranks:.3f} ({ranks - auroc(base_top, base_right):+.3f} "
+                  f"[{rlow:+.3f}, {rhigh:+.3f}]) | "
+                  f"{'' if combination == 'evidence_first' else f'+{extra:.0f}'} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("splits", type=Path)
@@ -360,12 +444,16 @@ def main() -> None:
     parser.add_argument("--title-terms", action="store_true",
                         help="select sentences with their document title counted (select.py), to compare")
     parser.add_argument("--summarise", action="store_true")
+    parser.add_argument("--prefixes", action="store_true",
+                        help="score the readings after each prefix of the sentences (ways prefix1-3), fit against eval")
     parser.add_argument("--held-out", action="store_true",
                         help="fit on the *_fit claims measured, score on the *_eval claims (negation ways)")
     parser.add_argument("--indexes", type=Path, default=Path(tempfile.gettempdir()) / "factcheck-bench-indexes")
     args = parser.parse_args()
     if args.held_out:
         held_out(args)
+    elif args.prefixes:
+        prefixes(args)
     else:
         summarise(args) if args.summarise else measure(args)
 

@@ -1,0 +1,67 @@
+"""The shipped profile on every collected claim its fit never saw, pooled, for intervals a
+150-claim eval split cannot give. (No language model: stored samples, replayed.)
+
+    python3 benchmarks/held_apart.py SAMPLES --splits SPLITS --labels binary \
+        --part fm2_eval --part fm2_fit_more:300
+
+A part is a split collected into SAMPLES, optionally with ``:N``: its claims after the first
+N (``collect_samples.py --limit N`` took the first N to fit the profile; the profile's meta
+says how many). Each part is scored alone and all of them pooled, with the default model's
+shipped profile section for the label set applied as the pipeline applies it
+(``fit.apply_section``, retrieve route). Writes results/held_apart_<first part's data set>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import write  # noqa: E402
+from compare import every_claim, fmt, load, metrics  # noqa: E402
+
+from factcheck.config import read_profile  # noqa: E402
+from factcheck.fit import apply_section, label_names  # noqa: E402
+from factcheck.labels import LabelSet  # noqa: E402
+from factcheck.model_files import DEFAULT_MODEL_SHA256  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("samples", type=Path)
+    parser.add_argument("--splits", type=Path, required=True)
+    parser.add_argument("--labels", choices=[ls.value for ls in LabelSet], required=True)
+    parser.add_argument("--part", action="append", required=True, help="SPLIT or SPLIT:N (its claims after the first N)")
+    parser.add_argument("--profile", type=Path, default=ROOT / "factcheck" / "profiles" / f"{DEFAULT_MODEL_SHA256}.toml")
+    args = parser.parse_args()
+    label_set = LabelSet(args.labels)
+    section = read_profile(args.profile, label_set, DEFAULT_MODEL_SHA256, explicit=True)
+    names = label_names(label_set)
+    results, pooled = {}, []
+    for part in args.part:
+        name, _, skip = part.partition(":")
+        claims = [json.loads(line) for line in (args.splits / f"{name}.jsonl").read_text().splitlines()]
+        wanted = {c["id"] for c in claims[int(skip or 0):]}
+        samples = [s for s in every_claim(load(args.samples, name), args.splits / f"{name}.jsonl", collected_only=True)
+                   if s.id in wanted]
+        if len(samples) < len(wanted):
+            raise SystemExit(f"{name}: {len(wanted) - len(samples)} of its claims are not collected in {args.samples}")
+        outcomes = apply_section(samples, section, label_set, "retrieve")
+        results[part] = metrics(outcomes, names)
+        pooled += outcomes
+    results["pooled"] = metrics(pooled, names)
+    print("| claims | accuracy | macro-F1 | AUROC | ECE | predicted | tokens/claim |")
+    print("|---|---|---|---|---|---|---|")
+    for part, m in results.items():
+        print(f"| {part} ({m['claims']}) | {fmt(m, 'accuracy')} | {fmt(m, 'macro_f1')} | {fmt(m, 'auroc')} | "
+              f"{fmt(m, 'ece')} | {m['predicted']} | {m['tokens_per_claim']:.0f} |")
+    write(f"held_apart_{args.part[0].split('_')[0]}.json", {"profile": args.profile.name, "parts": args.part, "results": results})
+
+
+if __name__ == "__main__":
+    main()
