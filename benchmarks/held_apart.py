@@ -8,7 +8,9 @@ A part is a split collected into SAMPLES, optionally with ``:N``: its claims aft
 N (``collect_samples.py --limit N`` took the first N to fit the profile; the profile's meta
 says how many). Each part is scored alone and all of them pooled, with the default model's
 shipped profile section for the label set applied as the pipeline applies it
-(``fit.apply_section``, retrieve route). Writes results/held_apart_<first part's data set>.json.
+(``fit.apply_section``, retrieve route). Also, for the supported and refuted claims, how often
+the verdict is right when a sentence of a gold document was shown and when not: whether finding
+or reading is what fails. Writes results/held_apart_<first part's data set>.json.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def main() -> None:
     label_set = LabelSet(args.labels)
     section = read_profile(args.profile, label_set, DEFAULT_MODEL_SHA256, explicit=True)
     names = label_names(label_set)
-    results, pooled = {}, []
+    results, pooled, gold_counts = {}, [], {}
     for part in args.part:
         name, _, skip = part.partition(":")
         claims = [json.loads(line) for line in (args.splits / f"{name}.jsonl").read_text().splitlines()]
@@ -54,12 +56,25 @@ def main() -> None:
         outcomes = apply_section(samples, section, label_set, "retrieve")
         results[part] = metrics(outcomes, names)
         pooled += outcomes
+        evidence = {c["id"]: {e["doc_id"] for e in c.get("evidence") or []} for c in claims}
+        for s, o in zip(samples, outcomes):
+            if s.gold != "NOT_ENOUGH_INFO" and evidence[s.id]:  # is finding or reading the bottleneck?
+                seen = "gold_shown" if evidence[s.id] & set(s.shown_docs) else "gold_not_shown"
+                gold_counts.setdefault(seen, [0, 0])
+                gold_counts[seen][0] += o.verdict == o.gold
+                gold_counts[seen][1] += 1
     results["pooled"] = metrics(pooled, names)
+    results["pooled"]["right_by_gold_document"] = {k: {"right": r, "claims": n, "rate": r / n}
+                                                   for k, (r, n) in gold_counts.items()}
     print("| claims | accuracy | macro-F1 | AUROC | ECE | predicted | tokens/claim |")
     print("|---|---|---|---|---|---|---|")
     for part, m in results.items():
         print(f"| {part} ({m['claims']}) | {fmt(m, 'accuracy')} | {fmt(m, 'macro_f1')} | {fmt(m, 'auroc')} | "
               f"{fmt(m, 'ece')} | {m['predicted']} | {m['tokens_per_claim']:.0f} |")
+    for seen, c in results["pooled"]["right_by_gold_document"].items():
+        shown = "with" if seen == "gold_shown" else "without"
+        print(f"supported and refuted claims {shown} a gold document's sentence shown: "
+              f"{c['right']} of {c['claims']} right ({c['rate']:.3f})")
     write(f"held_apart_{args.part[0].split('_')[0]}.json", {"profile": args.profile.name, "parts": args.part, "results": results})
 
 
