@@ -58,6 +58,11 @@ QUESTIONS = {
     "evidence_first_reversed": ("Judge the claim only by the evidence above. Answer with exactly one word:\n"
                                 "UNKNOWN if the evidence does not settle it,\nFALSE if the evidence shows the claim "
                                 "is false,\nTRUE if the evidence shows the claim is true.", ("TRUE", "FALSE", "UNKNOWN")),
+    # two answers only, for two labels: the shipped reading renormalises three answers over TRUE
+    # and FALSE, and UNKNOWN may draw mass unevenly from them (UNKNOWN is still read, for the model)
+    "evidence_first_two": ("Judge the claim only by the evidence above. Answer with exactly one word:\n"
+                           "TRUE if the evidence shows the claim is true,\nFALSE if the evidence shows the claim is "
+                           "false.", ("TRUE", "FALSE", "UNKNOWN")),
     # the answer words of the data sets small models are tuned on: FEVER's labels, and NLI's
     "fever": ("Judge the claim only by the evidence above. Answer with exactly one of:\n"
               "SUPPORTS if the evidence supports the claim,\nREFUTES if the evidence refutes the claim,\n"
@@ -159,7 +164,7 @@ def measure(args) -> None:
     model = None
     for name in args.only.split(","):
         claims = read_labeled(args.splits / f"{name}.jsonl", args.limit)
-        flags = {"index": [index_for(name.split("_")[0], args.indexes)], "labels": label_set_for(claims).value,
+        flags = {"index": [index_for(name.split("_")[0], args.indexes, args.vectors)], "labels": label_set_for(claims).value,
                  "ctx": 2048}
         if args.sentences:
             flags["sentences"] = args.sentences
@@ -182,8 +187,11 @@ def measure(args) -> None:
                 continue
             done.add(item.claim)
             passages, _ = gather(checker.sources, item.claim, checker.k, Meter())
-            sentences = select_sentences(item.claim, passages, checker.sentences, checker.selector.min_coverage,
-                                         title_terms=args.title_terms)
+            # the pipeline's own selector (by words or by meaning, as the profile says), or the
+            # word selector with titles counted, to compare
+            sentences = (select_sentences(item.claim, passages, checker.sentences, checker.selector.min_coverage,
+                                          title_terms=True) if args.title_terms
+                         else checker.selector.select(item.claim, passages, checker.sentences))
             row = {"claim": item.claim, "gold": item.label, "sentences": len(sentences), "answers": {}, "tokens": {}}
             if sentences:
                 shown = [s.model_copy(update={"text": judge._fit(s.text, MAX_SENTENCE_TOKENS, "s", [])})
@@ -310,10 +318,10 @@ def held_out(args) -> None:
 
     rows = {p.stem: {r["claim"]: r for r in map(json.loads, p.read_text().splitlines())}
             for p in sorted(args.out.glob("*.jsonl"))}
-    ways = [w for w in ("evidence_first", "negated_plain", "negated_model")
+    ways = [w for w in ("evidence_first", "evidence_first_two", "negated_plain", "negated_model")
             if all(w in r["answers"] for split in rows.values() for r in split.values() if r["answers"])]
     combinations = ways + [f"evidence_first + {w}" for w in ways[1:]] + (
-        [" + ".join(ways)] if len(ways) > 2 else []) + [f"opposite agreement ({w})" for w in ways[1:]]
+        [" + ".join(ways)] if len(ways) > 2 else []) + [f"opposite agreement ({w})" for w in ways if "negated" in w]
     # the fit splits' claims with evidence, pooled per number of labels, as a profile is
     fit: dict[int, list[dict]] = {}
     for name in (n for n in rows if n.endswith("_fit")):
@@ -443,11 +451,12 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, help="evidence sentences shown (default: the profile's)")
     parser.add_argument("--title-terms", action="store_true",
                         help="select sentences with their document title counted (select.py), to compare")
+    parser.add_argument("--vectors", action="store_true", help="search an index with vectors (index build --vectors)")
     parser.add_argument("--summarise", action="store_true")
     parser.add_argument("--prefixes", action="store_true",
                         help="score the readings after each prefix of the sentences (ways prefix1-3), fit against eval")
     parser.add_argument("--held-out", action="store_true",
-                        help="fit on the *_fit claims measured, score on the *_eval claims (negation ways)")
+                        help="fit on the *_fit claims measured, score on the *_eval claims (evidence_first_two and negation ways)")
     parser.add_argument("--indexes", type=Path, default=Path(tempfile.gettempdir()) / "factcheck-bench-indexes")
     args = parser.parse_args()
     if args.held_out:
