@@ -16,7 +16,6 @@ bootstrap interval of the difference. Writes results/confidence_probe_<labels>.j
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 from pathlib import Path
@@ -26,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from common import write  # noqa: E402
-from compare import every_claim, load, shown_settings  # noqa: E402
+from compare import shown_settings  # noqa: E402
+from held_apart import part_samples  # noqa: E402
 
 from factcheck.fit import apply_section, fit_section  # noqa: E402
 from factcheck.labels import LabelSet  # noqa: E402
@@ -37,16 +37,9 @@ from factcheck.schema import Label  # noqa: E402
 SHIPPED_READER = {LabelSet.THREE: "joint+scaled", LabelSet.BINARY: "joint+logits"}
 
 
-def part_samples(samples_dir: Path, splits: Path, part: str):
-    name, _, rest = part.partition(":")
-    start, _, stop = rest.partition(":")
-    claims = [json.loads(line) for line in (splits / f"{name}.jsonl").read_text().splitlines()]
-    wanted = {c["id"] for c in claims[int(start or 0):int(stop) if stop else None]}
-    found = [s for s in every_claim(load(samples_dir, name), splits / f"{name}.jsonl", collected_only=True)
-             if s.id in wanted]
-    if len(found) < len(wanted):
-        raise SystemExit(f"{part}: {len(wanted) - len(found)} of its claims are not collected in {samples_dir}")
-    return [s for s in found if s.joint and s.hidden is not None]  # claims read, with their hidden state
+def read_samples(samples_dir: Path, splits: Path, part: str):
+    """The part's claims read, with their hidden state (held_apart.part_samples: SPLIT, SPLIT:N, SPLIT::N)."""
+    return [s for s in part_samples(samples_dir, splits, part)[0] if s.joint and s.hidden is not None]
 
 
 def confidences(train, test, label_set: LabelSet, shown: dict):
@@ -78,8 +71,8 @@ def main() -> None:
     args = parser.parse_args()
     label_set = LabelSet(args.labels)
     shown = shown_settings(args.samples, args.fit[0].split(":")[0].split("_")[0])
-    fit = [s for part in args.fit for s in part_samples(args.samples, args.splits, part)]
-    held = [s for part in args.held for s in part_samples(args.samples, args.splits, part)]
+    fit = [s for part in args.fit for s in read_samples(args.samples, args.splits, part)]
+    held = [s for part in args.held for s in read_samples(args.samples, args.splits, part)]
     order = list(range(len(fit)))
     random.Random(0).shuffle(order)
     folds = [set(order[f::5]) for f in range(5)]

@@ -4,11 +4,11 @@
     python3 benchmarks/held_apart.py SAMPLES --splits SPLITS --labels binary \
         --part fm2_eval --part fm2_fit_more:300
 
-A part is a split collected into SAMPLES, optionally with ``:N``: its claims after the first
-N (``collect_samples.py --limit N`` took the first N to fit the profile; the profile's meta
-says how many). Each part is scored alone and all of them pooled, with the default model's
-shipped profile section for the label set applied as the pipeline applies it
-(``fit.apply_section``, retrieve route). Also, for the supported and refuted claims, how often
+A part is a split collected into SAMPLES: SPLIT, SPLIT:N (its claims after the first N, when
+``collect_samples.py --limit N`` took those to fit the profile; the profile's meta says how
+many) or SPLIT::N (its first N). Each part is scored alone and all of them pooled, with the
+default model's shipped profile section for the label set applied as the pipeline applies
+it (``fit.apply_section``, retrieve route). Also, for the supported and refuted claims, how often
 the verdict is right when a sentence of a gold document was shown and when not: whether finding
 or reading is what fails. Writes results/held_apart_<first part's data set>.json.
 """
@@ -33,12 +33,27 @@ from factcheck.labels import LabelSet  # noqa: E402
 from factcheck.model_files import DEFAULT_MODEL_SHA256  # noqa: E402
 
 
+def part_samples(samples_dir: Path, splits: Path, part: str) -> tuple[list, list[dict]]:
+    """The samples and labeled claims of a part: SPLIT, SPLIT:N (its claims after the first
+    N) or SPLIT::N (its first N); every claim must have been collected."""
+    name, _, rest = part.partition(":")
+    start, _, stop = rest.partition(":")
+    claims = [json.loads(line) for line in (splits / f"{name}.jsonl").read_text().splitlines()]
+    claims = claims[int(start or 0):int(stop) if stop else None]
+    wanted = {c["id"] for c in claims}
+    samples = [s for s in every_claim(load(samples_dir, name), splits / f"{name}.jsonl", collected_only=True)
+               if s.id in wanted]
+    if len(samples) < len(wanted):
+        raise SystemExit(f"{part}: {len(wanted) - len(samples)} of its claims are not collected in {samples_dir}")
+    return samples, claims
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("samples", type=Path)
     parser.add_argument("--splits", type=Path, required=True)
     parser.add_argument("--labels", choices=[ls.value for ls in LabelSet], required=True)
-    parser.add_argument("--part", action="append", required=True, help="SPLIT or SPLIT:N (its claims after the first N)")
+    parser.add_argument("--part", action="append", required=True, help="SPLIT, SPLIT:N (its claims after the first N) or SPLIT::N (its first N)")
     parser.add_argument("--profile", type=Path, default=ROOT / "factcheck" / "profiles" / f"{DEFAULT_MODEL_SHA256}.toml")
     args = parser.parse_args()
     label_set = LabelSet(args.labels)
@@ -46,13 +61,7 @@ def main() -> None:
     names = label_names(label_set)
     results, pooled, gold_counts = {}, [], {}
     for part in args.part:
-        name, _, skip = part.partition(":")
-        claims = [json.loads(line) for line in (args.splits / f"{name}.jsonl").read_text().splitlines()]
-        wanted = {c["id"] for c in claims[int(skip or 0):]}
-        samples = [s for s in every_claim(load(args.samples, name), args.splits / f"{name}.jsonl", collected_only=True)
-                   if s.id in wanted]
-        if len(samples) < len(wanted):
-            raise SystemExit(f"{name}: {len(wanted) - len(samples)} of its claims are not collected in {args.samples}")
+        samples, claims = part_samples(args.samples, args.splits, part)
         outcomes = apply_section(samples, section, label_set, "retrieve")
         results[part] = metrics(outcomes, names)
         pooled += outcomes
