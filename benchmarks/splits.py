@@ -1,9 +1,9 @@
 """Fixed, stratified, disjoint fit/eval splits of ../shared/data, written as JSON Lines.
 
-    python3 benchmarks/splits.py OUT_DIR
+    python3 benchmarks/splits.py [OUT_DIR]     # default benchmarks/out/splits
 
-Every figure in README "Results" is measured on an ``*_eval`` file and fitted on ``*_fit``
-files only. Seed 0; each split is stratified by label and the fit and eval parts of one
+Every figure in docs/results.md is measured on an ``*_eval`` file and fitted on ``*_fit``
+files only (benchmarks/shipped_profile.toml names the fit files the shipped profile is fitted on). Seed 0; each split is stratified by label and the fit and eval parts of one
 file never share a claim (nor a claim text: Check-COVID repeats texts across labels).
 
 | set | fit (from) | eval (from) |
@@ -13,8 +13,8 @@ file never share a claim (nor a claim text: Check-COVID repeats texts across lab
 | covid | 150 = 50/50/50 (claims_train) | 150 = 50/50/50 (claims_dev) |
 
 The ``*_fit_more`` files are further fit claims, drawn after the splits above and disjoint
-from both, for measuring what more fit claims buy (``compare.py --fit-more``; measured, not
-shipped: benchmarks/README.md, "More fit claims"): scifact 180 = 60/60/60 (claims_train),
+from both, for measuring what more fit claims buy (docs/experiments.md, "More fit claims"; the
+shipped binary section is fitted on fm2_fit and the first 300 of fm2_fit_more): scifact 180 = 60/60/60 (claims_train),
 covid 150 = 50/50/50 (claims_train), fm2 796 = 100/100 then 298/298 (claims_dev; what is
 left of it, balanced).
 """
@@ -92,4 +92,4 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("splits"))
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent / "out" / "splits")

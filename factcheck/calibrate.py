@@ -1,21 +1,25 @@
-"""Calibrate: fit one label set's profile section on the user's labeled claims.
+"""Calibrate: fit a model's profile on labeled claims, one section per label set.
 
 Measures a ``Sample`` per claim (closed-book pass, search, evidence passes with the hidden
-state; kept in the cache folder so a refit costs nothing), fits the reader's head, the
-label bias, the confidence maps and the router (``fit.py``), and writes them into the
-model's profile beside any other label set's section it already holds.
+state; kept in the cache folder, so a refit or an interrupted run costs no model call twice),
+fits the reader's head, the label bias, the confidence maps and the router (``fit.py``), and
+writes them into the model's profile beside any other label set's section it already holds.
+The claims come as a calibration set (``calibration_set.py``): parts, each checked against its
+own evidence, pooled per label set.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from pathlib import Path
 
+from .calibration_set import CalibrationSet, LabelSetPlan, Part
 from .config import Settings
-from .paths import cache_dir, config_dir
 from .errors import InputError
 from .fit import MAX_LOSS, READERS, cross_validated_macro_f1, fit_section
 from .labels import LabelSet
+from .paths import cache_dir, config_dir
 from .profile import write_profile
 from .samples import SampleStore, collect
 
@@ -24,59 +28,114 @@ def default_profile_path(model_sha256: str) -> Path:
     return config_dir() / "profiles" / f"{model_sha256}.toml"
 
 
-def calibrate(claims, checker, settings: Settings, *, reader: str = "auto", budget: float = 0.5,
-              max_loss: float = MAX_LOSS, out: Path | None = None, fitted_on: str = "", on_claim: Callable[[], None] | None = None) -> tuple[Path, dict]:
-    """Fit ``settings.labels``'s section on ``claims`` (LabeledClaim list) with ``checker``
-    and write it to ``out`` (default: the user's profile for this model). Returns (path, report)."""
-    import tomllib
-
-    from .cache import samples_key
-
+def check_options(settings: Settings, *, reader: str, budget: float, max_loss: float) -> None:
+    """The options calibrate takes, checked before any work."""
     if reader != "auto" and reader not in READERS:
         raise InputError(f"--reader must be auto or one of {', '.join(READERS)}, not {reader!r}")
-    if not checker.sources:
-        raise InputError("calibrate needs an evidence source (--index or --web) to measure reading")
-    if reader.endswith("+probe") and not checker.model.supports_hidden:
+    if reader.endswith("+probe") and settings.api_base:
         raise InputError(f"--reader {reader} learns from the model's hidden state, which a model server does "
                          f"not return: use --reader joint+logits or chunks+logits with --api-base")
     if not 0.0 < budget <= 1.0:
         raise InputError("--budget is a share of always reading's tokens, between 0 and 1")
     if not 0.0 <= max_loss <= 1.0:
         raise InputError("--max-loss is a macro-F1 difference, between 0 and 1")
-    sha = checker.model.info.sha256
-    store = SampleStore(cache_dir() / "samples")
-    samples = collect(checker, claims, settings_key=samples_key(settings, sha), store=store,
-                      chunks=reader.startswith("chunks"), on_claim=on_claim)
+
+
+def calibrate(calibration_set: CalibrationSet, settings_for: Callable[[LabelSetPlan], Settings], load_model, *,
+              reader: str = "auto", budget: float = 0.5, max_loss: float = MAX_LOSS, out: Path | None = None,
+              command: str = "", on_claim: Callable[[Part], None] | None = None) -> tuple[Path, dict[LabelSet, dict]]:
+    """Fit a section for every label set of ``calibration_set`` and write them to ``out``
+    (default: the user's profile for this model, which checks then find by its identity).
+
+    ``settings_for(plan)`` gives the settings a label set's claims are checked with (the
+    route is forced to retrieve, so every claim is read); each part searches its own index.
+    ``load_model(settings)`` is called once. Returns (profile path, report per label set)."""
+    from .cache import samples_key
+    from .pipeline import build_checker
+
+    model = None
+
+    def load_once(settings):
+        nonlocal model
+        if model is None:
+            model = load_model(settings)
+        return model
+
+    sections: dict[LabelSet, dict] = {}
+    reports: dict[LabelSet, dict] = {}
+    meta: dict = {}
+    bases = {plan.label_set: settings_for(plan) for plan in calibration_set.plans}
+    for plan in calibration_set.plans:  # everything checked before the first model pass
+        check_options(bases[plan.label_set], reader=reader, budget=budget, max_loss=max_loss)
+        if not all(part.index or bases[plan.label_set].index or bases[plan.label_set].web for part in plan.parts):
+            raise InputError("calibrate needs an evidence source (--index or --web) to measure reading")
+    for plan in calibration_set.plans:
+        base = bases[plan.label_set]
+        samples = []
+        for part in plan.parts:
+            settings = base.model_copy(update={"index": part.index}) if part.index else base
+            checker = build_checker(settings, load_once)
+            sha = checker.model.info.sha256
+            store = SampleStore(cache_dir() / "samples")
+            samples += collect(checker, part.claims, settings_key=samples_key(settings, sha), store=store,
+                               chunks=reader.startswith("chunks"),
+                               on_claim=(lambda part=part: on_claim(part)) if on_claim else None)
+        section, report = fit_label_set(samples, plan.label_set, base, reader=reader, budget=budget,
+                                        max_loss=max_loss)
+        sections[plan.label_set], reports[plan.label_set] = section, report
+        meta.update({f"fitted_on_{plan.label_set.value}": calibration_set.describe_plan(plan),
+                     f"claims_{plan.label_set.value}": report["claims"],
+                     f"reader_{plan.label_set.value}": report["reader"]})
+    sha = model.info.sha256
+    target = out or default_profile_path(sha)
+    meta.update({"model_sha256": sha, "model_name": model.info.name,
+                 "fitted_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")})
+    if command:
+        meta["command"] = command
+    kept_sections, kept_meta = _kept(target, sha, set(sections))
+    write_profile(target, {**kept_sections, **sections}, {**kept_meta, **meta})
+    return target, reports
+
+
+def fit_label_set(samples, label_set: LabelSet, settings: Settings, *, reader: str, budget: float,
+                  max_loss: float) -> tuple[dict, dict]:
+    """One label set's section from its pooled samples, with the selection settings the claims
+    were read with (a check applies them with the section)."""
     usable = [s for s in samples if (s.chunks if reader.startswith("chunks") else s.joint)]
     reader_cv = {}
     if reader == "auto":
-        reader, reader_cv = choose_reader(usable, settings.labels)
-    section, report = fit_section(usable, settings.labels, reader=reader, budget_fraction=budget, max_loss=max_loss)
+        reader, reader_cv = choose_reader(usable, label_set)
+    section, report = fit_section(usable, label_set, reader=reader, budget_fraction=budget, max_loss=max_loss)
     section.update(k=settings.k, sentences=settings.sentences, selection=settings.selection,
                    min_coverage=settings.min_coverage)
-    target = out or default_profile_path(sha)
-    sections: dict[LabelSet, dict] = {}
-    meta: dict = {}
-    if target.exists():  # keep what the profile holds for the other label set
-        try:
-            existing = tomllib.loads(target.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"cannot update profile {target}: {exc}") from None
-        if existing.get("meta", {}).get("model_sha256") == sha:
-            meta = existing.get("meta", {})
-            sections = {LabelSet(k): v for k, v in existing.items() if k in {ls.value for ls in LabelSet}}
-    sections[settings.labels] = section
-    meta.update({"model_sha256": sha, f"fitted_on_{settings.labels.value}": fitted_on,
-                 f"claims_{settings.labels.value}": len(usable)})
-    write_profile(target, sections, meta)
+    if settings.selection == "meaning":
+        section["meaning_weight"] = settings.meaning_weight
     report["without_evidence"] = len(samples) - len(usable)
     if reader_cv:
         report["reader_cv_macro_f1"] = reader_cv
-    return target, report
+    return section, report
+
+
+def _kept(target: Path, sha: str, refitted: set[LabelSet]) -> tuple[dict[LabelSet, dict], dict]:
+    """What an existing profile for the same model holds for label sets not refitted now."""
+    import tomllib
+
+    if not target.exists():
+        return {}, {}
+    try:
+        existing = tomllib.loads(target.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot update profile {target}: {exc}") from None
+    meta = existing.get("meta", {})
+    if meta.get("model_sha256") != sha:
+        return {}, {}
+    kept = {ls: existing[ls.value] for ls in LabelSet if ls not in refitted and ls.value in existing}
+    kept_meta = {k: v for k, v in meta.items() if not any(k.endswith("_" + ls.value) for ls in refitted)}
+    return kept, kept_meta
 
 
 # What --reader auto chooses among: the readers of the label words. The probe reads the hidden
-# state better on some data but let injected text flip verdicts (README, Results), so it is
+# state better on some data but let injected text flip verdicts (docs/experiments.md), so it is
 # fitted only on request; the chunk layout needs a pass per sentence.
 AUTO_READERS = ("joint+scaled", "joint+logits")
 MIN_CLAIMS_TO_CHOOSE = 25  # four fifths of them, the fit of one fold, must be at least 20

@@ -19,7 +19,7 @@ from .errors import EXIT_NOT_SUPPORTED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, Factc
 # help text as markup.
 app = typer.Typer(
     name="factcheck", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
-    help="Fact-check claims with a local quantized LLM that retrieves evidence only when unsure.",
+    help="Fact-check claims with a local quantized LLM: it searches your evidence (a local index or the web), reads it, and gives each verdict a calibrated confidence.",
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
@@ -193,6 +193,7 @@ def check(
     try:
         texts = read_claims(list(claims or []))
         settings = _settings(flags)
+        _note_without_evidence(settings)
         checker = build_checker(settings, _load)
         cache, cache_key = _cache(settings, checker, no_cache)
         records = []
@@ -208,6 +209,13 @@ def check(
     except FactcheckError as exc:
         _fail(exc)
     raise typer.Exit(exit_code_for(records))
+
+
+def _note_without_evidence(settings) -> None:
+    """Once a run, on a terminal: without a source the verdict is the model's own guess."""
+    if not (settings.index or settings.web) and _stderr().is_terminal:
+        _say("note:", "yellow", "no evidence source, so verdicts rest on the model's own knowledge (near chance "
+             "for the default model): add --index DIR (see factcheck index build) or --web wikipedia")
 
 
 def _cache(settings, checker, no_cache: bool):
@@ -354,6 +362,7 @@ def batch(
                 id_prefix=f"{Path(name).name}:" if many else "")]
             if not items:
                 raise InputError("no claims in the input: nothing to check")
+        _note_without_evidence(settings)
         checker = build_checker(settings, _load)
         if extract:
             items = _extracted_items(checker, inputs)
@@ -440,31 +449,42 @@ def eval_command(
 @app.command()
 @setting_options(*SOURCE_OPTIONS, *MODEL_OPTIONS)
 def calibrate(
-    claims_file: Annotated[Path, typer.Argument(metavar="CLAIMS", help="Labeled claims, JSON Lines ({id, claim, label}).")],
+    claims_file: Annotated[Optional[Path], typer.Argument(metavar="[CLAIMS]", help="Labeled claims, JSON Lines ({id, claim, label}), checked against --index or --web.", show_default=False)] = None,
+    calibration_set: Annotated[Optional[Path], typer.Option("--set", metavar="FILE", help="A calibration set instead: labeled parts, each with its own corpus or index, per label set (TOML; README, Calibration).", show_default=False)] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="PATH", help="Profile to write (default: ~/.config/factcheck/profiles/<model sha256>.toml, used automatically for that model).", show_default=False)] = None,
     reader: Annotated[str, typer.Option("--reader", metavar="READER", help="How evidence is read: auto (joint+scaled or joint+logits, whichever cross-validates better on these claims), joint+scaled (the label words through a fitted linear map), joint+logits (the label words, with a bias where it holds out), joint+probe (a learned head on the hidden state: fit it on data like yours) or chunks+logits.")] = "auto",
     budget: Annotated[float, typer.Option("--budget", metavar="SHARE", help="Router budget: most model tokens per claim, as a share of always reading evidence.")] = 0.5,
     max_loss: Annotated[float, typer.Option("--max-loss", metavar="F1", help="Most macro-F1 the router may give up against always reading to keep the budget; beyond it auto reads every claim.")] = 0.02,
-    limit: Annotated[Optional[int], typer.Option("--limit", metavar="N", min=20, help="Only the first N claims.", show_default=False)] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", metavar="N", min=20, help="Only the first N claims of CLAIMS.", show_default=False)] = None,
     *, flags: dict,
 ) -> None:
     """Fit how evidence is read, the label decision, confidence and routing on labeled claims; write a profile.
 
     Claims whose labels are all SUPPORTED/REFUTED fit the binary table of the profile, others
-    the three-label one; the other table is kept. Needs scikit-learn (the eval extra)."""
+    the three-label one; a table not refitted is kept. Needs scikit-learn (the eval extra)."""
     from .calibrate import calibrate as fit_profile
-    from .evaluate import label_set_for, read_labeled
-    from .render import BatchProgress, print_fit_report
-    from .pipeline import build_checker
+    from .calibration_set import prepare, read_set, single_part
+    from .evaluate import read_labeled
+    from .render import CalibrationProgress, print_fit_report
 
     try:
-        claims = read_labeled(claims_file, limit)
-        settings = _settings(flags, labels=label_set_for(claims).value, route="retrieve")
-        checker = build_checker(settings, _load)
-        with BatchProgress(len(claims), 0) as bar:
-            target, report = fit_profile(claims, checker, settings, reader=reader, budget=budget, max_loss=max_loss, out=out,
-                                         fitted_on=f"{claims_file} ({len(claims)} claims)", on_claim=bar.advance)
-        print_fit_report(report, target)
+        if (claims_file is None) == (calibration_set is None):
+            raise InputError("give either CLAIMS (with --index or --web) or --set FILE")
+        if calibration_set is not None:
+            if flags.get("index"):
+                raise InputError("--index goes with CLAIMS: each part of a --set names its own corpus or index")
+            chosen = read_set(calibration_set)
+        else:
+            chosen = single_part(claims_file, read_labeled(claims_file, limit), flags.get("index") or [])
+        with CalibrationProgress(chosen) as progress:
+            prepare(chosen, on_build=progress.building)
+            target, reports = fit_profile(
+                chosen, lambda plan: _settings(flags, labels=plan.label_set.value, route="retrieve", **plan.settings),
+                _load, reader=reader, budget=budget, max_loss=max_loss, out=out,
+                command=" ".join(["factcheck", *sys.argv[1:]]), on_claim=progress.advance)
+        for label_set, report in reports.items():
+            print_fit_report(report, label_set)
+        _say("wrote", "", str(target))
     except FactcheckError as exc:
         _fail(exc)
 

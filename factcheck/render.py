@@ -216,6 +216,33 @@ class BatchProgress:
             self._progress.stop()
 
 
+class CalibrationProgress(BatchProgress):
+    """Calibration's progress: the bar on a terminal; elsewhere (a log, CI, nohup) a line on
+    stderr every ``every`` claims, since a fit on a slow model runs for hours."""
+
+    def __init__(self, calibration_set, every: int = 10) -> None:
+        total = sum(plan.claims for plan in calibration_set.plans)
+        super().__init__(total, 0, label="calibrating")
+        self._total, self._every = total, every
+
+    def building(self, part) -> None:
+        from rich.console import Console
+        from rich.text import Text
+
+        Console(stderr=True, highlight=False).print(
+            Text(f"indexing the corpus of {part.name} (once; kept in the cache folder)"), soft_wrap=True)
+
+    def advance(self, part=None) -> None:  # noqa: D102 (a claim of ``part`` was measured)
+        import time
+
+        super().advance()
+        if self._progress is None and (self._count % self._every == 0 or self._count == self._total):
+            seconds = (time.perf_counter() - self._start) / self._count
+            where = f" ({part.name})" if part is not None else ""
+            print(f"calibrating: {self._count}/{self._total} claims{where}, {seconds:.1f} s a claim",
+                  file=sys.stderr, flush=True)
+
+
 def print_summary(summary) -> None:
     """The end-of-run summary, on stderr."""
     from rich.console import Console
@@ -253,13 +280,14 @@ def print_eval(result: dict) -> None:
     _stdout().print(table)
 
 
-def print_fit_report(report: dict, target) -> None:
-    """What calibrate fitted, on stderr: enough to judge and to inspect the router."""
+def print_fit_report(report: dict, label_set) -> None:
+    """What calibrate fitted for one label set, on stderr: enough to judge and to inspect the router."""
     from rich.console import Console
     from rich.text import Text
 
     console = Console(stderr=True, highlight=False)
-    lines = [f"fitted on {report['claims']} claims with evidence ({report.get('without_evidence', 0)} had none)",
+    lines = [f"{label_set.value} labels: fitted on {report['claims']} claims with evidence "
+             f"({report.get('without_evidence', 0)} had none)",
              f"reader {report['reader']}: macro-F1 {report['evidence_macro_f1']:.3f} out of fold"]
     if "reader_cv_macro_f1" in report:
         lines.append(f"reader chosen by cross-validated macro-F1: {report['reader_cv_macro_f1']}")
@@ -280,7 +308,6 @@ def print_fit_report(report: dict, target) -> None:
                      f"than --max-loss {report['max_loss']} below always reading, so auto reads every claim")
     for line in lines:
         console.print(Text(line), soft_wrap=True)
-    console.print(Text(f"wrote {target}"), soft_wrap=True)
 
 
 def print_settings(settings, sources: dict[str, str], *, json_out: bool) -> None:

@@ -166,7 +166,7 @@ def test_sigkill_at_random_points_never_loses_or_duplicates(tmp_path):
     src.write_text("".join(f"Claim number {i} is true.\n" for i in range(1, n + 1)))
     out = tmp_path / "out.jsonl"
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    command = [sys.executable, "-m", "tests.fake_cli", "0.01", "batch", str(src), "-o", str(out)]
+    command = [sys.executable, "-P", str(Path(__file__).with_name("fake_cli.py")), "0.01", "batch", str(src), "-o", str(out)]
     rng = random.Random(5)
     for _ in range(10):
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

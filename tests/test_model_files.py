@@ -1,7 +1,9 @@
 """Assembling the default model from its chunk packages, tested on small fake chunks."""
 
 import hashlib
-import multiprocessing
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,24 +50,31 @@ def test_a_corrupted_cached_file_is_rebuilt(chunks):
     assert model_files.ensure_default_model().read_bytes() == chunks
 
 
-def _assemble_in_child(args):
-    cache, parts, size, sha = args
-    import os
-
-    os.environ["XDG_CACHE_HOME"] = cache
-    model_files._chunk_paths = lambda: [Path(p) for p in parts]
-    model_files.DEFAULT_MODEL_SIZE = size
-    model_files.DEFAULT_MODEL_SHA256 = sha
-    return str(model_files.ensure_default_model())
+# Run in separate processes (python -P: the installed factcheck, never the checkout's folder).
+_ASSEMBLE_IN_CHILD = """
+import sys
+from pathlib import Path
+from factcheck import model_files
+cache, size, sha, *parts = sys.argv[1:]
+model_files._chunk_paths = lambda: [Path(p) for p in parts]
+model_files.DEFAULT_MODEL_SIZE = int(size)
+model_files.DEFAULT_MODEL_SHA256 = sha
+print(model_files.ensure_default_model())
+"""
 
 
 def test_concurrent_first_runs_do_not_corrupt(chunks, isolated_cache, tmp_path):
     parts = [str(p) for p in model_files._chunk_paths()]
-    args = (str(isolated_cache), parts, model_files.DEFAULT_MODEL_SIZE, model_files.DEFAULT_MODEL_SHA256)
-    with multiprocessing.get_context("spawn").Pool(4) as pool:
-        paths = pool.map(_assemble_in_child, [args] * 4)
-    assert len(set(paths)) == 1
-    assert Path(paths[0]).read_bytes() == chunks
+    command = [sys.executable, "-P", "-c", _ASSEMBLE_IN_CHILD, str(isolated_cache),
+               str(model_files.DEFAULT_MODEL_SIZE), model_files.DEFAULT_MODEL_SHA256, *parts]
+    env = {**os.environ, "XDG_CACHE_HOME": str(isolated_cache)}
+    children = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                for _ in range(4)]
+    results = [child.communicate(timeout=120) for child in children]
+    assert all(child.returncode == 0 for child in children), [err for _, err in results]
+    paths = {out.strip() for out, _ in results}
+    assert len(paths) == 1
+    assert Path(paths.pop()).read_bytes() == chunks
 
 
 def test_missing_packages_name_the_install_command(monkeypatch):

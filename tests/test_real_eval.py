@@ -16,7 +16,7 @@ pytestmark = pytest.mark.model
 
 
 def run(*args, env):
-    return subprocess.run([sys.executable, "-m", "factcheck", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-P", "-m", "factcheck", *map(str, args)], capture_output=True, text=True,
                           timeout=1200, env=env)
 
 

@@ -87,7 +87,7 @@ def test_claim_longer_than_the_context_is_truncated(real_model):
 
 def test_cli_end_to_end_json_and_exit_code(data):
     proc = subprocess.run(
-        [sys.executable, "-m", "factcheck", "check", "--json", "--ctx", "2048", "--no-cache",
+        [sys.executable, "-P", "-m", "factcheck", "check", "--json", "--ctx", "2048", "--no-cache",
          "Paris is the capital of France.", "The Moon is made of cheese."],
         capture_output=True, text=True, timeout=600,
     )

@@ -47,10 +47,10 @@ def test_cli_check_with_a_local_index(tmp_path, data):
     rows = [json.loads(line) for line in (data / "fm2" / "corpus_dev.jsonl").open()][:400]
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    subprocess.run([sys.executable, "-m", "factcheck", "index", "build", str(corpus), "-o",
+    subprocess.run([sys.executable, "-P", "-m", "factcheck", "index", "build", str(corpus), "-o",
                     str(tmp_path / "idx")], check=True, capture_output=True)
     proc = subprocess.run(
-        [sys.executable, "-m", "factcheck", "check", "--json", "--no-cache", "--labels", "binary", "--index",
+        [sys.executable, "-P", "-m", "factcheck", "check", "--json", "--no-cache", "--labels", "binary", "--index",
          str(tmp_path / "idx"), "-k", "2", "--route", "retrieve", REFUTED_CLAIM],
         capture_output=True, text=True, timeout=900)
     record = json.loads(proc.stdout)

@@ -81,7 +81,7 @@ def test_batch_cli_on_real_claims(tmp_path, data):
     src = tmp_path / "claims.jsonl"
     src.write_text("".join(json.dumps({"id": r["id"], "claim": r["claim"], "label": r["label"]}) + "\n" for r in rows))
     out = tmp_path / "out.jsonl"
-    command = [sys.executable, "-m", "factcheck", "batch", str(src), "-o", str(out), "--labels", "binary", "--ctx", "2048", "--no-cache"]
+    command = [sys.executable, "-P", "-m", "factcheck", "batch", str(src), "-o", str(out), "--labels", "binary", "--ctx", "2048", "--no-cache"]
     proc = subprocess.run(command, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr
     records = [json.loads(line) for line in out.read_text().splitlines()]

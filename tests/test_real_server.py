@@ -67,7 +67,7 @@ def server(real_model, tmp_path_factory):
     port = _free_port()
     log = tmp_path_factory.mktemp("factcheck-serve") / "stderr.log"
     base = f"http://127.0.0.1:{port}/v1"
-    proc = _start([sys.executable, "-m", "factcheck", "serve", "--model", str(real_model.info.path),
+    proc = _start([sys.executable, "-P", "-m", "factcheck", "serve", "--model", str(real_model.info.path),
                    "--host", "127.0.0.1", "--port", str(port), "--threads", "2", "--api-key", SERVER_KEY],
                   f"{base}/models", log, headers={"Authorization": f"Bearer {SERVER_KEY}"})
     yield base
@@ -95,7 +95,7 @@ def fm2_index(tmp_path_factory, data):
     folder = tmp_path_factory.mktemp("server-index")
     corpus = folder / "corpus.jsonl"
     corpus.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    subprocess.run([sys.executable, "-m", "factcheck", "index", "build", str(corpus), "-o", str(folder / "idx")],
+    subprocess.run([sys.executable, "-P", "-m", "factcheck", "index", "build", str(corpus), "-o", str(folder / "idx")],
                    check=True, capture_output=True)
     return folder / "idx"
 
@@ -181,7 +181,7 @@ def test_batch_with_two_workers_survives_sigkill(server, fm2_index, data, tmp_pa
     rows = [json.loads(line) for line in (data / "fm2" / "claims_dev.jsonl").open()][:8]
     claims.write_text("".join(json.dumps({"id": r["id"], "claim": r["claim"]}) + "\n" for r in rows))
     out = tmp_path / "out.jsonl"
-    command = [sys.executable, "-m", "factcheck", "batch", str(claims), "-o", str(out), "--labels", "binary",
+    command = [sys.executable, "-P", "-m", "factcheck", "batch", str(claims), "-o", str(out), "--labels", "binary",
                "--index", str(fm2_index), "--route", "retrieve", "--api-base", server, "--api-key", SERVER_KEY,
                "--workers", "2", "--no-cache"]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -211,7 +211,7 @@ def test_batch_with_two_workers_survives_sigkill(server, fm2_index, data, tmp_pa
 def test_claims_are_extracted_through_the_server_under_its_grammar(server, tmp_path):
     doc = tmp_path / "doc.txt"
     doc.write_text("The Eiffel Tower was completed in 1889 in Paris. It is about 330 metres tall.\n")
-    proc = subprocess.run([sys.executable, "-m", "factcheck", "extract", "--json", str(doc), "--api-base", server,
+    proc = subprocess.run([sys.executable, "-P", "-m", "factcheck", "extract", "--json", str(doc), "--api-base", server,
                            "--api-key", SERVER_KEY],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
@@ -221,7 +221,7 @@ def test_claims_are_extracted_through_the_server_under_its_grammar(server, tmp_p
 
 
 def test_a_client_without_the_servers_key_is_refused_in_one_line(server):
-    proc = subprocess.run([sys.executable, "-m", "factcheck", "check", "--api-base", server, "--api-key", "wrong",
+    proc = subprocess.run([sys.executable, "-P", "-m", "factcheck", "check", "--api-base", server, "--api-key", "wrong",
                            "Paris is in France."], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 3 and proc.stdout == ""
     assert len(proc.stderr.splitlines()) == 1 and "refused the API key (HTTP 401)" in proc.stderr, proc.stderr

@@ -130,7 +130,7 @@ def test_a_budgeted_router_routes_real_claims_both_ways(real_model, indexes, dat
 def test_calibrate_on_real_claims_writes_a_profile_that_checks_use(real_model, indexes, data, tmp_path, reader):
     env = {**os.environ, "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]}
     profile = tmp_path / "profile.toml"
-    proc = subprocess.run([sys.executable, "-m", "factcheck", "calibrate", str(data / "fm2" / "claims_dev.jsonl"),
+    proc = subprocess.run([sys.executable, "-P", "-m", "factcheck", "calibrate", str(data / "fm2" / "claims_dev.jsonl"),
                            "--index", str(indexes / "fm2"), "--ctx", "2048", "-o", str(profile), "--reader", reader],
                           capture_output=True, text=True, timeout=1800, env=env)
     assert proc.returncode == 0, proc.stderr
@@ -142,7 +142,7 @@ def test_calibrate_on_real_claims_writes_a_profile_that_checks_use(real_model, i
     assert set(fitted) == {"meta", "binary"} and fitted["meta"]["model_sha256"] == real_model.info.sha256
     # the probe reads the model's 1536-d hidden state; the answer map the three answers
     assert len(fitted["binary"][head]["weights"][0]) == (1536 if head == "probe" else 3)
-    proc = subprocess.run([sys.executable, "-m", "factcheck", "check", "--json", "--no-cache", "--labels", "binary",
+    proc = subprocess.run([sys.executable, "-P", "-m", "factcheck", "check", "--json", "--no-cache", "--labels", "binary",
                            "--index", str(indexes / "fm2"), "--ctx", "2048", "--profile", str(profile),
                            "--route", "retrieve", REFUTED_CLAIM], capture_output=True, text=True, timeout=600, env=env)
     record = json.loads(proc.stdout)
