@@ -481,12 +481,24 @@ def calibrate(
             target, reports = fit_profile(
                 chosen, lambda plan: _settings(flags, labels=plan.label_set.value, route="retrieve", **plan.settings),
                 _load, reader=reader, budget=budget, max_loss=max_loss, out=out,
-                command=" ".join(["factcheck", *sys.argv[1:]]), on_claim=progress.advance)
+                command=_calibrate_command(claims_file, calibration_set, reader, budget, max_loss),
+                on_claim=progress.advance)
         for label_set, report in reports.items():
             print_fit_report(report, label_set)
         _say("wrote", "", str(target))
     except FactcheckError as exc:
         _fail(exc)
+
+
+def _calibrate_command(claims_file, calibration_set, reader: str, budget: float, max_loss: float) -> str:
+    """How a profile was fitted, for its [meta] table: what was fitted on and any fit option changed."""
+    import shlex
+
+    words = ["factcheck", "calibrate", *(["--set", str(calibration_set)] if calibration_set else [str(claims_file)])]
+    for option, value, default in (("--reader", reader, "auto"), ("--budget", budget, 0.5), ("--max-loss", max_loss, 0.02)):
+        if value != default:
+            words += [option, str(value)]
+    return shlex.join(words)
 
 
 config_app = _group("config", "Show the settings in force.")

@@ -187,3 +187,16 @@ def test_eval_without_matplotlib_writes_the_report_and_says_why_no_plots(fake, t
     assert result.exit_code == 0, result.output
     assert (tmp_path / "rep" / "report.json").exists() and (tmp_path / "rep" / "records_direct.jsonl").exists()
     assert "plots skipped" in result.stderr and "pip install 'factcheck-pcc[eval]'" in result.stderr
+
+
+def test_a_check_without_evidence_says_so_once_on_a_terminal(fake, monkeypatch, tmp_path):
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich then takes stderr for a terminal
+    result = run("check", "--json", "Water is wet.", "Paris is in France.")
+    assert result.stderr.count("no evidence source") == 1
+    assert "--index DIR" in result.stderr and "--web wikipedia" in result.stderr
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text('{"id": "1", "title": "Water", "text": "Water is wet."}\n')
+    assert run("index", "build", str(corpus), "-o", str(tmp_path / "idx")).exit_code == 0
+    assert "no evidence source" not in run("check", "--json", "--index", str(tmp_path / "idx"), "Water is wet.").stderr
+    monkeypatch.delenv("FORCE_COLOR")
+    assert "no evidence source" not in run("check", "--json", "Water is wet.").stderr  # not a terminal: a script's log

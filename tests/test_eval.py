@@ -217,3 +217,79 @@ def test_the_shipped_profile_was_fitted_with_these_verdict_prompts():
     shipped = Path(factcheck.__file__).parent / "profiles" / f"{DEFAULT_MODEL_SHA256}.toml"
     meta = tomllib.loads(shipped.read_text())["meta"]
     assert meta["prompts_sha256"] == prompts.digest(reading_only=True)
+
+
+def _three_label_claims(path):
+    """24 claims with three labels: 'unknown' claims have nothing to settle them."""
+    rows = [{"id": f"t{i}", "claim": f"The {w} fact is {('true', 'false', 'unknown')[i % 3]}.",
+             "label": ("SUPPORTED", "REFUTED", "NOT_ENOUGH_INFO")[i % 3]} for i, w in enumerate(WORDS)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_calibrate_set_fits_every_label_set_from_its_parts_in_one_profile(setup):
+    tmp_path, claims = setup
+    _three_label_claims(tmp_path / "three.jsonl")
+    (tmp_path / "set.toml").write_text(
+        'name = "two parts"\n'
+        '[three]\nk = 3\nsentences = 2\n'
+        '[[three.part]]\nclaims = "three.jsonl"\ncorpus = ["corpus.jsonl"]\n'  # indexed into the cache folder
+        '[binary]\nk = 4\n'
+        '[[binary.part]]\nclaims = "claims.jsonl"\nindex = ["idx"]\nlimit = 20\n')
+    result = CliRunner().invoke(app, ["calibrate", "--set", str(tmp_path / "set.toml"), "-o", str(tmp_path / "p.toml")])
+    assert result.exit_code == 0, result.output
+    assert "indexing the corpus of three.jsonl" in result.stderr
+    assert "three labels: fitted on 24 claims" in result.stderr and "binary labels: fitted on 20 claims" in result.stderr
+    profile = tomllib.loads((tmp_path / "p.toml").read_text())
+    assert (profile["three"]["k"], profile["three"]["sentences"], profile["binary"]["k"]) == (3, 2, 4)
+    assert profile["meta"]["fitted_on_binary"] == "two parts: claims.jsonl (20 claims)"
+    assert profile["meta"]["fitted_at"] and profile["meta"]["command"].startswith("factcheck calibrate --set")
+    # every claim was measured once and kept: a rerun (after an interrupt, say) reads no claim again
+    from factcheck import loader
+
+    model = loader.open_model(None)  # the fixture's one fake model
+    passes = []
+    original = model.next_token
+    model.next_token = lambda *a, **k: passes.append(1) or original(*a, **k)
+    again = CliRunner().invoke(app, ["calibrate", "--set", str(tmp_path / "set.toml"), "-o", str(tmp_path / "q.toml")])
+    assert again.exit_code == 0 and "indexing" not in again.stderr and passes == []
+    assert tomllib.loads((tmp_path / "q.toml").read_text())["three"] == profile["three"]
+
+
+@pytest.mark.parametrize("content, message", [
+    ('[three]\n[[three.part]]\nclaims = "three.jsonl"\ncorpus = ["missing.jsonl"]\n', "corpus not found"),
+    ('[three]\n[[three.part]]\nclaims = "three.jsonl"\n', "either corpus"),
+    ('[binary]\n[[binary.part]]\nclaims = "three.jsonl"\ncorpus = ["corpus.jsonl"]\n', "holds NOT_ENOUGH_INFO claims"),
+    ('[three]\n[[three.part]]\nclaims = "three.jsonl"\ncorpus = ["corpus.jsonl"]\nlimit = 10\n', "at least 20 labeled claims"),
+    ('[tree]\n', "tree"),
+    ('name = "nothing"\n', "no [three] or [binary] table"),
+])
+def test_a_bad_calibration_set_fails_before_the_model_loads(setup, monkeypatch, content, message):
+    tmp_path, _ = setup
+    _three_label_claims(tmp_path / "three.jsonl")
+    (tmp_path / "set.toml").write_text(content)
+
+    def no_model(settings, progress=None):
+        raise AssertionError("the model was loaded for a calibration set that cannot be fitted")
+
+    monkeypatch.setattr("factcheck.loader.open_model", no_model)
+    result = CliRunner().invoke(app, ["calibrate", "--set", str(tmp_path / "set.toml")])
+    assert result.exit_code == 2 and message in result.stderr, result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_calibrate_with_too_few_claims_fails_before_the_model_loads(setup, monkeypatch):
+    tmp_path, claims = setup
+    few = tmp_path / "few.jsonl"
+    few.write_text("".join(claims.read_text().splitlines(keepends=True)[:10]))
+    monkeypatch.setattr("factcheck.loader.open_model", lambda *a, **k: pytest.fail("model loaded"))
+    result = CliRunner().invoke(app, ["calibrate", str(few), "--index", str(tmp_path / "idx")])
+    assert result.exit_code == 2 and "needs at least 20 labeled claims" in result.stderr and "got 10" in result.stderr
+
+
+def test_calibrate_without_a_terminal_reports_progress_in_lines(setup):
+    tmp_path, claims = setup
+    result = CliRunner().invoke(app, ["calibrate", str(claims), "--index", str(tmp_path / "idx"), "-o", str(tmp_path / "p.toml")])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("calibrating:")]
+    assert lines[0].startswith("calibrating: 10/24 claims (claims.jsonl)") and lines[-1].startswith("calibrating: 24/24")
