@@ -52,7 +52,7 @@ def main() -> None:
         path.write_text("".join(json.dumps({"id": r["id"], "claim": r["claim"]}) + "\n" for r in rows[:n]))
         return path
 
-    sys.path.insert(0, str(ROOT))
+    sys.path.append(str(ROOT))  # after site-packages: the installed factcheck, tests/ helpers from the checkout
     from tests.wiki_server import WikiServer, load_pages
 
     server = WikiServer(load_pages(DATA / "fm2" / "corpus_dev.jsonl")).start()

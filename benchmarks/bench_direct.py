@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT))  # after site-packages: the installed factcheck, tests/ helpers from the checkout
 
 from factcheck.config import resolve  # noqa: E402
 from factcheck.loader import open_model  # noqa: E402
@@ -81,7 +81,7 @@ def in_process(n: int) -> dict:
 
 def cold_start() -> dict:
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "factcheck", "check", "--json",
+    proc = subprocess.run([sys.executable, "-P", "-m", "factcheck", "check", "--json",
                            "The Eiffel Tower is in Berlin."], capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if proc.returncode not in (0, 1):

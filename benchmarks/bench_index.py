@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
-sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT))  # after site-packages: the installed factcheck, tests/ helpers from the checkout
 
 TARGET = 100_000
 QUERIES = 200

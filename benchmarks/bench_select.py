@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT))  # after site-packages: the installed factcheck, tests/ helpers from the checkout
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
@@ -37,8 +37,7 @@ def main() -> None:
     parser.add_argument("--build", action="store_true", help="also time building the FM2 index with and without vectors")
     args = parser.parse_args()
 
-    from collect_samples import CORPORA, index_for
-    from common import write
+    from common import CORPORA, index_for, write
 
     from factcheck.retrievers.local_index import VECTORS_FILE, LocalIndex, build_index
     from factcheck.select import MeaningSelector, WordSelector, split_with_offsets

@@ -84,7 +84,7 @@ def main() -> None:
     rows = [json.loads(line) for line in (DATA / "fm2" / "claims_dev.jsonl").open()][: args.claims]
     claims = work / "claims.jsonl"
     claims.write_text("".join(json.dumps({"id": r["id"], "claim": r["claim"]}) + "\n" for r in rows))
-    subprocess.run([sys.executable, "-m", "factcheck", "index", "build", str(DATA / "fm2" / "corpus_dev.jsonl"),
+    subprocess.run([sys.executable, "-P", "-m", "factcheck", "index", "build", str(DATA / "fm2" / "corpus_dev.jsonl"),
                     "-o", str(work / "idx")], check=True, capture_output=True, cwd=ROOT)
     runs: dict[str, dict] = {"in-process": batch(claims, work / "idx", [])}
 

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "benchmarks" / "results"
 if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+    sys.path.append(str(ROOT))  # after site-packages: the installed factcheck, tests/ helpers from the checkout
 
 from factcheck.labels import LabelSet  # noqa: E402
 
@@ -82,7 +82,7 @@ def sampled_batch(extra: list[str], claims: Path, every: float = 0.5):
     import time
 
     out = Path(tempfile.mkdtemp()) / "out.jsonl"
-    command = [sys.executable, "-m", "factcheck", "batch", str(claims), "-o", str(out), "--no-cache", *extra]
+    command = [sys.executable, "-P", "-m", "factcheck", "batch", str(claims), "-o", str(out), "--no-cache", *extra]
     start = time.perf_counter()
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     samples: list[tuple[float, float, float, int]] = []
@@ -102,3 +102,23 @@ def sampled_batch(extra: list[str], claims: Path, every: float = 0.5):
     if proc.returncode not in (0, 1):
         raise SystemExit(stderr)
     return [json.loads(line) for line in out.read_text().splitlines()], seconds, samples, stderr
+
+
+# Each data set's corpus, as the fit and eval splits are checked against it (Check-COVID's
+# small corpus with SciFact's abstracts as distractors); benchmarks/shipped_profile.toml
+# names the same files.
+CORPORA = {
+    "scifact": [DATA / "scifact" / "corpus.jsonl"],
+    "covid": [DATA / "check-covid" / "corpus.jsonl", DATA / "scifact" / "corpus.jsonl"],
+    "fm2": [DATA / "fm2" / "corpus_dev.jsonl"],
+}
+
+
+def index_for(dataset: str, indexes: Path, vectors: bool = False) -> Path:
+    """A data set's index under ``indexes``, built on first use."""
+    from factcheck.retrievers.local_index import build_index
+
+    folder = indexes / (f"{dataset}-vectors" if vectors else dataset)
+    if not (folder / "manifest.json").exists():
+        build_index([str(p) for p in CORPORA[dataset]], folder, vectors=vectors)
+    return folder

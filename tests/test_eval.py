@@ -207,7 +207,7 @@ def test_a_profile_fitted_with_other_verdict_prompts_warns_and_still_applies(tmp
 
 def test_the_shipped_profile_was_fitted_with_these_verdict_prompts():
     """Editing a verdict prompt changes every reading the shipped maps were fitted on: refit
-    the profile (benchmarks/compare.py --profile) in the same change."""
+    the profile (factcheck calibrate --set benchmarks/shipped_profile.toml, docs/results.md) in the same change."""
     from pathlib import Path
 
     import factcheck
