@@ -105,9 +105,11 @@ def _folder_documents(folder: Path, report: ReadReport) -> Iterator[Document]:
         except OSError as exc:
             report.skipped.append(f"{path}: {exc.strerror}")
             continue
-        heading = next((line.lstrip("# ").strip() for line in text.splitlines() if line.startswith("# ")), "")
+        heading = next((line for line in text.splitlines() if line.startswith("# ")), "")
+        if heading:  # the title, not a sentence: left in, it would run into the first one
+            text = text.replace(heading, "", 1)
         if text.strip():
-            yield Document(id=str(path.relative_to(folder)), title=heading or path.stem, text=text)
+            yield Document(id=str(path.relative_to(folder)), title=heading.lstrip("# ").strip() or path.stem, text=text)
 
 
 def read_documents(source: str, report: ReadReport) -> Iterator[Document]:

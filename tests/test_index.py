@@ -190,3 +190,13 @@ def test_search_by_meaning_without_vectors_is_a_one_line_error(tmp_path):
     build_index([str(write_jsonl(tmp_path / "c.jsonl", PARAPHRASE))], tmp_path / "idx")
     result = CliRunner().invoke(app, ["search", "--meaning", str(tmp_path / "idx"), "Shaka"])
     assert result.exit_code != 0 and "--vectors" in result.output and "Traceback" not in result.output
+
+
+def test_a_markdown_heading_is_the_title_not_part_of_the_first_sentence(tmp_path):
+    from factcheck.retrievers.passages import ReadReport, read_documents
+
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "tower.md").write_text("# The Eiffel Tower\n\nThe tower is in Paris. It is tall.\n")
+    (document,) = read_documents(str(tmp_path / "notes"), ReadReport())
+    assert document.title == "The Eiffel Tower"
+    assert document.text.strip().startswith("The tower is in Paris.") and "# " not in document.text
