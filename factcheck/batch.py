@@ -2,7 +2,9 @@
 
 The output file is append-only. Each record goes out as one write of one whole line, so a
 kill (SIGKILL included) can at worst leave a torn last line; the next run cuts it off,
-skips the ids already recorded, and appends the rest.
+skips the claims already recorded, and appends the rest. A run resumes only an output made
+from the same claims with the same settings (``check_resumable``): anything else would mix
+two runs in one file under the same ids.
 """
 
 from __future__ import annotations
@@ -50,21 +52,34 @@ class BatchSummary:
             self.generated_tokens += record.tokens.generated
 
 
-class Output:
-    """Where records go: a resumable JSON Lines file, or stdout."""
+@dataclass
+class Recorded:
+    """What an output file already holds for one id."""
 
-    def __init__(self, path: Path | None) -> None:
+    claim: str | None
+    settings_id: str | None
+
+
+class Output:
+    """Where records go: a resumable JSON Lines file, or stdout. ``restart`` empties the file."""
+
+    def __init__(self, path: Path | None, restart: bool = False) -> None:
         self.path = path
-        self.done: set[str] = set()
+        self.recorded: dict[str, Recorded] = {}
         self._fd: int | None = None
         if path is None:
             return
         if path.is_dir():
             raise InputError(f"output path is a directory: {path}")
-        if path.exists():
-            self.done = _repair_and_read_ids(path)
+        if path.exists() and not restart:
+            self.recorded = _repair_and_read(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | (os.O_TRUNC if restart else 0)
+        self._fd = os.open(path, flags, 0o644)
+
+    @property
+    def done(self) -> set[str]:
+        return set(self.recorded)
 
     def write(self, record: CheckRecord) -> None:
         line = (record.model_dump_json() + "\n").encode()
@@ -75,7 +90,7 @@ class Output:
         view = memoryview(line)
         while view:  # one write normally; loop only if the kernel takes part of it
             view = view[os.write(self._fd, view):]
-        self.done.add(record.id)
+        self.recorded[record.id] = Recorded(record.claim, record.settings_id)
 
     def close(self) -> None:
         if self._fd is not None:
@@ -84,24 +99,59 @@ class Output:
             self._fd = None
 
 
-def _repair_and_read_ids(path: Path) -> set[str]:
-    """Cut a torn last line off ``path`` and return the ids of its complete records."""
+def _repair_and_read(path: Path) -> dict[str, Recorded]:
+    """Cut a torn last line off ``path`` and return what its complete records hold, by id."""
     data = path.read_bytes()
     end = data.rfind(b"\n") + 1
     if end < len(data):
         with path.open("r+b") as fh:
             fh.truncate(end)
-    ids = set()
+    recorded = {}
     for line in data[:end].splitlines():
         try:
-            ids.add(str(json.loads(line)["id"]))
-        except (ValueError, KeyError, TypeError):
+            row = json.loads(line)
+            recorded[str(row["id"])] = Recorded(row.get("claim"), row.get("settings_id"))
+        except (ValueError, KeyError, TypeError, AttributeError):
             continue  # not a record of ours: leave it, redo nothing for it
-    return ids
+    return recorded
+
+
+def mark_duplicates(items: Iterable[InputItem]) -> Iterable[InputItem]:
+    """A second item with an id already seen becomes an error record under an id of its own
+    (``id@source:line``), so every record's id stays unique."""
+    seen: set[str] = set()
+    for item in items:
+        if item.id in seen:
+            item.error = item.error or f"duplicate id {item.id!r} (line {item.line})"
+            item.id = f"{item.id}@{item.source}:{item.line}"
+        seen.add(item.id)
+        yield item
+
+
+def check_resumable(output: Output, items: list[InputItem], settings_id: str) -> None:
+    """Resume only what this run would have written itself: the same claim under each
+    recorded id, made with the same settings. Anything else stops the run before a claim is
+    checked, naming the two ways on (a one-line error)."""
+    if not output.recorded:
+        return
+    ways_on = "use --restart to start it over, or write to a new output file"
+    other = next((r for r in output.recorded.values() if r.settings_id != settings_id), None)
+    if other is not None:
+        raise InputError(f"{output.path} holds records made with other settings (model, options, profile or "
+                         f"evidence sources) or by an older factcheck: {ways_on}")
+    claims = {item.id: item for item in mark_duplicates(items)}
+    for record_id, recorded in output.recorded.items():
+        item = claims.get(record_id)
+        if item is None:
+            raise InputError(f"{output.path} holds a record for id {record_id!r}, which this input does not have: "
+                             f"it was made from other claims; {ways_on}")
+        if (recorded.claim or "") != (item.text or ""):
+            raise InputError(f"{output.path} holds another claim under id {record_id!r} (line {item.line} of "
+                             f"{item.source}): it was made from other claims; {ways_on}")
 
 
 def run_batch(items: Iterable[InputItem], checker, output: Output, *, cache: ResultCache | None,
-              cache_key: str, on_record: Callable[[CheckRecord], None] | None = None,
+              cache_key: str, settings_id: str | None = None, on_record: Callable[[CheckRecord], None] | None = None,
               workers: int = 1) -> BatchSummary:
     """Check every item, writing one record per item in input order; returns the summary.
 
@@ -112,7 +162,6 @@ def run_batch(items: Iterable[InputItem], checker, output: Output, *, cache: Res
     in hand are written."""
     summary = BatchSummary()
     start = time.perf_counter()
-    seen: set[str] = set()
     # (item, claim, record or future), in input order
     pending: deque[tuple[InputItem, Claim, CheckRecord | Future]] = deque()
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check") if workers > 1 else None
@@ -123,22 +172,17 @@ def run_batch(items: Iterable[InputItem], checker, output: Output, *, cache: Res
             cache.put(ResultCache.key(claim.text.strip(), cache_key), record)
         if record.error is not None:
             record.error.line, record.error.source = item.line, item.source
-        record = record.model_copy(update={"extra": item.extra})
+        record = record.model_copy(update={"extra": item.extra, "settings_id": settings_id})
         output.write(record)
         summary.add(record)
         if on_record:
             on_record(record)
 
     try:
-        for item in items:
-            if item.id in output.done:
+        for item in mark_duplicates(items):
+            if item.id in output.recorded:
                 summary.skipped += 1
-                seen.add(item.id)
                 continue
-            if item.id in seen:
-                item.error = item.error or f"duplicate id {item.id!r} (line {item.line})"
-                item.id = f"{item.id}@{item.source}:{item.line}"
-            seen.add(item.id)
             claim = Claim(id=item.id, text=item.text)
             if item.error:
                 result: CheckRecord | Future = error_record(claim, item.error, line=item.line, source=item.source)

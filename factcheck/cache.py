@@ -105,6 +105,16 @@ class ResultCache:
         self._db.close()
 
 
+def settings_id(settings: Settings) -> str:
+    """A short digest of what makes a record: the model, every keyed setting and the evidence
+    sources (``settings_key``), known before the model loads."""
+    from .config import api_key, model_sha
+
+    sha = model_sha({"model": settings.model, "api_base": settings.api_base, "api_model": settings.api_model,
+                     "api_key": api_key(settings.api_key), "api_timeout": settings.api_timeout}) or str(settings.model)
+    return hashlib.sha256(settings_key(settings, sha).encode()).hexdigest()[:16]
+
+
 def cached_check(checker, claim, cache: ResultCache | None, key_prefix: str) -> CheckRecord:
     """Check ``claim`` through the cache: a hit is returned under the claim's own id;
     only successful records are stored."""

@@ -333,6 +333,7 @@ def batch(
     fmt: Annotated[Optional[str], typer.Option("--format", metavar="txt|jsonl|csv|tsv", help="txt, jsonl, csv or tsv (default: from the file name; stdin: txt).", show_default=False)] = None,
     extract: Annotated[bool, typer.Option("--extract", help="Inputs are documents (.txt/.md): extract claims with the model, then check them.")] = False,
     workers: Annotated[int, typer.Option("--workers", "-w", metavar="N", help="Claims in flight at once against a model server (--api-base) with N slots; output stays in input order.")] = 1,
+    restart: Annotated[bool, typer.Option("--restart", help="Empty the --out file and check every claim again, instead of resuming.")] = False,
     no_cache: NoCacheOpt = False, *, flags: dict,
 ) -> None:
     """Check every claim of files or stdin; one JSON record per claim, resumable.
@@ -340,7 +341,8 @@ def batch(
     Exit codes: 0 every claim checked; 1 some records are errors; 2 usage error or no claim
     could be checked; 3 model or runtime error; 130 interrupted (the output is complete up
     to the last record and the next run resumes)."""
-    from .batch import Output, run_batch
+    from .batch import Output, check_resumable, run_batch
+    from .cache import settings_id
     from .inputs import FORMATS, read_items
     from .render import BatchProgress, print_summary
     from .pipeline import build_checker
@@ -354,7 +356,8 @@ def batch(
         if workers > 1 and not settings.api_base:
             raise InputError("--workers N needs a model server (--api-base): the in-process model "
                              "checks one claim at a time, and its threads already use every core")
-        output = Output(out)
+        output = Output(out, restart=restart)
+        identity = settings_id(settings)
         if not extract:  # read every input first: bad files fail before the model loads
             many = len(inputs) > 1
             items = [item for name in inputs for item in read_items(
@@ -362,13 +365,15 @@ def batch(
                 id_prefix=f"{Path(name).name}:" if many else "")]
             if not items:
                 raise InputError("no claims in the input: nothing to check")
+            check_resumable(output, items, identity)
         _note_without_evidence(settings)
         checker = build_checker(settings, _load)
         if extract:
             items = _extracted_items(checker, inputs)
+            check_resumable(output, items, identity)
         cache, cache_key = _cache(settings, checker, no_cache)
         with BatchProgress(len(items), len(output.done & {i.id for i in items})) as progress:
-            summary = run_batch(items, checker, output, cache=cache, cache_key=cache_key,
+            summary = run_batch(items, checker, output, cache=cache, cache_key=cache_key, settings_id=identity,
                                 on_record=progress.advance, workers=workers)
     except FactcheckError as exc:
         _fail(exc)

@@ -189,4 +189,7 @@ class CheckRecord(_Record):
     warnings: list[str] = Field(default_factory=list)
     error: RecordError | None = None
     from_cache: bool = False  # served from the result cache (timings are the original run's)
+    # a digest of the model, the settings and the evidence sources the record was made with:
+    # a batch resumes only records of the same (batch stamps it; None elsewhere)
+    settings_id: str | None = None
     extra: dict[str, object] = Field(default_factory=dict)  # input fields carried through

@@ -244,3 +244,64 @@ def test_workers_run_claims_concurrently_and_write_them_in_input_order(tmp_path)
     assert ids == ["2", "1", "3", "4", "5", "6", "7", "8"]
     assert summary.skipped == 1 and summary.errors == 7
     assert checker.most_at_once >= 2
+
+
+def test_resume_refuses_an_output_made_from_other_claims(fake, tmp_path):
+    first, other = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("Water is wet.\nThe Eiffel Tower is in Berlin.\n")
+    other.write_text("Grass is green.\nSnow is black.\n")
+    out = tmp_path / "out.jsonl"
+    assert run(str(first), "-o", str(out)).exit_code == 0
+    before = out.read_bytes()
+    fake.prompts.clear()
+    result = run(str(other), "-o", str(out))  # same ids (line numbers), other claims
+    assert result.exit_code == 2 and "holds another claim under id '1'" in result.stderr
+    assert "--restart" in result.stderr and "new output file" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert out.read_bytes() == before and not fake.prompts  # nothing checked, nothing written
+    # fewer claims than the output holds: the output was made from other claims too
+    first.write_text("Water is wet.\n")
+    assert "which this input does not have" in run(str(first), "-o", str(out)).stderr
+
+
+@pytest.mark.parametrize("changed", [["--labels", "binary"], ["-k", "2"], ["--route", "direct"]])
+def test_resume_refuses_an_output_made_with_other_settings(fake, tmp_path, changed):
+    src, out = tmp_path / "a.txt", tmp_path / "out.jsonl"
+    src.write_text("Water is wet.\nThe Eiffel Tower is in Berlin.\n")
+    assert run(str(src), "-o", str(out)).exit_code == 0
+    result = run(str(src), "-o", str(out), *changed)
+    assert result.exit_code == 2 and "made with other settings" in result.stderr and "--restart" in result.stderr
+
+
+def test_resume_refuses_an_output_made_with_another_index(fake, tmp_path):
+    from factcheck.retrievers.local_index import build_index
+
+    for name, text in (("one", "Water is wet."), ("two", "Snow is white.")):
+        (tmp_path / f"{name}.jsonl").write_text(json.dumps({"id": name, "title": name, "text": text}) + "\n")
+        build_index([str(tmp_path / f"{name}.jsonl")], tmp_path / name)
+    src, out = tmp_path / "a.txt", tmp_path / "out.jsonl"
+    src.write_text("Water is wet.\n")
+    assert run(str(src), "-o", str(out), "--index", str(tmp_path / "one")).exit_code == 0
+    result = run(str(src), "-o", str(out), "--index", str(tmp_path / "two"))
+    assert result.exit_code == 2 and "made with other settings" in result.stderr
+
+
+def test_restart_checks_every_claim_again_into_an_emptied_output(fake, tmp_path):
+    src, out = tmp_path / "a.txt", tmp_path / "out.jsonl"
+    src.write_text("Water is wet.\nThe Eiffel Tower is in Berlin.\n")
+    assert run(str(src), "-o", str(out)).exit_code == 0
+    src.write_text("Grass is green.\n")
+    result = run(str(src), "-o", str(out), "--restart", "--labels", "binary")
+    assert result.exit_code == 0, result.output
+    assert [r["claim"] for r in lines(out)] == ["Grass is green."]
+    # and the same run again resumes: every record is already there
+    again = run(str(src), "-o", str(out), "--labels", "binary")
+    assert again.exit_code == 0 and "1 already done" in again.stderr and len(lines(out)) == 1
+
+
+def test_resume_with_a_duplicate_id_in_the_input_still_resumes(fake, tmp_path):
+    src, out = tmp_path / "a.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(json.dumps({"id": "x", "claim": c}) + "\n" for c in ("Water is wet.", "Snow is white.")))
+    assert run(str(src), "-o", str(out)).exit_code == 1  # the duplicate is an error record
+    again = run(str(src), "-o", str(out))
+    assert "2 already done" in again.stderr and len(lines(out)) == 2
