@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import ResultCache, cached_check
+from .cache import ResultCache, cacheable, cached_check
 from .errors import InputError
 from .inputs import InputItem
 from .record import error_record
@@ -168,7 +168,7 @@ def run_batch(items: Iterable[InputItem], checker, output: Output, *, cache: Res
 
     def finish(item: InputItem, claim: Claim, result: CheckRecord | Future) -> None:
         record = result.result() if isinstance(result, Future) else result
-        if isinstance(result, Future) and cache is not None and record.error is None:
+        if isinstance(result, Future) and cache is not None and cacheable(record):
             cache.put(ResultCache.key(claim.text.strip(), cache_key), record)
         if record.error is not None:
             record.error.line, record.error.source = item.line, item.source

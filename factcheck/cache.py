@@ -23,7 +23,9 @@ from .schema import CheckRecord
 # Settings that cannot change what a check returns. Everything else is keyed, so a setting
 # added later is keyed by default rather than forgotten (the model is keyed by its SHA-256,
 # indexes by their manifests, the profile by the values it contributes and its bytes).
-_NOT_KEYED = {"model", "threads", "gpu_layers", "index", "profile", "web_timeout", "api_key", "api_timeout"}
+# (if_sources_fail: a record made while a source failed is never cached.)
+_NOT_KEYED = {"model", "threads", "gpu_layers", "index", "profile", "web_timeout", "api_key", "api_timeout",
+              "if_sources_fail"}
 
 
 def default_path() -> Path:
@@ -117,14 +119,19 @@ def settings_id(settings: Settings) -> str:
 
 def cached_check(checker, claim, cache: ResultCache | None, key_prefix: str) -> CheckRecord:
     """Check ``claim`` through the cache: a hit is returned under the claim's own id;
-    only successful records are stored."""
+    only complete records are stored (not errors, nor records a failing source left short)."""
     key = ResultCache.key(claim.text.strip(), key_prefix)
     if cache is not None and (hit := cache.get(key)) is not None:
         return hit.model_copy(update={"id": claim.id, "from_cache": True})
     record = checker.check_or_error(claim)
-    if cache is not None and record.error is None:
+    if cache is not None and cacheable(record):
         cache.put(key, record)
     return record
+
+
+def cacheable(record: CheckRecord) -> bool:
+    """A source outage is not a verdict: a record made while a source failed is checked again."""
+    return record.error is None and not record.source_errors
 
 
 # What calibrate fits; samples measured before a refit stay valid after it.

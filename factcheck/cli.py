@@ -55,6 +55,7 @@ BetaOpt = Annotated[Optional[float], typer.Option("--beta", metavar="X", help="T
 RouteOpt = Annotated[Optional[str], typer.Option("--route", metavar="auto|direct|retrieve|deep", help="auto (default), direct, retrieve or deep. Env FACTCHECK_ROUTE.", show_default=False)]
 HopsOpt = Annotated[Optional[int], typer.Option("--max-hops", metavar="N", help="Deep search hops (default 3). Env FACTCHECK_MAX_HOPS.", show_default=False)]
 ProfileOpt = Annotated[Optional[Path], typer.Option("--profile", metavar="PATH", help="Profile fitted by factcheck calibrate (default: found by the model's SHA-256). Env FACTCHECK_PROFILE.", show_default=False)]
+IfSourcesFailOpt = Annotated[Optional[str], typer.Option("--if-sources-fail", metavar="error|model", help="When every evidence source fails for a claim: an error record (default; exit 3), or the model's own verdict, warned. Env FACTCHECK_IF_SOURCES_FAIL.", show_default=False)]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the result cache.")]
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", metavar="PATH", help="TOML config file (default ~/.config/factcheck/config.toml). Env FACTCHECK_CONFIG.", show_default=False)]
 
@@ -66,10 +67,10 @@ SETTING_OPTIONS = {
     "selection": SelectionOpt, "consistency": ConsistencyOpt, "alpha": AlphaOpt, "beta": BetaOpt, "route": RouteOpt,
     "max_hops": HopsOpt,
     "profile": ProfileOpt, "model": ModelOpt, "gpu_layers": GpuOpt, "threads": ThreadsOpt, "ctx": CtxOpt,
-    "api_base": ApiBaseOpt, "api_key": ApiKeyOpt, "api_model": ApiModelOpt, "config": ConfigOpt,
+    "if_sources_fail": IfSourcesFailOpt, "api_base": ApiBaseOpt, "api_key": ApiKeyOpt, "api_model": ApiModelOpt, "config": ConfigOpt,
 }
 MODEL_OPTIONS = ("model", "gpu_layers", "threads", "ctx", "api_base", "api_key", "api_model", "config")
-SOURCE_OPTIONS = ("index", "web", "web_url", "k", "selection")
+SOURCE_OPTIONS = ("index", "web", "web_url", "k", "selection", "if_sources_fail")
 ROUTING_OPTIONS = ("consistency", "alpha", "beta", "route", "max_hops", "profile")
 
 
@@ -159,21 +160,33 @@ def _load(settings):
         return open_model(settings, progress)
 
 
-def read_claims(claims: list[str], stdin=None) -> list[str]:
-    """Claims from arguments; ``-`` or no arguments with piped stdin read one claim a line."""
+def read_claims(claims: list[str], stdin=None) -> list:
+    """Claims from arguments; ``-`` or no arguments with piped stdin read one claim a line.
+    Returns InputItems, numbered from 1; a claim that is not UTF-8 is an item with an error
+    (an error record), so the others are still checked."""
+    from .inputs import InputItem
+
     stdin = stdin or sys.stdin
     if claims and claims != ["-"]:
         if "-" in claims:
             raise InputError("'-' (read stdin) cannot be mixed with claims given as arguments")
-        return claims
-    if not claims and stdin.isatty():
-        raise InputError("no claim given: factcheck check \"CLAIM\" (or pipe claims, one a line)")
-    data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"stdin is not UTF-8 text (byte {exc.start})") from None
-    return [line for line in text.splitlines() if line.strip()] or [""]
+        # the shell passes bytes; Python keeps the ones that are not UTF-8 as lone surrogates
+        raw = [c.encode("utf-8", "surrogateescape") for c in claims]
+        source = "arguments"
+    else:
+        if not claims and stdin.isatty():
+            raise InputError("no claim given: factcheck check \"CLAIM\" (or pipe claims, one a line)")
+        data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
+        raw = [line for line in data.splitlines() if line.strip()] or [b""]
+        source = "<stdin>"
+    items = []
+    for number, value in enumerate(raw, start=1):
+        try:
+            items.append(InputItem(str(number), value.decode("utf-8"), number, source))
+        except UnicodeDecodeError as exc:
+            items.append(InputItem(str(number), value.decode("utf-8", "replace"), number, source,
+                                   error=f"not UTF-8 text (byte {exc.start})"))
+    return items
 
 
 @app.command()
@@ -186,21 +199,23 @@ def check(
 ) -> None:
     """Check claims and print a verdict, confidence and evidence for each."""
     from .cache import cached_check
+    from .record import error_record
     from .schema import Claim
     from .render import print_records
     from .pipeline import build_checker
 
     try:
-        texts = read_claims(list(claims or []))
+        items = read_claims(list(claims or []))
         settings = _settings(flags)
         _note_without_evidence(settings)
         checker = build_checker(settings, _load)
         cache, cache_key = _cache(settings, checker, no_cache)
         records = []
-        for number, text in enumerate(texts, start=1):
-            record = cached_check(checker, Claim(id=str(number), text=text), cache, cache_key)
-            if record.error:
-                _say(f"claim {number}:", "red", record.error.reason)
+        for item in items:
+            claim = Claim(id=item.id, text=item.text)
+            record = (error_record(claim, item.error, line=item.line, source=item.source) if item.error
+                      else cached_check(checker, claim, cache, cache_key))
+            _say_problems(record)
             records.append(record)
             if json_out:  # stream: a script sees each record as soon as it exists
                 print_records([record], json_out=True)
@@ -209,6 +224,14 @@ def check(
     except FactcheckError as exc:
         _fail(exc)
     raise typer.Exit(exit_code_for(records))
+
+
+def _say_problems(record) -> None:
+    """On stderr, whatever the output format: why a claim failed, or which sources failed for it."""
+    if record.error:
+        _say(f"claim {record.id}:", "red", record.error.reason)
+    elif record.source_errors:
+        _say(f"claim {record.id}:", "yellow", "evidence source failed: " + "; ".join(record.source_errors))
 
 
 def _note_without_evidence(settings) -> None:
@@ -227,7 +250,10 @@ def _cache(settings, checker, no_cache: bool):
 
 
 def exit_code_for(records) -> int:
-    """0 all SUPPORTED, 2 if any claim was bad input, else 1."""
+    """0 all SUPPORTED; 3 if a claim failed at run time (the model server, every evidence
+    source); 2 if a claim was bad input; else 1."""
+    if any(r.error and r.error.kind == "runtime" for r in records):
+        return EXIT_RUNTIME
     if any(r.error for r in records):
         return EXIT_USAGE
     if all(r.verdict and r.verdict.value == "SUPPORTED" for r in records):
@@ -373,8 +399,13 @@ def batch(
             check_resumable(output, items, identity)
         cache, cache_key = _cache(settings, checker, no_cache)
         with BatchProgress(len(items), len(output.done & {i.id for i in items})) as progress:
+            def on_record(record) -> None:
+                progress.advance(record)
+                if record.source_errors:  # a source outage is news; error records are counted in the summary
+                    _say_problems(record)
+
             summary = run_batch(items, checker, output, cache=cache, cache_key=cache_key, settings_id=identity,
-                                on_record=progress.advance, workers=workers)
+                                on_record=on_record, workers=workers)
     except FactcheckError as exc:
         _fail(exc)
     print_summary(summary)

@@ -52,6 +52,8 @@ class Settings(BaseModel):
     web_url: str | None = None  # MediaWiki api.php or SearXNG base URL
     web_timeout: float = Field(default=15.0, gt=0)
     web_allow_private: bool = False  # let fetched pages and redirects reach private networks
+    # when every source fails for a claim: an error record, or the model's own verdict (warned)
+    if_sources_fail: Literal["error", "model"] = "error"
     k: int = Field(default=5, ge=1, le=50)  # passages retrieved per search
     sentences: int = Field(default=4, ge=1, le=20)  # evidence sentences selected from them and shown
     selection: Selection = "words"  # how those sentences are chosen: by words or by meaning (select.py)

@@ -64,6 +64,11 @@ class RetrievalError(FactcheckError):
     exit_code = EXIT_RUNTIME
 
 
+class SourcesUnavailable(RetrievalError):
+    """Every evidence source failed for a claim: its verdict would rest on nothing it was
+    meant to read, so it is an error (or, with ``if_sources_fail = "model"``, the model's own)."""
+
+
 class IndexFormatError(InputError):
     pass
 

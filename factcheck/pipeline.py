@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from .retrievers import Retriever
 from .deep import deep_search
 
@@ -10,7 +12,7 @@ from .backends import LanguageModel
 from .calibration import Calibration
 from .consistency import ConsistencyEstimator
 from .cost import Meter
-from .errors import InputError, ServerRequestFailed
+from .errors import InputError, ServerRequestFailed, SourcesUnavailable
 from .judge import Judge
 from .labels import LabelSet
 from .queries import next_query, reflect_query, targeted_query
@@ -32,7 +34,8 @@ class Checker:
                  thresholds: Thresholds | None = None, max_hops: int = 3,
                  deep_token_budget: int = 4000, calibration: Calibration | None = None,
                  sentences: int = 6, reader: Reader | None = None, router: Router | None = None,
-                 sufficiency: float = 0.5, selector: Selector | None = None) -> None:
+                 sufficiency: float = 0.5, selector: Selector | None = None,
+                 if_sources_fail: str = "error") -> None:
         self.model = model
         self.judge = Judge(model, labels)
         self.sentences = sentences
@@ -48,9 +51,27 @@ class Checker:
         self.max_hops = max_hops
         self.deep_token_budget = deep_token_budget
         self.calibration = calibration
+        self.if_sources_fail = if_sources_fail  # "error", or "model": the model's own verdict
 
     def check(self, claim: Claim) -> CheckRecord:
-        """Check one claim. Raises InputError for an empty claim."""
+        """Check one claim. Raises InputError for an empty claim, and SourcesUnavailable when
+        every evidence source fails (unless ``if_sources_fail`` is "model": then the verdict
+        is the model's own, and the record says why)."""
+        try:
+            return self._check(claim)
+        except SourcesUnavailable as exc:
+            if self.if_sources_fail != "model":
+                raise
+            without = copy.copy(self)  # concurrent checks share self: change a copy
+            without.sources = []
+            record = without._check(claim)
+            failures = str(exc).removeprefix("every evidence source failed: ").split("; ")
+            return record.model_copy(update={
+                "warnings": [f"every evidence source failed, so the verdict rests on the model's own knowledge: {exc}",
+                             *record.warnings],
+                "source_errors": failures})
+
+    def _check(self, claim: Claim) -> CheckRecord:
         text = validate_claim_text(claim.text)
         meter = Meter()
         warnings: list[str] = []
@@ -163,12 +184,14 @@ class Checker:
         return verdict
 
     def check_or_error(self, claim: Claim) -> CheckRecord:
-        """Like ``check``, but bad input, or a server request that failed after its
-        retries, becomes an error record instead of raising."""
+        """Like ``check``, but bad input, a server request that failed after its retries, or
+        every evidence source failing becomes an error record instead of raising."""
         try:
             return self.check(claim)
-        except (InputError, ServerRequestFailed) as exc:
+        except InputError as exc:
             return error_record(claim, str(exc))
+        except (ServerRequestFailed, SourcesUnavailable) as exc:
+            return error_record(claim, str(exc), kind="runtime")
 
 
 def validate_claim_text(text: str) -> str:
@@ -203,5 +226,5 @@ def build_checker(settings, load) -> Checker:
         reader=Reader(settings.reader, head=settings.probe, label_set=settings.labels, bias=settings.label_bias,
                       answer_map=settings.answer_map),
         router=settings.router if settings.consistency == "none" else None,
-        sufficiency=settings.sufficiency, selector=chosen,
+        sufficiency=settings.sufficiency, selector=chosen, if_sources_fail=settings.if_sources_fail,
     )

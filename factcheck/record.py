@@ -5,6 +5,7 @@ from __future__ import annotations
 from .backends import ModelInfo
 from .calibration import Calibration
 from .cost import Meter
+from .retrieve import SOURCE_FAILED
 from .schema import (Assessment, CheckRecord, Claim, EvidenceItem, EvidenceSentence, ModelRef,
                       RecordError, RouteDecision, Verdict)
 
@@ -41,10 +42,13 @@ def build_record(claim: Claim, assessment: Assessment | None, decision: RouteDec
         tokens=meter.tokens,
         calls=meter.calls,
         warnings=warnings,
+        source_errors=[w[len(SOURCE_FAILED):] for w in warnings if w.startswith(SOURCE_FAILED)],
     )
 
 
 def error_record(claim: Claim, reason: str, line: int | None = None,
-                 source: str | None = None) -> CheckRecord:
+                 source: str | None = None, kind: str = "input") -> CheckRecord:
+    """A claim that could not be checked: bad ``input``, or a ``runtime`` failure (the model
+    server or every evidence source)."""
     return CheckRecord(id=claim.id, claim=claim.text,
-                       error=RecordError(reason=reason, line=line, source=source))
+                       error=RecordError(reason=reason, line=line, source=source, kind=kind))

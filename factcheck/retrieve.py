@@ -8,7 +8,7 @@ import threading
 from .retrievers import Retriever
 
 from .cost import Meter
-from .errors import RetrievalError
+from .errors import RetrievalError, SourcesUnavailable
 from .schema import Passage
 
 _SPACE = re.compile(r"\s+")
@@ -16,6 +16,8 @@ _SPACE = re.compile(r"\s+")
 # milliseconds, and neither the index's stemmer nor the web client's counters are
 # thread-safe.
 _SEARCH_LOCK = threading.Lock()
+# How a source failure reads in a record's warnings; record.source_errors collects these.
+SOURCE_FAILED = "source failed: "
 
 
 def _fingerprint(text: str) -> str:
@@ -28,8 +30,8 @@ def gather(sources: list[Retriever], query: str, k: int, meter: Meter,
 
     Results are interleaved by rank (each source's best first) so that no source's score
     scale dominates, then de-duplicated by text; ``seen`` carries fingerprints across calls
-    (deep search). A failing source becomes a warning; the others still count.
-    Returns (passages, warnings)."""
+    (deep search). A failing source becomes a warning (``SOURCE_FAILED``); the others still
+    count. When every source fails, raises SourcesUnavailable. Returns (passages, warnings)."""
     seen = set() if seen is None else seen
     ranked: list[list[Passage]] = []
     warnings: list[str] = []
@@ -39,7 +41,9 @@ def gather(sources: list[Retriever], query: str, k: int, meter: Meter,
             try:
                 ranked.append(source.search(query, k))
             except RetrievalError as exc:
-                warnings.append(f"{source.name}: {exc}")
+                warnings.append(f"{SOURCE_FAILED}{source.name}: {exc}")
+    if sources and len(warnings) == len(sources):
+        raise SourcesUnavailable("every evidence source failed: " + "; ".join(w[len(SOURCE_FAILED):] for w in warnings))
     merged: list[Passage] = []
     keys: set[str] = set()
     for rank in range(max((len(r) for r in ranked), default=0)):

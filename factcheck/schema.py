@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from enum import Enum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -155,6 +156,7 @@ class Calls(_Record):
 
 class RecordError(_Record):
     reason: str
+    kind: Literal["input", "runtime"] = "input"  # bad input (exit 2), or a model or source failure (exit 3)
     line: int | None = None
     source: str | None = None
 
@@ -187,6 +189,7 @@ class CheckRecord(_Record):
     tokens: TokenUsage = Field(default_factory=TokenUsage)
     calls: Calls = Field(default_factory=Calls)
     warnings: list[str] = Field(default_factory=list)
+    source_errors: list[str] = Field(default_factory=list)  # evidence sources that failed (also in warnings)
     error: RecordError | None = None
     from_cache: bool = False  # served from the result cache (timings are the original run's)
     # a digest of the model, the settings and the evidence sources the record was made with:

@@ -63,7 +63,8 @@ def test_piped_stdin_without_arguments_is_read(fake):
 def test_invalid_utf8_on_stdin_is_a_clear_input_error(fake):
     result = run("check", "--json", "-", input=b"caf\xe9\n")
     assert result.exit_code == 2
-    assert "not UTF-8" in result.stderr and result.stdout == ""
+    assert "not UTF-8" in result.stderr
+    assert [r["error"]["reason"] for r in records(result.stdout)] == ["not UTF-8 text (byte 3)"]  # a record, not a crash
 
 
 def test_mixing_dash_with_claims_is_a_usage_error(fake):
@@ -200,3 +201,22 @@ def test_a_check_without_evidence_says_so_once_on_a_terminal(fake, monkeypatch, 
     assert "no evidence source" not in run("check", "--json", "--index", str(tmp_path / "idx"), "Water is wet.").stderr
     monkeypatch.delenv("FORCE_COLOR")
     assert "no evidence source" not in run("check", "--json", "Water is wet.").stderr  # not a terminal: a script's log
+
+
+def test_a_claim_that_is_not_utf8_is_an_error_record_and_the_others_are_checked(fake):
+    # what Python makes of the bytes 'caf\xe9 \xff' in argv (surrogateescape)
+    bad = b"caf\xe9 \xff".decode("utf-8", "surrogateescape")
+    result = run("check", "--json", bad, "Paris is in France.")
+    assert result.exit_code == 2, result.output
+    out = records(result.stdout)
+    assert out[0]["error"]["reason"] == "not UTF-8 text (byte 3)" and out[0]["claim"] == "caf\ufffd \ufffd"
+    assert out[1]["verdict"] == "SUPPORTED"
+    assert "claim 1: not UTF-8 text" in result.stderr and "Traceback" not in result.output
+
+
+def test_one_bad_line_on_stdin_loses_no_other_claim(fake):
+    result = CliRunner().invoke(app, ["check", "--json", "-"], input=b"Water is wet.\ncaf\xe9\nParis is in France.\n")
+    assert result.exit_code == 2
+    out = records(result.stdout)
+    assert [r["verdict"] for r in out] == ["SUPPORTED", None, "SUPPORTED"]
+    assert out[1]["error"]["reason"].startswith("not UTF-8 text") and out[1]["error"]["line"] == 2

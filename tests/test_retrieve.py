@@ -29,7 +29,7 @@ def test_failing_source_is_a_warning_and_the_others_still_count():
     bad = FakeRetriever(error=WebError("http://x: gave up after 4 attempts (HTTP 500)"), name="web:wikipedia")
     merged, warnings = gather([bad, good], "q", 5, Meter())
     assert [p.id for p in merged] == ["g1"]
-    assert warnings == ["web:wikipedia: http://x: gave up after 4 attempts (HTTP 500)"]
+    assert warnings == ["source failed: web:wikipedia: http://x: gave up after 4 attempts (HTTP 500)"]
 
 
 def test_check_with_sources_grounds_the_verdict_in_numbered_quoted_evidence():
@@ -93,11 +93,38 @@ def test_no_evidence_found_keeps_the_model_verdict_with_binary_labels():
     assert any("model's knowledge alone" in w for w in record.warnings)
 
 
-def test_all_sources_failing_gives_not_enough_info_and_records_the_failure():
+def test_all_sources_failing_is_an_error_not_a_verdict():
+    from factcheck.errors import SourcesUnavailable
+
     bad = FakeRetriever(error=WebError("timed out"), name="web:wikipedia")
-    record = Checker(FakeModel(), sources=[bad]).check(Claim(id="1", text="Water is wet."))
-    assert record.verdict.value == "NOT_ENOUGH_INFO" and record.basis == "none"
-    assert "web:wikipedia: timed out" in record.warnings
+    checker = Checker(FakeModel(), sources=[bad])
+    with pytest.raises(SourcesUnavailable, match="every evidence source failed: web:wikipedia: timed out"):
+        checker.check(Claim(id="1", text="Water is wet."))
+    record = checker.check_or_error(Claim(id="1", text="Water is wet."))
+    assert record.verdict is None and record.error.kind == "runtime" and "timed out" in record.error.reason
+
+
+def test_all_sources_failing_falls_back_to_the_model_only_when_asked():
+    bad = FakeRetriever(error=WebError("timed out"), name="web:wikipedia")
+    record = Checker(FakeModel(), sources=[bad], if_sources_fail="model").check(Claim(id="1", text="Water is wet."))
+    assert record.verdict.value == "SUPPORTED" and record.basis == "model"
+    assert record.source_errors == ["web:wikipedia: timed out"]
+    assert record.warnings[0].startswith("every evidence source failed, so the verdict rests on the model's own")
+
+
+def test_a_partial_failure_is_recorded_and_never_cached(isolated_cache):
+    from factcheck.cache import ResultCache, cached_check
+
+    good = FakeRetriever([passage("g1", "Water is wet.")], name="good")
+    bad = FakeRetriever(error=WebError("timed out"), name="web:wikipedia")
+    checker = Checker(FakeModel(), sources=[bad, good])
+    cache = ResultCache()
+    record = cached_check(checker, Claim(id="1", text="Water is wet."), cache, "k")
+    assert record.basis == "evidence" and record.source_errors == ["web:wikipedia: timed out"]
+    assert cached_check(checker, Claim(id="1", text="Water is wet."), cache, "k").from_cache is False
+    checker.sources = [good]  # the source is back: now the record is complete, and cached
+    cached_check(checker, Claim(id="1", text="Water is wet."), cache, "k")
+    assert cached_check(checker, Claim(id="1", text="Water is wet."), cache, "k").from_cache is True
 
 
 def test_direct_route_without_sources_keeps_the_model_verdict():

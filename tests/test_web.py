@@ -117,16 +117,48 @@ def test_a_failing_web_source_falls_back_to_the_other_source(wiki, tmp_path, mod
         Claim(id="1", text=CLAIM))
     assert time.monotonic() - start < 4.0
     assert record.basis == "evidence" and [e.doc_id for e in record.evidence] == ["d"]
-    assert any(w.startswith("web:wikipedia:") for w in record.warnings)
+    assert any(w.startswith("source failed: web:wikipedia:") for w in record.warnings)
+    assert record.source_errors and record.source_errors[0].startswith("web:wikipedia:")
 
 
-def test_web_as_the_only_source_failing_gives_not_enough_info(wiki):
+def test_web_as_the_only_source_failing_is_an_error_record(wiki):
     from factcheck.pipeline import Checker
     from factcheck.schema import Claim, Route
 
     from .fakes import FakeModel
 
     wiki.reset("500")
-    record = Checker(FakeModel(), sources=[MediaWiki(fetcher(retries=1), wiki.api)], route=Route.RETRIEVE).check(
+    record = Checker(FakeModel(), sources=[MediaWiki(fetcher(retries=1), wiki.api)], route=Route.RETRIEVE).check_or_error(
         Claim(id="1", text=CLAIM))
-    assert record.verdict.value == "NOT_ENOUGH_INFO" and any("HTTP 500" in w for w in record.warnings)
+    assert record.verdict is None and record.error.kind == "runtime" and "HTTP 500" in record.error.reason
+
+
+def test_an_outage_is_exit_3_said_on_stderr_and_not_cached(wiki, monkeypatch, isolated_cache):
+    """`check --web … --json` during an outage: an error record, exit 3, one line on stderr;
+    once the source is back, the claim is checked again, not served from the cache."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from factcheck.cli import app
+
+    from .fakes import FakeModel
+
+    monkeypatch.setattr("factcheck.loader.open_model", lambda settings, progress=None: FakeModel())
+    monkeypatch.setenv("FACTCHECK_WEB_TIMEOUT", "2")
+    args = ["check", "--json", "--web", "wikipedia", "--web-url", wiki.api, CLAIM, "Water is wet."]
+    wiki.reset("500")
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 3, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert all(r["verdict"] is None and r["error"]["kind"] == "runtime" for r in records)
+    assert "every evidence source failed" in result.stderr
+    wiki.reset("ok")
+    again = [json.loads(line) for line in CliRunner().invoke(app, args).stdout.splitlines()]
+    assert again[0]["error"] is None and again[0]["from_cache"] is False and again[0]["basis"] == "evidence"
+    # with the fallback asked for, an outage gives the model's own verdict, warned
+    wiki.reset("500")
+    # (a claim not searched before: the web cache keeps the responses of the run above)
+    fallback = CliRunner().invoke(app, [*args[:-2], "Snow is white.", "--if-sources-fail", "model", "--no-cache"])
+    first = json.loads(fallback.stdout.splitlines()[0])
+    assert first["basis"] == "model" and first["source_errors"] and "evidence source failed" in fallback.stderr
