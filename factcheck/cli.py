@@ -12,13 +12,31 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+import typer.core
 
 from .errors import EXIT_NOT_SUPPORTED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, FactcheckError, InputError
+
+class _Commands(typer.core.TyperGroup):
+    """The command group. A reader of stdout that goes away (``factcheck batch … | head -1``)
+    stops factcheck quietly with 141 (128 + SIGPIPE), as Unix tools do; click would print
+    nothing but exit 1, which for batch means "some claims failed"."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit's flush has nowhere to fail
+            sys.exit(EXIT_BROKEN_PIPE)
+
+
+EXIT_BROKEN_PIPE = 141
 
 # Plain help: typer's rich help prints every flag as "<bool>" and would read "[eval]" in a
 # help text as markup.
 app = typer.Typer(
-    name="factcheck", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+    name="factcheck", no_args_is_help=True, add_completion=False, rich_markup_mode=None, cls=_Commands,
     help="Fact-check claims with a local quantized LLM: it searches your evidence (a local index or the web), reads it, and gives each verdict a calibrated confidence.",
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,

@@ -14,7 +14,11 @@ _STYLE = {"SUPPORTED": "green", "REFUTED": "red", "NOT_ENOUGH_INFO": "yellow"}
 def _stdout():
     from rich.console import Console
 
-    console = Console(highlight=False, soft_wrap=False)
+    class Stdout(Console):
+        def on_broken_pipe(self) -> None:  # rich would exit 1; the CLI exits quietly with 141
+            raise BrokenPipeError
+
+    console = Stdout(highlight=False, soft_wrap=False)
     if not console.is_terminal:  # piped: no terminal to fit, so do not squeeze tables to 80
         console.width = max(console.width, 140)
     return console

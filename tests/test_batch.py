@@ -305,3 +305,16 @@ def test_resume_with_a_duplicate_id_in_the_input_still_resumes(fake, tmp_path):
     assert run(str(src), "-o", str(out)).exit_code == 1  # the duplicate is an error record
     again = run(str(src), "-o", str(out))
     assert "2 already done" in again.stderr and len(lines(out)) == 2
+
+
+def test_a_reader_that_goes_away_stops_batch_quietly_as_unix_tools_do(tmp_path):
+    """`factcheck batch … | head -1`: exit 141 (128 + SIGPIPE) with nothing on stderr, not 1
+    ("some claims failed") and not a traceback."""
+    src = tmp_path / "many.txt"
+    src.write_text("".join(f"Claim number {i} is true.\n" for i in range(3000)))  # far more than a pipe holds
+    fake_cli = Path(__file__).with_name("fake_cli.py")
+    command = f"{sys.executable} -P {fake_cli} 0 batch {src} --route direct --no-cache | head -1"
+    proc = subprocess.run(["bash", "-c", command + "; exit ${PIPESTATUS[0]}"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 141, proc.stderr
+    assert json.loads(proc.stdout)["id"] == "1" and proc.stderr == ""
