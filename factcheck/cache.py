@@ -96,7 +96,12 @@ class ResultCache:
         entries = self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
         size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.exists())
         integrity = self._db.execute("PRAGMA integrity_check").fetchone()[0]
-        return {"path": str(self.path), "entries": entries, "bytes": size, "integrity": integrity}
+        # the rest of the cache folder: the assembled default model (1.1 GB), calibration
+        # samples and indexes, web responses; `cache clear` removes results only
+        others = {name: _folder_bytes(self.path.parent / name)
+                  for name in ("models", "samples", "calibration-indexes", "web")}
+        return {"path": str(self.path), "entries": entries, "bytes": size, "integrity": integrity,
+                **{f"{name}_bytes": n for name, n in others.items()}}
 
     def clear(self) -> int:
         removed = self._db.execute("DELETE FROM results").rowcount
@@ -105,6 +110,10 @@ class ResultCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
 
 
 def settings_id(settings: Settings) -> str:

@@ -16,6 +16,11 @@ import typer.core
 
 from .errors import EXIT_NOT_SUPPORTED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, FactcheckError, InputError
 
+# typer would print each argument's Python type beside its name ("CLAIM <list[str]>"); the
+# metavar already says what to give.
+typer.core.TyperArgument.display_type_rich = lambda self, ctx: None
+
+
 class _Commands(typer.core.TyperGroup):
     """The command group. A reader of stdout that goes away (``factcheck batch … | head -1``)
     stops factcheck quietly with 141 (128 + SIGPIPE), as Unix tools do; click would print
@@ -61,11 +66,11 @@ CtxOpt = Annotated[Optional[int], typer.Option("--ctx", metavar="TOKENS", help="
 ApiBaseOpt = Annotated[Optional[str], typer.Option("--api-base", metavar="URL", help="Use the model behind an OpenAI-compatible server (llama-server, llama-cpp-python, vLLM), e.g. http://127.0.0.1:8080/v1. Env FACTCHECK_API_BASE.", show_default=False)]
 ApiKeyOpt = Annotated[Optional[str], typer.Option("--api-key", metavar="KEY", help="API key for --api-base. Env FACTCHECK_API_KEY, else OPENAI_API_KEY.", show_default=False)]
 ApiModelOpt = Annotated[Optional[str], typer.Option("--api-model", metavar="NAME", help="The model's name on the server (default: the first it lists). Env FACTCHECK_API_MODEL.", show_default=False)]
-LabelsOpt = Annotated[Optional[str], typer.Option("--labels", metavar="three|binary", help="three (SUPPORTED/REFUTED/NOT_ENOUGH_INFO) or binary (True/False). Env FACTCHECK_LABELS.", show_default=False)]
+LabelsOpt = Annotated[Optional[str], typer.Option("--labels", metavar="three|binary", help="three (SUPPORTED/REFUTED/NOT_ENOUGH_INFO) or binary (SUPPORTED/REFUTED). Env FACTCHECK_LABELS.", show_default=False)]
 IndexOpt = Annotated[Optional[list[Path]], typer.Option("--index", "-i", metavar="DIR", help="Local index folder (from 'factcheck index build'); repeatable. Env FACTCHECK_INDEX.", show_default=False)]
 WebOpt = Annotated[Optional[str], typer.Option("--web", metavar="wikipedia|searxng", help="Web source: wikipedia or searxng. Env FACTCHECK_WEB.", show_default=False)]
 WebUrlOpt = Annotated[Optional[str], typer.Option("--web-url", metavar="URL", help="MediaWiki api.php URL (default English Wikipedia) or SearXNG base URL. Env FACTCHECK_WEB_URL.", show_default=False)]
-KOpt = Annotated[Optional[int], typer.Option("--k", "-k", metavar="N", help="Passages retrieved per search (default 5); the best sentences of them are shown. Env FACTCHECK_K.", show_default=False)]
+KOpt = Annotated[Optional[int], typer.Option("--k", "-k", metavar="N", help="Passages retrieved per search (default: the profile's, 5 for three labels and 20 for binary with the default model); the best sentences of them are shown. Env FACTCHECK_K.", show_default=False)]
 SelectionOpt = Annotated[Optional[str], typer.Option("--selection", metavar="words|meaning", help="How the evidence sentences shown are chosen from the passages: by the claim's words (BM25) or by meaning (a small sentence encoder, ~0.2 s per claim on a CPU; finds paraphrases). Default: the profile's (meaning for binary labels, words for three). Env FACTCHECK_SELECTION.", show_default=False)]
 ConsistencyOpt = Annotated[Optional[str], typer.Option("--consistency", metavar="framings|rationales|none", help="PCC's four-way routing with gamma from framings (no generation) or rationales (the paper's); none: the profile's fitted router. Env FACTCHECK_CONSISTENCY.", show_default=False)]
 AlphaOpt = Annotated[Optional[float], typer.Option("--alpha", metavar="X", help="Threshold on certainty tau (default 0.5). Env FACTCHECK_ALPHA.", show_default=False)]
@@ -341,9 +346,9 @@ def index_info(
     if json_out:
         print(json.dumps(manifest))
         return
-    for key, value in manifest.items():
-        if key != "skipped":
-            print(f"{key}: {value}")
+    from .render import print_index_info
+
+    print_index_info(manifest)
 
 
 @app.command()
@@ -567,11 +572,14 @@ def config_show(
     from .config import resolve_with_sources
     from .render import print_settings
 
+    from .config import config_file, profile_file
+
     try:
         settings, sources = resolve_with_sources({k: v for k, v in flags.items() if k != "config"}, flags["config"])
+        files = {"config file": config_file(flags["config"]), "profile": profile_file(settings)}
     except FactcheckError as exc:
         _fail(exc)
-    print_settings(settings, sources, json_out=json_out)
+    print_settings(settings, sources, json_out=json_out, files=files)
 
 
 @app.command()
@@ -603,7 +611,15 @@ def cache_info(json_out: Annotated[bool, typer.Option("--json", help="Print JSON
     from .cache import ResultCache
 
     info = ResultCache().info()
-    print(json.dumps(info) if json_out else "\n".join(f"{k}: {v}" for k, v in info.items()))
+    if json_out:
+        print(json.dumps(info))
+        return
+    megabytes = lambda n: f"{n / 2**20:,.1f} MB"  # noqa: E731
+    print(f"results: {info['entries']} in {info['path']} ({megabytes(info['bytes'])}, integrity {info['integrity']})")
+    for name, what in (("models", "the assembled default model"), ("samples", "calibration samples"),
+                       ("calibration-indexes", "calibration indexes"), ("web", "web responses")):
+        print(f"{what}: {megabytes(info[name + '_bytes'])}")
+    print("(factcheck cache clear empties the results; the other folders can be deleted by hand)")
 
 
 @cache_app.command("clear")

@@ -78,6 +78,20 @@ class Settings(BaseModel):
     router: Router | None = None  # routing on search signals; None: PCC's thresholds
 
 
+def config_file(explicit: Path | None) -> Path:
+    """The config file in force, whether or not it exists (``factcheck config show``)."""
+    return _config_path(explicit) or config_dir() / "config.toml"
+
+
+def profile_file(settings: Settings) -> Path | None:
+    """The profile a run with ``settings`` applies: given, or found by the model's SHA-256."""
+    if settings.profile is not None:
+        return settings.profile
+    return default_profile(model_sha({"model": settings.model, "api_base": settings.api_base,
+                                      "api_model": settings.api_model, "api_key": api_key(settings.api_key),
+                                      "api_timeout": settings.api_timeout}))
+
+
 def _config_path(explicit: Path | None) -> Path | None:
     if explicit is not None:
         return explicit
@@ -112,9 +126,18 @@ def _read_env() -> dict[str, Any]:
 
 
 def _describe(exc: ValidationError, origin: str) -> str:
+    """One line naming the setting as the user wrote it: FACTCHECK_K in the environment, the
+    key in a file, with a suggestion for a misspelt key."""
+    import difflib
+
     first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    field = str(first["loc"][0]) if first["loc"] else ""
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    if first["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(field, Settings.model_fields, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        return f"{origin}: unknown setting {field!r}{hint}{more}"
+    where = ENV_PREFIX + field.upper() if origin == "environment" else ".".join(str(p) for p in first["loc"]) or "(top level)"
     return f"{origin}: {where}: {first['msg']}{more}"
 
 

@@ -67,7 +67,7 @@ def print_records(records: list[CheckRecord], *, json_out: bool, explain: bool =
         table.add_row(
             Text(r.id), Text(r.claim), Text(verdict, style=_STYLE.get(verdict, "white")),
             Text(f"{r.confidence:.2f} {word}", style=colour), Text(r.route.value if r.route else ""),
-            _evidence_cell(r), Text(str(r.tokens.prompt + r.tokens.generated)),
+            _evidence_cell(r), Text("cached" if r.from_cache else str(r.tokens.prompt + r.tokens.generated)),
         )
     console = _stdout()
     console.print(table)
@@ -124,8 +124,9 @@ def print_explained(r: CheckRecord) -> None:
         body.append("\n ★ the sentences the verdict rests on", style="dim")
     elif r.basis == "model":
         body.append("\n\nno evidence read: the verdict rests on the model's own knowledge", style="dim")
-    body.append(f"\n\ncost: {r.tokens.prompt} prompt + {r.tokens.generated} generated tokens, "
-                f"{sum(r.timings_ms.values()):.0f} ms", style="dim")
+    spent = f"{r.tokens.prompt} prompt + {r.tokens.generated} generated tokens, {sum(r.timings_ms.values()):.0f} ms"
+    body.append(f"\n\ncost: none now, served from the cache (the first check: {spent})" if r.from_cache
+                else f"\n\ncost: {spent}", style="dim")
     for warning in r.warnings:
         body.append(f"\nwarning: {warning}", style="yellow")
     _stdout().print(Panel(body, title=Text(f"{r.id}. {r.claim}"), title_align="left"))
@@ -314,7 +315,25 @@ def print_fit_report(report: dict, label_set) -> None:
         console.print(Text(line), soft_wrap=True)
 
 
-def print_settings(settings, sources: dict[str, str], *, json_out: bool) -> None:
+def print_index_info(manifest: dict) -> None:
+    """What an index holds, in words (``--json`` gives the manifest as it is)."""
+    vectors = manifest.get("vectors")
+    rows = {
+        "documents": manifest.get("documents"), "passages": manifest.get("passages"),
+        "words per passage": manifest.get("passage_words"),
+        "search": f"BM25, and by meaning ({vectors} vectors)" if vectors
+        else "BM25 (no vectors: build with --vectors to search by meaning too)",
+        "stemmer": manifest.get("stemmer"), "stop words": manifest.get("stopwords"),
+        "built from": ", ".join(map(str, manifest.get("sources") or [])) or "unknown",
+        "records skipped": manifest.get("skipped_count", 0),
+        "build time": f"{manifest.get('build_seconds', 0):.1f} s",
+        "format": f"{manifest.get('format')} version {manifest.get('version')}",
+    }
+    for key, value in rows.items():
+        print(f"{key}: {value}")
+
+
+def print_settings(settings, sources: dict[str, str], *, json_out: bool, files: dict | None = None) -> None:
     """Each setting with its value and origin; fitted tables (probe weights, maps) summarised."""
     from rich.text import Text
 
@@ -338,9 +357,23 @@ def print_settings(settings, sources: dict[str, str], *, json_out: bool) -> None
         if name == "calibration" and value is not None:
             maps = {basis: getattr(value, basis) for basis in ("evidence", "model") if getattr(value, basis)}
             return "; ".join(f"{basis}: {m.method}" for basis, m in maps.items())
+        if name == "model" and value is None and not settings.api_base:
+            from .model_files import default_model_path
+
+            return f"{default_model_path()} (the default model)"
         if hasattr(value, "value"):
             return value.value
         return value
+
+    def plain(value) -> str:
+        """A value as a person writes it in a config file, not as Python prints it."""
+        if value is None:
+            return "none"
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, (list, tuple)):
+            return ", ".join(plain(v) for v in value) or "none"
+        return str(value)
 
     rows = {name: {"value": shown(name, getattr(settings, name)), "source": sources[name]}
             for name in type(settings).model_fields}
@@ -348,6 +381,9 @@ def print_settings(settings, sources: dict[str, str], *, json_out: bool) -> None
         sys.stdout.write(json.dumps(rows, default=str) + "\n")
         return
     console = _stdout()
+    for label, path in files.items():
+        state = "not found" if path is None else (str(path) if path.exists() else f"{path} (not found)")
+        console.print(Text.assemble((label, "bold"), f": {state}"), soft_wrap=True)
     for name, row in rows.items():
-        console.print(Text.assemble((name, "bold"), f" = {row['value']}  ", (f"({row['source']})", "dim")),
+        console.print(Text.assemble((name, "bold"), f" = {plain(row['value'])}  ", (f"({row['source']})", "dim")),
                       soft_wrap=True)

@@ -67,6 +67,9 @@ def build_index(sources: Iterable[str], out: Path, *, max_words: int = 100, vect
     sources = list(sources)
     if out.exists() and not out.is_dir():
         raise InputError(f"index output exists and is not a folder: {out}")
+    if out.is_dir() and any(out.iterdir()) and not (out / "manifest.json").is_file():
+        # an index is rebuilt in place; any other folder's files are not ours to mix with
+        raise InputError(f"{out} holds other files, not a factcheck index: give -o a new or empty folder")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -124,6 +127,9 @@ def build_index(sources: Iterable[str], out: Path, *, max_words: int = 100, vect
 def read_manifest(folder: Path) -> dict:
     path = folder / "manifest.json"
     hint = f"build one with: factcheck index build CORPUS -o {folder}"
+    if folder.is_file():  # a corpus given where its index was meant: never suggest overwriting it
+        raise IndexFormatError(f"{folder} is a file, not an index folder: build an index from it with "
+                               f"factcheck index build {folder} -o {folder.with_suffix('')}-index")
     if not folder.is_dir():
         raise IndexFormatError(f"index folder not found: {folder} ({hint})")
     try:
@@ -210,8 +216,9 @@ class LocalIndex(Retriever):
         try:
             self._passages.seek(int(self._offsets[index]))
             return Passage.model_validate_json(self._passages.readline())
-        except (OSError, ValueError) as exc:
-            raise IndexFormatError(f"index {self.folder} is corrupt at passage {index} ({exc}): rebuild it") from None
+        except (OSError, ValueError):
+            raise IndexFormatError(f"index {self.folder} is corrupt: passage {index} is missing or unreadable "
+                                   f"(passages.jsonl changed after the index was built): rebuild it") from None
 
     def close(self) -> None:
         self._passages.close()

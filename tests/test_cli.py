@@ -220,3 +220,74 @@ def test_one_bad_line_on_stdin_loses_no_other_claim(fake):
     out = records(result.stdout)
     assert [r["verdict"] for r in out] == ["SUPPORTED", None, "SUPPORTED"]
     assert out[1]["error"]["reason"].startswith("not UTF-8 text") and out[1]["error"]["line"] == 2
+
+
+def test_index_info_and_config_show_speak_words_not_python(fake, tmp_path, monkeypatch):
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text('{"id": "1", "title": "Water", "text": "Water is wet."}\n')
+    run("index", "build", str(corpus), "-o", str(tmp_path / "idx"))
+    info = run("index", "info", str(tmp_path / "idx")).stdout
+    assert "None" not in info and "['" not in info and "search: BM25 (no vectors" in info
+    shown = run("config", "show").stdout
+    assert "PosixPath" not in shown and "None" not in shown
+    assert "config file:" in shown and "(not found)" in shown
+    assert "(the default model)" in shown.split("model = ", 1)[1].splitlines()[0]
+
+
+def test_help_shows_no_python_types():
+    for command in (["check"], ["batch"], ["index", "build"]):
+        assert "<list[str]>" not in run(*command, "--help").stdout
+    assert "binary (SUPPORTED/REFUTED)" in run("check", "--help").stdout
+
+
+def test_settings_errors_name_what_the_user_wrote(fake, tmp_path, monkeypatch):
+    monkeypatch.setenv("FACTCHECK_K", "x")
+    result = run("check", "Water is wet.")
+    assert result.exit_code == 2 and "FACTCHECK_K:" in result.stderr and "environment: k:" not in result.stderr
+    monkeypatch.delenv("FACTCHECK_K")
+    config = tmp_path / "c.toml"
+    config.write_text('modle = "x.gguf"\n')
+    result = run("check", "--config", str(config), "Water is wet.")
+    assert result.exit_code == 2 and "unknown setting 'modle' (did you mean model?)" in result.stderr
+
+
+def test_a_damaged_index_is_one_line_without_a_validation_dump(fake, tmp_path):
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text('{"id": "1", "title": "Water", "text": "Water is wet."}\n')
+    run("index", "build", str(corpus), "-o", str(tmp_path / "idx"))
+    (tmp_path / "idx" / "passages.jsonl").write_text("")
+    result = run("search", str(tmp_path / "idx"), "water")
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "is corrupt: passage 0 is missing" in result.stderr and "pydantic" not in result.stderr
+
+
+def test_index_commands_never_suggest_overwriting_a_file_or_mixing_folders(fake, tmp_path):
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text('{"id": "1", "title": "Water", "text": "Water is wet."}\n')
+    result = run("search", str(corpus), "water")
+    assert result.exit_code == 2 and f"-o {tmp_path / 'c'}-index" in result.stderr and f"-o {corpus}" not in result.stderr
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("my work")
+    result = run("index", "build", str(corpus), "-o", str(tmp_path / "mine"))
+    assert result.exit_code == 2 and "holds other files" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["thesis.tex"]
+    # an index folder is rebuilt in place
+    assert run("index", "build", str(corpus), "-o", str(tmp_path / "idx")).exit_code == 0
+    assert run("index", "build", str(corpus), "-o", str(tmp_path / "idx")).exit_code == 0
+
+
+def test_a_cached_result_shows_no_cost_spent_now(fake, monkeypatch, isolated_cache):
+    monkeypatch.setenv("COLUMNS", "200")
+    run("check", "Water is wet.")
+    again = run("check", "Water is wet.")
+    assert "cached" in again.stdout
+    explained = run("check", "--explain", "Water is wet.")
+    assert "cost: none now, served from the cache" in explained.stdout
+
+
+def test_cache_info_counts_the_model_copy_and_other_folders(isolated_cache):
+    (isolated_cache / "factcheck" / "models").mkdir(parents=True)
+    (isolated_cache / "factcheck" / "models" / "m.gguf").write_bytes(b"x" * 2**20)
+    result = run("cache", "info")
+    assert "the assembled default model: 1.0 MB" in result.stdout
+    assert run("cache", "info", "--json").stdout.count("models_bytes") == 1

@@ -42,7 +42,7 @@ def test_config_file_from_env_var(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("colour = 'blue'\n", "colour: Extra inputs are not permitted"),
+    ("colour = 'blue'\n", "unknown setting 'colour'"),
     ("ctx = 'large'\n", "ctx: Input should be a valid integer"),
     ("ctx = 10\n", "ctx: Input should be greater than or equal to 256"),
     ("labels = 'four'\n", "labels: Input should be 'three' or 'binary'"),
@@ -64,7 +64,7 @@ def test_config_path_that_is_a_directory_or_missing(tmp_path):
 
 def test_bad_env_value_names_the_environment(monkeypatch):
     monkeypatch.setenv("FACTCHECK_THREADS", "many")
-    with pytest.raises(ConfigError, match="environment: threads"):
+    with pytest.raises(ConfigError, match="environment: FACTCHECK_THREADS"):
         resolve({})
 
 
