@@ -41,7 +41,7 @@ EXIT_BROKEN_PIPE = 141
 # Plain help: typer's rich help prints every flag as "<bool>" and would read "[eval]" in a
 # help text as markup.
 app = typer.Typer(
-    name="factcheck", no_args_is_help=True, add_completion=False, rich_markup_mode=None, cls=_Commands,
+    name="factcheck", no_args_is_help=True, add_completion=True, rich_markup_mode=None, cls=_Commands,
     help="Fact-check claims with a local quantized LLM: it searches your evidence (a local index or the web), reads it, and gives each verdict a calibrated confidence.",
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
@@ -57,7 +57,7 @@ def _group(name: str, help: str) -> typer.Typer:
 
 model_app = _group("model", "Inspect the model.")
 
-_state = {"debug": False}
+_state = {"debug": False, "quiet": False}
 
 ModelOpt = Annotated[Optional[Path], typer.Option("--model", "-m", metavar="PATH", help="GGUF model file (default: the bundled Qwen2.5-Coder-1.5B). Env FACTCHECK_MODEL.", show_default=False)]
 GpuOpt = Annotated[Optional[int], typer.Option("--gpu-layers", metavar="N", help="Layers to offload to the GPU (-1 all). Env FACTCHECK_GPU_LAYERS.", show_default=False)]
@@ -129,6 +129,8 @@ def _say(label: str, style: str, message: str) -> None:
     claims, titles, paths and URLs, so they never go through rich markup ("[eval]" stays)."""
     from rich.text import Text
 
+    if _state["quiet"] and "red" not in style:  # --quiet keeps errors only
+        return
     _stderr().print(Text.assemble((label, style), " ", str(message)), soft_wrap=True)
 
 
@@ -154,11 +156,15 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors (before or after the command; env FACTCHECK_DEBUG=1).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only results and errors: no progress, notes or warnings on stderr (env FACTCHECK_QUIET=1).")] = False,
+    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
                                           help="Print the version and the llama.cpp backend's, then exit.")] = False,
 ) -> None:
-    _state["debug"] = debug
+    import os
+
+    _state["debug"] = debug or os.environ.get("FACTCHECK_DEBUG", "") not in ("", "0")
+    _state["quiet"] = quiet or os.environ.get("FACTCHECK_QUIET", "") not in ("", "0")
 
 
 def _settings(flags: dict, **overrides):
@@ -216,50 +222,85 @@ def read_claims(claims: list[str], stdin=None) -> list:
 @setting_options("labels", *SOURCE_OPTIONS, *ROUTING_OPTIONS, *MODEL_OPTIONS)
 def check(
     claims: Annotated[Optional[list[str]], typer.Argument(metavar="CLAIM", help="Claims to check; '-' reads one a line from stdin.", show_default=False)] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON record per claim (JSON Lines).")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON record per claim (JSON Lines); the same as --format json.")] = False,
+    output_format: Annotated[Optional[str], typer.Option("--format", "-f", metavar="table|json|tsv|csv|markdown", help="How results are printed (default: table).", show_default=False)] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="FILE", help="Write the results to FILE instead of stdout.", show_default=False)] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Show each claim as a panel: every sentence read, the ones the verdict rests on, the route and why.")] = False,
+    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 whatever the verdicts (errors still exit 2 or 3): for set -e scripts.")] = False,
     no_cache: NoCacheOpt = False, *, flags: dict,
 ) -> None:
-    """Check claims and print a verdict, confidence and evidence for each."""
+    """Check claims and print a verdict, confidence and evidence for each, as each finishes."""
+    from .activity import Activity
     from .cache import cached_check
+    from .output import FORMATS, RecordWriter
+    from .pipeline import build_checker
     from .record import error_record
     from .schema import Claim
-    from .render import print_records
-    from .pipeline import build_checker
 
+    records = []
     try:
+        fmt = "json" if json_out else (output_format or "table")
+        if fmt not in FORMATS:
+            raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
         items = read_claims(list(claims or []))
         settings = _settings(flags)
         _note_without_evidence(settings)
         checker = build_checker(settings, _load)
         cache, cache_key = _cache(settings, checker, no_cache)
-        records = []
-        for item in items:
-            claim = Claim(id=item.id, text=item.text)
-            record = (error_record(claim, item.error, line=item.line, source=item.source) if item.error
-                      else cached_check(checker, claim, cache, cache_key))
-            _say_problems(record)
-            records.append(record)
-            if json_out:  # stream: a script sees each record as soon as it exists
-                print_records([record], json_out=True)
-        if not json_out:
-            print_records(records, json_out=False, explain=explain)
+        with _results_file(out) as stream, Activity(len(items), show=_showing_progress()) as activity:
+            writer = RecordWriter(fmt, explain=explain, stream=stream)
+            for number, item in enumerate(items, start=1):
+                if activity.stopping:
+                    break
+                activity.working_on(number)
+                claim = Claim(id=item.id, text=item.text)
+                record = (error_record(claim, item.error, line=item.line, source=item.source) if item.error
+                          else cached_check(checker, claim, cache, cache_key))
+                records.append(record)
+                with activity.between():
+                    _say_problems(record)
+                    writer.write(record)  # as it finishes: a script or a reader sees each at once
     except FactcheckError as exc:
         _fail(exc)
-    raise typer.Exit(exit_code_for(records))
+    if len(records) < len(items):
+        _say("stopped:", "yellow", f"{len(records)} of {len(items)} claims checked")
+        raise typer.Exit(130)
+    code = exit_code_for(records)
+    raise typer.Exit(EXIT_OK if exit_zero and code == EXIT_NOT_SUPPORTED else code)
+
+
+def _showing_progress() -> bool:
+    return _stderr().is_terminal and not _state["quiet"]
+
+
+def _results_file(path: Path | None):
+    """Where check writes its results: FILE, else stdout."""
+    import contextlib
+
+    if path is None:
+        return contextlib.nullcontext(None)
+    try:
+        return path.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def _say_problems(record) -> None:
-    """On stderr, whatever the output format: why a claim failed, or which sources failed for it."""
+    """On stderr, whatever the output format: why a claim failed, which sources failed for
+    it, and its other warnings (truncations, no evidence found)."""
     if record.error:
         _say(f"claim {record.id}:", "red", record.error.reason)
-    elif record.source_errors:
+        return
+    if record.source_errors:
         _say(f"claim {record.id}:", "yellow", "evidence source failed: " + "; ".join(record.source_errors))
+    for warning in record.warnings:
+        if not warning.startswith("source failed: "):  # said just above
+            _say(f"claim {record.id}:", "yellow", warning)
 
 
 def _note_without_evidence(settings) -> None:
     """Once a run, on a terminal: without a source the verdict is the model's own guess."""
-    if not (settings.index or settings.web) and _stderr().is_terminal:
+    if not (settings.index or settings.web) and _showing_progress():
         _say("note:", "yellow", "no evidence source, so verdicts rest on the model's own knowledge (near chance "
              "for the default model): add --index DIR (see factcheck index build) or --web wikipedia")
 
@@ -421,7 +462,7 @@ def batch(
             items = _extracted_items(checker, inputs)
             check_resumable(output, items, identity)
         cache, cache_key = _cache(settings, checker, no_cache)
-        with BatchProgress(len(items), len(output.done & {i.id for i in items})) as progress:
+        with BatchProgress(len(items), len(output.done & {i.id for i in items}), show=_showing_progress()) as progress:
             def on_record(record) -> None:
                 progress.advance(record)
                 if record.source_errors:  # a source outage is news; error records are counted in the summary
@@ -431,7 +472,8 @@ def batch(
                                 on_record=on_record, workers=workers)
     except FactcheckError as exc:
         _fail(exc)
-    print_summary(summary)
+    if not _state["quiet"]:
+        print_summary(summary)
     if summary.interrupted:
         raise typer.Exit(130)
     if summary.errors and not summary.checked and not summary.skipped:
@@ -493,7 +535,7 @@ def eval_command(
     from .render import BatchProgress, print_eval
 
     try:
-        with BatchProgress(0, 0) as bar:
+        with BatchProgress(0, 0, show=_showing_progress()) as bar:
             result, records = run_eval(claims_file, strategy, limit, _load, on_total=bar.set_total,
                                        on_claim=bar.advance, no_cache=no_cache, **flags)
         if report is not None:
@@ -535,7 +577,7 @@ def calibrate(
             chosen = read_set(calibration_set)
         else:
             chosen = single_part(claims_file, read_labeled(claims_file, limit), flags.get("index") or [])
-        with CalibrationProgress(chosen) as progress:
+        with CalibrationProgress(chosen, quiet=_state["quiet"]) as progress:
             prepare(chosen, on_build=progress.building)
             target, reports = fit_profile(
                 chosen, lambda plan: _settings(flags, labels=plan.label_set.value, route="retrieve", **plan.settings),
@@ -631,9 +673,20 @@ def cache_clear() -> None:
     _say("removed", "", f"{removed} cached results")
 
 
+GLOBAL_FLAGS = ("--debug", "--quiet", "-q")
+
+
+def global_flags_first(argv: list[str]) -> list[str]:
+    """--debug and --quiet belong to the whole program, so they are taken after the command
+    too (``factcheck check --debug …``): moved to the front, up to a ``--``."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    found = [a for a in argv[:end] if a in GLOBAL_FLAGS]
+    return found + [a for a in argv[:end] if a not in GLOBAL_FLAGS] + argv[end:]
+
+
 def main() -> None:
     try:
-        app()
+        app(args=global_flags_first(sys.argv[1:]), prog_name="factcheck")
     except KeyboardInterrupt:
         _stderr().print("interrupted")
         sys.exit(130)

@@ -1,14 +1,14 @@
-"""Render records for people (rich tables) and for programs (JSON Lines) on stdout."""
+"""Render what commands other than check print: model and index facts, search results,
+progress, summaries, settings, fit reports (check results: output.py)."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from .backends import ModelInfo
 from .schema import CheckRecord, Passage
-
-_STYLE = {"SUPPORTED": "green", "REFUTED": "red", "NOT_ENOUGH_INFO": "yellow"}
 
 
 def _stdout():
@@ -19,117 +19,9 @@ def _stdout():
             raise BrokenPipeError
 
     console = Stdout(highlight=False, soft_wrap=False)
-    if not console.is_terminal:  # piped: no terminal to fit, so do not squeeze tables to 80
-        console.width = max(console.width, 140)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):  # piped: no terminal to fit,
+        console.width = max(console.width, 140)                    # unless COLUMNS says otherwise
     return console
-
-
-def confidence_word(confidence: float) -> tuple[str, str]:
-    """A word and a colour for a calibrated confidence, so "0.41" is read as a weak lean."""
-    if confidence >= 0.8:
-        return "high", "green"
-    if confidence >= 0.6:
-        return "medium", "yellow"
-    return "low", "red"
-
-
-def _quote(text: str, limit: int) -> str:
-    return f"“{text if len(text) <= limit else text[: limit - 1].rstrip() + '…'}”"
-
-
-def _source(e) -> str:
-    return f"[{e.source}] {e.title or e.doc_id}"
-
-
-def print_records(records: list[CheckRecord], *, json_out: bool, explain: bool = False) -> None:
-    if json_out:
-        for record in records:
-            sys.stdout.write(record.model_dump_json() + "\n")
-        sys.stdout.flush()
-        return
-    if explain:
-        for record in records:
-            print_explained(record)
-        return
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(show_lines=True, expand=False)
-    for column in ("#", "claim", "verdict", "confidence", "route", "evidence it rests on", "tokens"):
-        table.add_column(column, overflow="fold")
-    for r in records:
-        if r.error:
-            table.add_row(Text(r.id), Text(r.claim or "(empty)"), Text("ERROR", style="bold red"), "", "",
-                          Text(r.error.reason), "")
-            continue
-        verdict = r.verdict.value if r.verdict else ""
-        word, colour = confidence_word(r.confidence)
-        table.add_row(
-            Text(r.id), Text(r.claim), Text(verdict, style=_STYLE.get(verdict, "white")),
-            Text(f"{r.confidence:.2f} {word}", style=colour), Text(r.route.value if r.route else ""),
-            _evidence_cell(r), Text("cached" if r.from_cache else str(r.tokens.prompt + r.tokens.generated)),
-        )
-    console = _stdout()
-    console.print(table)
-    for r in records:
-        for warning in r.warnings:
-            console.print(Text(f"claim {r.id}: {warning}", style="yellow"), soft_wrap=True)
-
-
-def _evidence_cell(r: CheckRecord):
-    from rich.text import Text
-
-    if r.basis == "model":
-        return Text("(the model's own knowledge; no evidence read)", style="dim")
-    used = [e for e in r.evidence if e.used]
-    if not used:
-        return Text("(no sentence settles it)" if r.evidence else "(no evidence found)", style="dim")
-    cell = Text()
-    for n, e in enumerate(used[:2]):
-        if n:
-            cell.append("\n")
-        cell.append(_quote(e.text, 160))
-        cell.append(f" — {_source(e)}", style="dim")
-    if len(used) > 2:
-        cell.append(f"\n(+{len(used) - 2} more sentences; --explain shows them)", style="dim")
-    return cell
-
-
-def print_explained(r: CheckRecord) -> None:
-    """One claim as a readable panel: verdict, confidence in words, the sentences read
-    (those the verdict rests on marked), route and why, cost."""
-    from rich.panel import Panel
-    from rich.text import Text
-
-    body = Text()
-    if r.error:
-        body.append("ERROR ", style="bold red")
-        body.append(r.error.reason)
-        _stdout().print(Panel(body, title=Text(f"{r.id}. {r.claim}")))
-        return
-    verdict = r.verdict.value
-    word, colour = confidence_word(r.confidence)
-    body.append(verdict, style=f"bold {_STYLE.get(verdict, 'white')}")
-    body.append("   confidence ")
-    body.append(f"{r.confidence:.2f} ({word})", style=colour)
-    probs = ", ".join(f"{k.value} {v:.2f}" for k, v in r.label_probs.items())
-    body.append(f"\nlabel probabilities: {probs}", style="dim")
-    body.append(f"\nroute: {r.route.value if r.route else ''} — {r.route_reason}", style="dim")
-    if r.evidence:
-        body.append("\n\nevidence read" + (f" ({r.reader})" if r.reader else "") + ":")
-        for e in r.evidence:
-            body.append("\n ★ " if e.used else "\n   ", style="bold" if e.used else "")
-            body.append(_quote(e.text, 400))
-            body.append(f" — {_source(e)}", style="dim")
-        body.append("\n ★ the sentences the verdict rests on", style="dim")
-    elif r.basis == "model":
-        body.append("\n\nno evidence read: the verdict rests on the model's own knowledge", style="dim")
-    spent = f"{r.tokens.prompt} prompt + {r.tokens.generated} generated tokens, {sum(r.timings_ms.values()):.0f} ms"
-    body.append(f"\n\ncost: none now, served from the cache (the first check: {spent})" if r.from_cache
-                else f"\n\ncost: {spent}", style="dim")
-    for warning in r.warnings:
-        body.append(f"\nwarning: {warning}", style="yellow")
-    _stdout().print(Panel(body, title=Text(f"{r.id}. {r.claim}"), title_align="left"))
 
 
 def print_model_info(info: ModelInfo, *, json_out: bool) -> None:
@@ -175,12 +67,13 @@ def print_passages(passages: list[Passage], *, json_out: bool) -> None:
 class BatchProgress:
     """A progress bar with rate and ETA on stderr, only when stderr is a terminal."""
 
-    def __init__(self, total: int, already_done: int, label: str = "checking") -> None:
+    def __init__(self, total: int, already_done: int, label: str = "checking", show: bool | None = None) -> None:
         from rich.console import Console
 
         self._console = Console(stderr=True)
         self._progress = None
-        if self._console.is_terminal:
+        self.show = self._console.is_terminal if show is None else show  # False: --quiet, or not a terminal
+        if self.show and self._console.is_terminal:
             from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                        TimeRemainingColumn)
 
@@ -225,9 +118,10 @@ class CalibrationProgress(BatchProgress):
     """Calibration's progress: the bar on a terminal; elsewhere (a log, CI, nohup) a line on
     stderr every ``every`` claims, since a fit on a slow model runs for hours."""
 
-    def __init__(self, calibration_set, every: int = 10) -> None:
+    def __init__(self, calibration_set, every: int = 10, quiet: bool = False) -> None:
         total = sum(plan.claims for plan in calibration_set.plans)
-        super().__init__(total, 0, label="calibrating")
+        super().__init__(total, 0, label="calibrating", show=not quiet and None)
+        self.quiet = quiet
         self._total, self._every = total, every
 
     def building(self, part) -> None:
@@ -241,7 +135,7 @@ class CalibrationProgress(BatchProgress):
         import time
 
         super().advance()
-        if self._progress is None and (self._count % self._every == 0 or self._count == self._total):
+        if self._progress is None and not self.quiet and (self._count % self._every == 0 or self._count == self._total):
             seconds = (time.perf_counter() - self._start) / self._count
             where = f" ({part.name})" if part is not None else ""
             print(f"calibrating: {self._count}/{self._total} claims{where}, {seconds:.1f} s a claim",
