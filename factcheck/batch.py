@@ -61,12 +61,23 @@ class Recorded:
 
 
 class Output:
-    """Where records go: a resumable JSON Lines file, or stdout. ``restart`` empties the file."""
+    """Where records go: a resumable JSON Lines file, or stdout (JSON Lines, or rows in
+    ``fmt``: tsv, csv, markdown). ``restart`` empties the file."""
 
-    def __init__(self, path: Path | None, restart: bool = False) -> None:
+    def __init__(self, path: Path | None, restart: bool = False, fmt: str = "jsonl") -> None:
         self.path = path
         self.recorded: dict[str, Recorded] = {}
         self._fd: int | None = None
+        self._rows = None
+        if fmt not in ("jsonl", "tsv", "csv", "markdown"):
+            raise InputError(f"--output-format must be jsonl, tsv, csv or markdown, not {fmt!r}")
+        if fmt != "jsonl":
+            if path is not None:
+                raise InputError("-o files are JSON Lines, so that a batch can resume: --output-format "
+                                 f"{fmt} writes to stdout")
+            from .output import RecordWriter
+
+            self._rows = RecordWriter(fmt)
         if path is None:
             return
         if path.is_dir():
@@ -82,6 +93,9 @@ class Output:
         return set(self.recorded)
 
     def write(self, record: CheckRecord) -> None:
+        if self._rows is not None:
+            self._rows.write(record)
+            return
         line = (record.model_dump_json() + "\n").encode()
         if self._fd is None:
             sys.stdout.buffer.write(line)
@@ -152,14 +166,14 @@ def check_resumable(output: Output, items: list[InputItem], settings_id: str) ->
 
 def run_batch(items: Iterable[InputItem], checker, output: Output, *, cache: ResultCache | None,
               cache_key: str, settings_id: str | None = None, on_record: Callable[[CheckRecord], None] | None = None,
-              workers: int = 1) -> BatchSummary:
+              workers: int = 1, should_stop: Callable[[], bool] | None = None) -> BatchSummary:
     """Check every item, writing one record per item in input order; returns the summary.
 
     With ``workers`` > 1 that many claims are in flight at once (a model server with as
     many slots serves them concurrently); records are still written in input order, so a
     kill loses only claims not yet written, and the next run redoes exactly those. The
-    cache is read and written here, in the calling thread. Ctrl-C stops after the records
-    in hand are written."""
+    cache is read and written here, in the calling thread. Ctrl-C (KeyboardInterrupt), or
+    ``should_stop()`` turning true, stops after the records in hand are written."""
     summary = BatchSummary()
     start = time.perf_counter()
     # (item, claim, record or future), in input order
@@ -180,6 +194,9 @@ def run_batch(items: Iterable[InputItem], checker, output: Output, *, cache: Res
 
     try:
         for item in mark_duplicates(items):
+            if should_stop and should_stop():
+                summary.interrupted = True
+                break
             if item.id in output.recorded:
                 summary.skipped += 1
                 continue

@@ -424,6 +424,7 @@ def batch(
     extract: Annotated[bool, typer.Option("--extract", help="Inputs are documents (.txt/.md): extract claims with the model, then check them.")] = False,
     workers: Annotated[int, typer.Option("--workers", "-w", metavar="N", help="Claims in flight at once against a model server (--api-base) with N slots; output stays in input order.")] = 1,
     restart: Annotated[bool, typer.Option("--restart", help="Empty the --out file and check every claim again, instead of resuming.")] = False,
+    output_format: Annotated[str, typer.Option("--output-format", metavar="jsonl|tsv|csv|markdown", help="Records on stdout as JSON Lines, or as rows (--format names the input's format).")] = "jsonl",
     no_cache: NoCacheOpt = False, *, flags: dict,
 ) -> None:
     """Check every claim of files or stdin; one JSON record per claim, resumable.
@@ -446,7 +447,7 @@ def batch(
         if workers > 1 and not settings.api_base:
             raise InputError("--workers N needs a model server (--api-base): the in-process model "
                              "checks one claim at a time, and its threads already use every core")
-        output = Output(out, restart=restart)
+        output = Output(out, restart=restart, fmt=output_format)
         identity = settings_id(settings)
         if not extract:  # read every input first: bad files fail before the model loads
             many = len(inputs) > 1
@@ -462,14 +463,17 @@ def batch(
             items = _extracted_items(checker, inputs)
             check_resumable(output, items, identity)
         cache, cache_key = _cache(settings, checker, no_cache)
-        with BatchProgress(len(items), len(output.done & {i.id for i in items}), show=_showing_progress()) as progress:
+        from .activity import Activity
+
+        with BatchProgress(len(items), len(output.done & {i.id for i in items}), show=_showing_progress()) as progress, \
+                Activity(len(items), show=False) as activity:  # the bar shows progress; this takes Ctrl-C
             def on_record(record) -> None:
                 progress.advance(record)
                 if record.source_errors:  # a source outage is news; error records are counted in the summary
                     _say_problems(record)
 
             summary = run_batch(items, checker, output, cache=cache, cache_key=cache_key, settings_id=identity,
-                                on_record=on_record, workers=workers)
+                                on_record=on_record, workers=workers, should_stop=lambda: activity.stopping)
     except FactcheckError as exc:
         _fail(exc)
     if not _state["quiet"]:

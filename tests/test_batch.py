@@ -318,3 +318,30 @@ def test_a_reader_that_goes_away_stops_batch_quietly_as_unix_tools_do(tmp_path):
                           timeout=120)
     assert proc.returncode == 141, proc.stderr
     assert json.loads(proc.stdout)["id"] == "1" and proc.stderr == ""
+
+
+def test_the_first_ctrl_c_finishes_the_claim_in_hand_and_the_next_run_resumes(tmp_path):
+    src, out = tmp_path / "claims.txt", tmp_path / "out.jsonl"
+    src.write_text("".join(f"Claim {i} is true.\n" for i in range(40)))
+    fake_cli = Path(__file__).with_name("fake_cli.py")
+    proc = subprocess.Popen([sys.executable, "-P", str(fake_cli), "0.3", "batch", str(src), "-o", str(out), "--no-cache"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "finishing the current claim" in err
+    first = lines(out)
+    assert 0 < len(first) < 40 and all(r["verdict"] for r in first)
+    again = subprocess.run([sys.executable, "-P", str(fake_cli), "0", "batch", str(src), "-o", str(out), "--no-cache"],
+                           capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and [r["id"] for r in lines(out)] == [str(i) for i in range(1, 41)]
+
+
+def test_batch_prints_rows_on_stdout_but_keeps_files_resumable(fake, tmp_path):
+    src = tmp_path / "claims.txt"
+    src.write_text("Water is wet.\nThe Eiffel Tower is in Berlin.\n")
+    result = run(str(src), "--output-format", "tsv")
+    assert result.exit_code == 0 and result.stdout.splitlines()[0].startswith("id\tverdict")
+    assert len(result.stdout.splitlines()) == 3
+    refused = run(str(src), "--output-format", "csv", "-o", str(tmp_path / "o.csv"))
+    assert refused.exit_code == 2 and "-o files are JSON Lines" in refused.stderr

@@ -1,6 +1,10 @@
 """CLI behaviour with the scripted fake model: parsing, output streams, exit codes."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -291,3 +295,102 @@ def test_cache_info_counts_the_model_copy_and_other_folders(isolated_cache):
     result = run("cache", "info")
     assert "the assembled default model: 1.0 MB" in result.stdout
     assert run("cache", "info", "--json").stdout.count("models_bytes") == 1
+
+
+@pytest.mark.parametrize("fmt, first_line", [
+    ("tsv", "id\tverdict\tconfidence\troute\tbasis\tclaim\tevidence\tsources\ttokens\terror"),
+    ("csv", "id,verdict,confidence,route,basis,claim,evidence,sources,tokens,error"),
+    ("markdown", "| id | verdict | confidence | route | basis | claim | evidence | sources | tokens | error |"),
+])
+def test_check_prints_rows_for_scripts_and_pull_requests(fake, fmt, first_line):
+    result = run("check", "--format", fmt, "Water is wet.", "The Eiffel Tower is in Berlin.")
+    lines = result.stdout.splitlines()
+    assert lines[0] == first_line
+    body = [line for line in lines[1:] if not line.startswith("|---")]
+    assert len(body) == 2 and "REFUTED" in body[1] and "Eiffel" in body[1]
+
+
+def test_markdown_and_tsv_keep_a_hostile_claim_in_its_cell(fake):
+    claim = "A | B\tC\nD"
+    md = run("check", "--format", "markdown", claim).stdout.splitlines()
+    assert len(md) == 3 and "A \\| B" in md[2]
+    tsv = run("check", "--format", "tsv", claim).stdout.splitlines()
+    assert len(tsv) == 2 and len(tsv[1].split("\t")) == 10
+
+
+def test_check_writes_to_a_file_and_exit_zero_keeps_set_e_scripts_going(fake, tmp_path):
+    out = tmp_path / "r.jsonl"
+    result = run("check", "--json", "-o", str(out), "The Eiffel Tower is in Berlin.")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert records(out.read_text())[0]["verdict"] == "REFUTED"
+    assert run("check", "--exit-zero", "The Eiffel Tower is in Berlin.").exit_code == 0
+    assert run("check", "--exit-zero", "   ").exit_code == 2  # an error is still an error
+
+
+def test_quiet_keeps_results_and_errors_only(fake, monkeypatch):
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    loud = run("check", "--json", "Water is wet.")
+    assert "no evidence source" in loud.stderr
+    quiet = run("--quiet", "check", "--json", "Water is wet.", "  ")
+    assert "no evidence source" not in quiet.stderr and "checking" not in quiet.stderr
+    assert "empty claim" in quiet.stderr and len(records(quiet.stdout)) == 2
+
+
+def test_version_short_flag_and_completion():
+    assert run("-V").stdout.startswith("factcheck ")
+    assert "--install-completion" in run("--help").stdout
+
+
+def test_debug_and_quiet_are_taken_after_the_command_too(monkeypatch):
+    from factcheck.cli import global_flags_first
+
+    assert global_flags_first(["check", "--debug", "x"]) == ["--debug", "check", "x"]
+    assert global_flags_first(["check", "-q", "--", "--debug"]) == ["-q", "check", "--", "--debug"]
+    proc = subprocess.run([sys.executable, "-P", "-m", "factcheck", "check", "--debug", "--index", "/nonexistent", "x"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" in proc.stderr
+    proc = subprocess.run([sys.executable, "-P", "-m", "factcheck", "check", "--index", "/nonexistent", "x"],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "FACTCHECK_DEBUG": "1"})
+    assert "Traceback" in proc.stderr
+
+
+def test_a_narrow_terminal_stacks_each_result_and_cuts_long_claims(fake, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    result = run("check", "The Eiffel Tower is in Berlin.", "Water is wet. " * 5000)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("1. REFUTED") and "NOT_ENOUGH_INFO"[:3] not in lines[0][:3]
+    assert all(len(line) <= 80 for line in lines)
+    assert len(lines) < 40  # a 70,000-character claim does not fill the screen
+    monkeypatch.setenv("COLUMNS", "140")
+    wide = run("check", "The Eiffel Tower is in Berlin.").stdout.splitlines()
+    assert wide[0].lstrip().startswith("#") and "verdict" in wide[0]
+
+
+def test_marks_single_out_the_deciding_sentences_or_say_all_decided():
+    from factcheck.output import marks_tell
+    from factcheck.schema import CheckRecord, EvidenceItem
+
+    def sentence(i, used):
+        return EvidenceItem(id=f"s{i}", passage_id="p", doc_id="d", title="T", text=f"Sentence {i}.", source="index:x",
+                            start=0, end=1, score=1.0, used=used)
+
+    every = CheckRecord(id="1", claim="c", evidence=[sentence(1, True), sentence(2, True)])
+    some = CheckRecord(id="1", claim="c", evidence=[sentence(1, True), sentence(2, False)])
+    assert not marks_tell(every) and marks_tell(some)
+
+
+def test_the_first_ctrl_c_finishes_the_claim_in_hand(tmp_path):
+    fake_cli = Path(__file__).with_name("fake_cli.py")
+    claims = [f"Claim {i} is true." for i in range(50)]
+    proc = subprocess.Popen([sys.executable, "-P", str(fake_cli), "0.3", "check", "--json", *claims],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    import signal
+    import time
+
+    time.sleep(4)  # past start-up, into the claims
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "finishing the current claim" in err and "stopped:" in err
+    done = records(out)
+    assert 0 < len(done) < 50 and all(r["verdict"] for r in done)  # every record whole
