@@ -116,14 +116,27 @@ def _folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
 
 
+def model_identity(settings: Settings) -> str:
+    """The SHA-256 that the model of ``settings`` is known by, without loading it (the
+    file's hash is remembered once computed; a server is asked for its model's name)."""
+    from .config import api_key, model_sha
+
+    return model_sha({"model": settings.model, "api_base": settings.api_base, "api_model": settings.api_model,
+                      "api_key": api_key(settings.api_key), "api_timeout": settings.api_timeout}) or str(settings.model)
+
+
 def settings_id(settings: Settings) -> str:
     """A short digest of what makes a record: the model, every keyed setting and the evidence
     sources (``settings_key``), known before the model loads."""
-    from .config import api_key, model_sha
+    return hashlib.sha256(settings_key(settings, model_identity(settings)).encode()).hexdigest()[:16]
 
-    sha = model_sha({"model": settings.model, "api_base": settings.api_base, "api_model": settings.api_model,
-                     "api_key": api_key(settings.api_key), "api_timeout": settings.api_timeout}) or str(settings.model)
-    return hashlib.sha256(settings_key(settings, sha).encode()).hexdigest()[:16]
+
+def run_cache(settings: Settings, no_cache: bool) -> tuple[ResultCache | None, str]:
+    """The result cache and a run's key prefix, or (None, "") with --no-cache; known before
+    the model loads, so a run answered from the cache loads none."""
+    if no_cache:
+        return None, ""
+    return ResultCache(), settings_key(settings, model_identity(settings))
 
 
 def cached_check(checker, claim, cache: ResultCache | None, key_prefix: str) -> CheckRecord:

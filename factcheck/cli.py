@@ -231,9 +231,10 @@ def check(
 ) -> None:
     """Check claims and print a verdict, confidence and evidence for each, as each finishes."""
     from .activity import Activity
-    from .cache import cached_check
+    from .cache import cached_check, run_cache
     from .output import FORMATS, RecordWriter
-    from .pipeline import build_checker
+    from .pipeline import OnDemand, build_checker
+    from .sources import check_sources
     from .record import error_record
     from .schema import Claim
 
@@ -245,8 +246,9 @@ def check(
         items = read_claims(list(claims or []))
         settings = _settings(flags)
         _note_without_evidence(settings)
-        checker = build_checker(settings, _load)
-        cache, cache_key = _cache(settings, checker, no_cache)
+        check_sources(settings)
+        checker = OnDemand(lambda: build_checker(settings, _load))
+        cache, cache_key = run_cache(settings, no_cache)
         with _results_file(out) as stream, Activity(len(items), show=_showing_progress()) as activity:
             writer = RecordWriter(fmt, explain=explain, stream=stream)
             for number, item in enumerate(items, start=1):
@@ -304,13 +306,6 @@ def _note_without_evidence(settings) -> None:
         _say("note:", "yellow", "no evidence source, so verdicts rest on the model's own knowledge (near chance "
              "for the default model): add --index DIR (see factcheck index build) or --web wikipedia")
 
-
-def _cache(settings, checker, no_cache: bool):
-    """The result cache and this run's key prefix, or (None, "") with --no-cache."""
-    from .evaluate import strategy_cache
-
-    cache, keys = strategy_cache({"run": (checker, settings)}, no_cache)
-    return cache, keys.get("run", "")
 
 
 def exit_code_for(records) -> int:
@@ -433,7 +428,9 @@ def batch(
     could be checked; 3 model or runtime error; 130 interrupted (the output is complete up
     to the last record and the next run resumes)."""
     from .batch import Output, check_resumable, run_batch
-    from .cache import settings_id
+    from .cache import run_cache, settings_id
+    from .pipeline import OnDemand
+    from .sources import check_sources
     from .inputs import FORMATS, read_items
     from .render import BatchProgress, print_summary
     from .pipeline import build_checker
@@ -458,11 +455,12 @@ def batch(
                 raise InputError("no claims in the input: nothing to check")
             check_resumable(output, items, identity)
         _note_without_evidence(settings)
-        checker = build_checker(settings, _load)
+        check_sources(settings)
+        checker = OnDemand(lambda: build_checker(settings, _load))  # extraction needs it; a cached run does not
         if extract:
-            items = _extracted_items(checker, inputs)
+            items = _extracted_items(checker.checker, inputs)
             check_resumable(output, items, identity)
-        cache, cache_key = _cache(settings, checker, no_cache)
+        cache, cache_key = run_cache(settings, no_cache)
         from .activity import Activity
 
         with BatchProgress(len(items), len(output.done & {i.id for i in items}), show=_showing_progress()) as progress, \

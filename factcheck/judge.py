@@ -15,8 +15,7 @@ from . import prompts
 from .backends import LanguageModel, Message
 from .cost import Meter
 from .errors import warn_once
-from .labels import (YES_NO_WORDS, LabelSet, LabelTokens, map_answer_tokens, map_label_tokens,
-                     read_distribution)
+from .labels import ANSWER_WORDS, YES_NO_WORDS, LabelSet, LabelTokens, model_answer_tokens, read_distribution
 from .schema import EvidenceSentence, LabelDistribution, Passage
 
 # Tokens kept free at the end of the context (the answer, plus margin).
@@ -77,12 +76,12 @@ class Judge:
     def __init__(self, model: LanguageModel, label_set: LabelSet) -> None:
         self.model = model
         self.label_set = label_set
-        pieces = model.vocab_pieces()  # None behind a server: answers are read by text
-        self.label_tokens: LabelTokens = map_label_tokens(pieces, label_set)
+        # behind a server the vocabulary is unknown and answers are read by text
+        self.label_tokens: LabelTokens = model_answer_tokens(model, ANSWER_WORDS[label_set], label_set)
         # evidence is read with the three answers whatever the label set (see readers.py)
-        self.three_tokens: LabelTokens = map_label_tokens(pieces, LabelSet.THREE)
+        self.three_tokens: LabelTokens = model_answer_tokens(model, ANSWER_WORDS[LabelSet.THREE], LabelSet.THREE)
         self._evidence_options = {t: prompts.load(o).strip() for t, o in EVIDENCE_OPTIONS.items()}
-        self.yes_no_tokens: LabelTokens = map_answer_tokens(pieces, YES_NO_WORDS)
+        self.yes_no_tokens: LabelTokens = model_answer_tokens(model, YES_NO_WORDS)
         self._system = prompts.load("system").strip()
         self._options = prompts.load(f"options_{label_set.value}").strip()
         self._options_reversed = prompts.load(f"options_{label_set.value}_reversed").strip()

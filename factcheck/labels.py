@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+import os
 from enum import Enum
 
 import numpy as np
@@ -89,6 +90,39 @@ def map_answer_tokens(pieces: Sequence[str] | None, answer_words: dict[Label, tu
     if empty:
         raise ValueError(f"no vocabulary token starts the answer word of {empty}")
     return LabelTokens(label_set=label_set, words=words, ids=ids, owner=owner)
+
+
+def model_answer_tokens(model, answer_words: dict[Label, tuple[str, ...]],
+                        label_set: LabelSet = LabelSet.BINARY) -> LabelTokens:
+    """``map_answer_tokens`` over ``model``'s vocabulary, kept on disk per model file and
+    answer words: scanning 150,000 token texts three times is most of a warm start-up, and
+    a run answered from the result cache needs nothing else. Only an in-process model's file
+    (``model.info.path``, known by its SHA-256) has a vocabulary worth keeping."""
+    import hashlib
+    import json
+
+    from .paths import cache_dir
+
+    if getattr(model.info, "path", None) is None or model.info.server:
+        return map_answer_tokens(model.vocab_pieces(), answer_words, label_set)
+    words = {label.value: list(ws) for label, ws in answer_words.items()}
+    key = hashlib.sha256(json.dumps([model.info.sha256, words], sort_keys=True).encode()).hexdigest()[:32]
+    path = cache_dir() / "token-maps" / f"{key}.json"
+    try:
+        owner = {int(t): Label(v) for t, v in json.loads(path.read_text(encoding="utf-8")).items()}
+    except (OSError, ValueError):
+        mapping = map_answer_tokens(model.vocab_pieces(), answer_words, label_set)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({str(t): lab.value for t, lab in mapping.owner.items()}), encoding="utf-8")
+            tmp.replace(path)
+        except OSError:
+            pass  # a read-only cache folder: the map is made again next time
+        return mapping
+    folded = {label: tuple(w.casefold() for w in ws) for label, ws in answer_words.items()}
+    ids = {label: np.array(sorted(t for t, lab in owner.items() if lab == label), dtype=np.int64) for label in folded}
+    return LabelTokens(label_set=label_set, words=folded, ids=ids, owner=owner)
 
 
 # A yes/no question read like a binary verdict: "yes" is SUPPORTED, "no" is REFUTED.

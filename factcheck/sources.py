@@ -44,3 +44,10 @@ def open_sources(settings: Settings) -> list[Retriever]:
                 raise InputError("--web searxng needs --web-url, the base URL of a SearXNG instance")
             sources.append(SearXNG(fetcher, settings.web_url))
     return sources
+
+
+def check_sources(settings: Settings) -> None:
+    """Open and close every source: a bad index or URL fails now, before any claim, even in a
+    run that the result cache answers whole."""
+    for source in open_sources(settings):
+        source.close()

@@ -82,7 +82,7 @@ def test_table_output_names_verdicts(fake):
     assert "SUPPORTED" in result.stdout and "direct" in result.stdout
 
 
-def test_model_error_exits_three_with_one_line(monkeypatch):
+def test_model_error_exits_three_with_one_line(monkeypatch, isolated_cache):
     def broken(settings, progress=None):
         raise ModelError("model file not found: /nope.gguf (pass --model PATH to a .gguf file)")
 
@@ -394,3 +394,15 @@ def test_the_first_ctrl_c_finishes_the_claim_in_hand(tmp_path):
     assert "finishing the current claim" in err and "stopped:" in err
     done = records(out)
     assert 0 < len(done) < 50 and all(r["verdict"] for r in done)  # every record whole
+
+
+def test_a_run_answered_from_the_cache_loads_no_model(monkeypatch, isolated_cache):
+    loads = []
+    model = FakeModel()
+    monkeypatch.setattr("factcheck.loader.open_model", lambda settings, progress=None: loads.append(1) or model)
+    assert run("check", "--json", "Water is wet.", "Grass is green.").exit_code == 0 and loads == [1]
+    again = run("check", "--json", "Water is wet.", "Grass is green.")
+    assert again.exit_code == 0 and loads == [1]  # no second load
+    assert all(r["from_cache"] for r in records(again.stdout))
+    run("check", "--json", "Water is wet.", "Snow is white.")
+    assert loads == [1, 1]  # a claim not in the cache: the model loads

@@ -99,3 +99,29 @@ def test_entropy_is_zero_for_certain_and_log2_3_for_uniform():
     uniform = distribution_from_probs(_probs(TRUE=1 / 3, FAL=1 / 3, UN=1 / 3), tokens)
     assert certain.entropy_bits == pytest.approx(0.0, abs=1e-9)
     assert uniform.entropy_bits == pytest.approx(np.log2(3))
+
+
+def test_the_answer_token_map_is_kept_per_model_file(isolated_cache, tmp_path):
+    """Scanning the vocabulary is most of a warm start-up: it is done once per model file."""
+    from pathlib import Path
+
+    from factcheck.labels import ANSWER_WORDS, LabelSet, map_answer_tokens, model_answer_tokens
+
+    class Model:
+        def __init__(self, sha):
+            self.info = type("Info", (), {"path": Path("m.gguf"), "sha256": sha, "server": None})()
+            self.scans = 0
+
+        def vocab_pieces(self):
+            self.scans += 1
+            return ["<s>", "TRUE", "FAL", "False", "UN", "Unknown", "the"]
+
+    first, again, other = Model("a" * 64), Model("a" * 64), Model("b" * 64)
+    words = ANSWER_WORDS[LabelSet.THREE]
+    made = model_answer_tokens(first, words, LabelSet.THREE)
+    kept = model_answer_tokens(again, words, LabelSet.THREE)
+    assert first.scans == 1 and again.scans == 0
+    assert kept.owner == made.owner == map_answer_tokens(first.vocab_pieces(), words, LabelSet.THREE).owner
+    assert all((kept.ids[label] == made.ids[label]).all() for label in made.ids)
+    model_answer_tokens(other, words, LabelSet.THREE)
+    assert other.scans == 1  # another model file: its own map
