@@ -50,8 +50,12 @@ class Activity:
         return f"{self.what} claim {number} of {self.total}…" if self.total > 1 else f"{self.what}…"
 
     def working_on(self, number: int) -> None:
+        self.say(self._text(number))
+
+    def say(self, text: str) -> None:
+        """Show ``text`` beside the spinner."""
         if self._status is not None:
-            self._spinner.update(text=self._text(number))
+            self._spinner.update(text=text)
 
     def _interrupted(self, signum, frame) -> None:
         if self.stopping:  # the second Ctrl-C: stop now

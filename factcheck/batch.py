@@ -166,7 +166,8 @@ def check_resumable(output: Output, items: list[InputItem], settings_id: str) ->
 
 def run_batch(items: Iterable[InputItem], checker, output: Output, *, cache: ResultCache | None,
               cache_key: str, settings_id: str | None = None, on_record: Callable[[CheckRecord], None] | None = None,
-              workers: int = 1, should_stop: Callable[[], bool] | None = None) -> BatchSummary:
+              workers: int = 1, should_stop: Callable[[], bool] | None = None,
+              started: float | None = None) -> BatchSummary:
     """Check every item, writing one record per item in input order; returns the summary.
 
     With ``workers`` > 1 that many claims are in flight at once (a model server with as
@@ -175,7 +176,7 @@ def run_batch(items: Iterable[InputItem], checker, output: Output, *, cache: Res
     cache is read and written here, in the calling thread. Ctrl-C (KeyboardInterrupt), or
     ``should_stop()`` turning true, stops after the records in hand are written."""
     summary = BatchSummary()
-    start = time.perf_counter()
+    start = started if started is not None else time.perf_counter()  # (perf_counter) earlier work counts
     # (item, claim, record or future), in input order
     pending: deque[tuple[InputItem, Claim, CheckRecord | Future]] = deque()
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check") if workers > 1 else None

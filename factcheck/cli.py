@@ -8,6 +8,7 @@ Exit codes: 0 every claim SUPPORTED; 1 at least one REFUTED or NOT_ENOUGH_INFO;
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -457,6 +458,7 @@ def batch(
         _note_without_evidence(settings)
         check_sources(settings)
         checker = OnDemand(lambda: build_checker(settings, _load))  # extraction needs it; a cached run does not
+        started = time.perf_counter()  # the run's time includes extraction
         if extract:
             items = _extracted_items(checker.checker, inputs)
             check_resumable(output, items, identity)
@@ -471,7 +473,8 @@ def batch(
                     _say_problems(record)
 
             summary = run_batch(items, checker, output, cache=cache, cache_key=cache_key, settings_id=identity,
-                                on_record=on_record, workers=workers, should_stop=lambda: activity.stopping)
+                                on_record=on_record, workers=workers, should_stop=lambda: activity.stopping,
+                                started=started)
     except FactcheckError as exc:
         _fail(exc)
     if not _state["quiet"]:
@@ -484,13 +487,18 @@ def batch(
 
 
 def _extracted_items(checker, documents: list[str]):
+    from .activity import Activity
     from .extract import extract_claims, read_document
     from .inputs import InputItem
 
     items = []
     for name in documents:
         text = read_document(name)
-        for claim in extract_claims(checker.judge, text, "<stdin>" if name == "-" else name):
+        source = "<stdin>" if name == "-" else name
+        with Activity(0, show=_showing_progress(), what="extracting") as activity:
+            found = extract_claims(checker.judge, text, source, on_sentence=lambda done, total: activity.say(
+                f"extracting claims from {source}: sentence {done} of {total}…"))
+        for claim in found:
             items.append(InputItem(claim.id, claim.claim, 0, claim.source, extra={
                 "source": claim.source, "start": claim.start, "end": claim.end, "sentence": claim.sentence}))
     return items
@@ -509,16 +517,26 @@ def extract(
     from .extract import extract_claims, read_document
     from .judge import Judge
 
+    from .activity import Activity
+
     try:
         texts = [(name, read_document(name)) for name in documents]
         settings = _settings(flags)
         judge = Judge(_load(settings), settings.labels)
-        for name, text in texts:
-            for claim in extract_claims(judge, text, "<stdin>" if name == "-" else name):
-                if json_out:
-                    print(json.dumps(claim.to_json()), flush=True)
-                else:
-                    print(f"{claim.source}:{claim.start}-{claim.end}\t{claim.claim}", flush=True)
+        with Activity(0, show=_showing_progress(), what="extracting") as activity:
+            for name, text in texts:
+                if activity.stopping:
+                    break
+                source = "<stdin>" if name == "-" else name
+                progress = lambda done, total, source=source: activity.say(  # noqa: E731
+                    f"extracting claims from {source}: sentence {done} of {total}…")
+                claims = extract_claims(judge, text, source, on_sentence=progress)
+                with activity.between():
+                    for claim in claims:
+                        if json_out:
+                            print(json.dumps(claim.to_json()), flush=True)
+                        else:
+                            print(f"{claim.source}:{claim.start}-{claim.end}\t{claim.claim}", flush=True)
     except FactcheckError as exc:
         _fail(exc)
 
