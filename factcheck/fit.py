@@ -20,8 +20,10 @@ from .errors import InputError
 from .labels import LabelSet
 from .metrics import ece, macro_f1
 from .readers import THREE, LinearHead, Reader, aggregate_chunks, answer_features, map_answers, restrict
-from .schema import Label, LabelDistribution
-from .route import SIGNALS, Router
+from .plan import conclude, reading_route, router_route
+from .schema import Assessment, Label, LabelDistribution, Route
+from .route import SIGNALS, Router, Thresholds
+from .route import decide as route_decision
 from .samples import Sample
 
 PROBE_STRENGTHS = (0.003, 0.01, 0.03, 0.1)  # inverse L2 strengths tried (sklearn's C)
@@ -432,38 +434,36 @@ def apply_section(samples: Sequence[Sample], section: dict, label_set: LabelSet,
     bias = {Label(k): v for k, v in (section.get("label_bias") or {}).items()}
     calibration = Calibration.model_validate(section["calibration"]) if section.get("calibration") else None
     router = Router.model_validate(section["router"]) if section.get("router") else None
+    thresholds = Thresholds(alpha=section.get("alpha", 0.5), beta=section.get("beta", 0.9))
     # the word selector's floor; selection by meaning has its own, applied when the samples were measured
     floor = section.get("min_coverage", 0.0) if section.get("selection", "words") == "words" else 0.0
-    # a route that reads evidence whatever the model knows: forced, or a router fitted to read
-    # every claim; it runs the closed-book pass only where there is nothing to read (pipeline.py)
-    regardless = route == "retrieve" or (route == "auto" and router is not None and router.reads_always)
+    forced = {"auto": None, "direct": Route.DIRECT, "retrieve": Route.RETRIEVE}[route]
+    # the pipeline's own decisions (plan.py), made on the stored passes
+    regardless = reading_route(forced, router, has_sources=True, measures_consistency=False)
     outcomes = []
     for s in samples:
         has_evidence = bool(s.joint) if reader.startswith("joint") else bool(s.chunks)
         # samples measured without the floor: a claim whose best sentence is below it gets no
         # evidence (exact); sentences below it beside better ones were still read (approximate)
         has_evidence = has_evidence and s.signals["best_coverage"] >= floor
-        if regardless:
-            read = has_evidence
-        elif route == "direct":
-            read = False
-        else:
-            read = has_evidence and (router is None or router.probability(s.signals) >= router.threshold)
-        verdict = None
+        closed = _closed_distribution(s)
+        if regardless is not None:
+            decision = regardless
+        elif forced is Route.DIRECT:
+            decision = route_decision(Assessment(distribution=closed, certainty=s.tau), thresholds,
+                                      have_sources=True, forced=Route.DIRECT)
+        elif router is not None:
+            decision = router_route(router, s.signals, found=s.signals["documents"] > 0)
+        else:  # PCC's tau alone, as a check without a router
+            decision = route_decision(Assessment(distribution=closed, certainty=s.tau), thresholds, have_sources=True)
+        read = decision.route is not Route.DIRECT and has_evidence
+        reading = restrict(raw_probs(s, reader, head), label_set, bias) if read else None
+        verdict, dist, basis = conclude(label_set, reading, closed, evidence_needed=decision.route is not Route.DIRECT)
+        # a route that reads regardless runs the closed-book pass only where there is nothing to
+        # read; any other route runs it first
+        cost = s.closed_tokens if (regardless is None or not read) else 0
         if read:
-            dist = restrict(raw_probs(s, reader, head), label_set, bias)
-            basis = "evidence"
-            # a route that reads regardless skips the closed-book pass; a router needs it first
-            cost = reading_tokens(s, reader, after_closed=not regardless)
-            if not regardless:
-                cost += s.closed_tokens
-        else:
-            dist = _closed_distribution(s)
-            basis = "model"
-            cost = s.closed_tokens
-            if regardless and label_set is LabelSet.THREE:  # evidence needed, none found
-                verdict, basis = Label.NOT_ENOUGH_INFO, "none"
-        verdict = verdict or dist.top
+            cost += reading_tokens(s, reader, after_closed=regardless is None)
         raw = dist.probs.get(verdict, 0.0)
         conf = calibration(raw, basis) if calibration else raw
         outcomes.append(Outcome(s.gold, verdict.value, conf, raw, read, cost))

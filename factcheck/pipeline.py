@@ -16,6 +16,7 @@ from .errors import InputError, ServerRequestFailed, SourcesUnavailable
 from .judge import Judge
 from .labels import LabelSet
 from .queries import next_query, reflect_query, targeted_query
+from .plan import reading_route
 from .readers import Reader
 from .record import build_record, error_record
 from .schema import Assessment, CheckRecord, Claim, Hop, Label, Passage, Route, RouteDecision
@@ -108,14 +109,8 @@ class Checker:
         """The decision of a route that reads evidence without asking the model first: forced
         (``retrieve``, ``deep``), or auto with a router fitted to read every claim; None
         otherwise. With a consistency estimate the user asked for gamma, so it is measured."""
-        if not self.sources or self.consistency is not None:
-            return None
-        if self.forced_route in (Route.RETRIEVE, Route.DEEP):
-            return RouteDecision(route=self.forced_route, reason=f"route forced to {self.forced_route.value}")
-        if self.forced_route is None and self.router is not None and self.router.reads_always:
-            return RouteDecision(route=Route.RETRIEVE, reason="the profile's router reads every claim: on its fit "
-                                 "claims, no cheaper routing kept within its max-loss of always reading")
-        return None
+        return reading_route(self.forced_route, self.router, has_sources=bool(self.sources),
+                             measures_consistency=self.consistency is not None)
 
     def _route_and_retrieve(self, text: str, assessment: Assessment, meter: Meter, warnings: list[str]):
         """The route, and the evidence sentences it brings: (decision, sentences, queries, hops)."""

@@ -78,13 +78,10 @@ class Router(BaseModel):
 
     def decide(self, claim: str, assessment: Assessment, passages: list[Passage],
                sentences: list[EvidenceSentence]) -> RouteDecision:
-        if not passages:
-            return RouteDecision(route=Route.DIRECT, reason="the search found nothing: the model's knowledge alone")
-        p = self.probability(route_signals(claim, assessment, passages, sentences))
-        numbers = f"P(reading helps)={p:.3f} {'>=' if p >= self.threshold else '<'} {self.threshold:.3f}"
-        if p >= self.threshold:
-            return RouteDecision(route=Route.RETRIEVE, reason=f"read the evidence ({numbers})")
-        return RouteDecision(route=Route.DIRECT, reason=f"answer directly ({numbers})")
+        from .plan import router_route
+
+        signals = route_signals(claim, assessment, passages, sentences) if passages else {}
+        return router_route(self, signals, found=bool(passages))
 
 
 class Thresholds(BaseModel):

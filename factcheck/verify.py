@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .cost import Meter
 from .judge import Judge
-from .labels import LabelSet
+from .plan import conclude
 from .readers import Reader
 from .schema import Assessment, EvidenceSentence, Label, LabelDistribution, Verdict
 
@@ -30,11 +30,10 @@ def verify(judge: Judge, reader: Reader, claim: str, assessment: Assessment | No
     verdict stands (basis "model"). ``assessment`` may be None only when there are sentences."""
     if not sentences:
         assert assessment is not None, "the closed-book pass is needed when there is no evidence"
-        closed_book = assessment.combined or assessment.distribution
-        if evidence_needed and judge.label_set is LabelSet.THREE:
-            return _verdict(closed_book, Label.NOT_ENOUGH_INFO, "none", []), []
-        return _verdict(closed_book, closed_book.top, "model", []), []
+        label, dist, basis = conclude(judge.label_set, None, assessment.combined or assessment.distribution,
+                                      evidence_needed=evidence_needed)
+        return _verdict(dist, label, basis, []), []
     with meter.stage("verify"):
         reading = reader.read(judge, claim, sentences, meter)
-    dist = reading.distribution
-    return _verdict(dist, dist.top, "evidence", reading.used, reader.name, reading.shown), reading.warnings
+    label, dist, basis = conclude(judge.label_set, reading.distribution, None, evidence_needed=evidence_needed)
+    return _verdict(dist, label, basis, reading.used, reader.name, reading.shown), reading.warnings
