@@ -22,6 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.append(str(ROOT))  # after site-packages: the installed factcheck, tests/ helpers from the checkout
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import bare_pass  # noqa: E402
 
 from factcheck.config import resolve  # noqa: E402
 from factcheck.loader import open_model  # noqa: E402
@@ -33,18 +36,6 @@ def load_claims(n: int) -> list[str]:
     path = ROOT.parent / "shared" / "data" / "fm2" / "claims_dev.jsonl"
     with path.open() as fh:
         return [json.loads(line)["claim"] for _, line in zip(range(n), fh)]
-
-
-def bare_pass(llm, tokens: list[int]) -> float:
-    import llama_cpp
-    import numpy as np
-
-    start = time.perf_counter()
-    llm.reset()
-    llm.eval(tokens)
-    logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),))
-    float(logits.max())
-    return time.perf_counter() - start
 
 
 def in_process(n: int) -> dict:

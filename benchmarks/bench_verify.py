@@ -30,20 +30,8 @@ sys.path.append(str(ROOT))  # after site-packages: the installed factcheck, test
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
-def bare_pass(llm, tokens: list[int]) -> float:
-    import llama_cpp
-    import numpy as np
-
-    start = time.perf_counter()
-    llm.reset()
-    llm.eval(tokens)
-    logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),))
-    float(logits.max())
-    return time.perf_counter() - start
-
-
 def verify_stage(claims: int, indexes: Path) -> dict:
-    from common import index_for
+    from common import bare_pass, index_for
 
     from factcheck.config import resolve
     from factcheck.cost import Meter

@@ -122,3 +122,19 @@ def index_for(dataset: str, indexes: Path, vectors: bool = False) -> Path:
     if not (folder / "manifest.json").exists():
         build_index([str(p) for p in CORPORA[dataset]], folder, vectors=vectors)
     return folder
+
+
+def bare_pass(llm, tokens: list[int]) -> float:
+    """Seconds for llama.cpp alone to evaluate ``tokens`` from an empty KV cache and give the
+    last logits: what a stage of the pipeline is measured against."""
+    import time
+
+    import llama_cpp
+    import numpy as np
+
+    start = time.perf_counter()
+    llm.reset()
+    llm.eval(tokens)
+    logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),))
+    float(logits.max())
+    return time.perf_counter() - start
