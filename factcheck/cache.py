@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .config import Settings
 from .paths import cache_dir
+from .profile import FITTED_KEYS
 from .schema import CheckRecord
 
 # Settings that cannot change what a check returns. Everything else is keyed, so a setting
@@ -156,13 +157,13 @@ def cacheable(record: CheckRecord) -> bool:
     return record.error is None and not record.source_errors
 
 
-# What calibrate fits; samples measured before a refit stay valid after it.
-_FITTED = ("calibration", "probe", "answer_map", "label_bias", "router", "alpha", "beta", "consistency", "route", "reader")
 
 
 def samples_key(settings: Settings, model_sha256: str) -> str:
     """The key of measured calibration samples: everything that changes what the model is
     shown and how it is asked, but nothing that calibrate itself fits."""
     defaults = Settings()
-    plain = settings.model_copy(update={name: getattr(defaults, name) for name in _FITTED} | {"profile": None})
+    # calibrate forces the route too, so samples do not depend on it
+    plain = settings.model_copy(update={name: getattr(defaults, name) for name in (*FITTED_KEYS, "route")}
+                                | {"profile": None})
     return settings_key(plain, model_sha256)

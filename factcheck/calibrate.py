@@ -19,13 +19,9 @@ from .config import Settings
 from .errors import InputError
 from .fit import MAX_LOSS, READERS, cross_validated_macro_f1, fit_section
 from .labels import LabelSet
-from .paths import cache_dir, config_dir
-from .profile import write_profile
+from .paths import cache_dir
+from .profile import read_existing, user_profile_path, write_profile
 from .samples import SampleStore, collect
-
-
-def default_profile_path(model_sha256: str) -> Path:
-    return config_dir() / "profiles" / f"{model_sha256}.toml"
 
 
 def check_options(settings: Settings, *, reader: str, budget: float, max_loss: float) -> None:
@@ -87,12 +83,13 @@ def calibrate(calibration_set: CalibrationSet, settings_for: Callable[[LabelSetP
                      f"claims_{plan.label_set.value}": report["claims"],
                      f"reader_{plan.label_set.value}": report["reader"]})
     sha = model.info.sha256
-    target = out or default_profile_path(sha)
+    target = out or user_profile_path(sha)
     meta.update({"model_sha256": sha, "model_name": model.info.name,
                  "fitted_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")})
     if command:
         meta["command"] = command
-    kept_sections, kept_meta = _kept(target, sha, set(sections))
+    kept_sections, kept_meta = read_existing(target, sha)  # a label set not refitted now is kept
+    kept_meta = {k: v for k, v in kept_meta.items() if not any(k.endswith("_" + ls.value) for ls in sections)}
     write_profile(target, {**kept_sections, **sections}, {**kept_meta, **meta})
     return target, reports
 
@@ -114,24 +111,6 @@ def fit_label_set(samples, label_set: LabelSet, settings: Settings, *, reader: s
     if reader_cv:
         report["reader_cv_macro_f1"] = reader_cv
     return section, report
-
-
-def _kept(target: Path, sha: str, refitted: set[LabelSet]) -> tuple[dict[LabelSet, dict], dict]:
-    """What an existing profile for the same model holds for label sets not refitted now."""
-    import tomllib
-
-    if not target.exists():
-        return {}, {}
-    try:
-        existing = tomllib.loads(target.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot update profile {target}: {exc}") from None
-    meta = existing.get("meta", {})
-    if meta.get("model_sha256") != sha:
-        return {}, {}
-    kept = {ls: existing[ls.value] for ls in LabelSet if ls not in refitted and ls.value in existing}
-    kept_meta = {k: v for k, v in meta.items() if not any(k.endswith("_" + ls.value) for ls in refitted)}
-    return kept, kept_meta
 
 
 # What --reader auto chooses among: the readers of the label words. The probe reads the hidden

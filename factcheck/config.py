@@ -9,16 +9,16 @@ Its keys are the settings' names; unknown keys and wrong types are errors. Every
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .calibration import Calibration
-from .errors import ConfigError, warn_once
+from .errors import ConfigError
 from .labels import LabelSet
-from .paths import config_dir
+from .paths import config_dir, read_toml
+from .profile import default_profile, read_profile
 from .readers import LinearHead
 from .schema import Label
 from .route import Router
@@ -101,21 +101,6 @@ def _config_path(explicit: Path | None) -> Path | None:
     return path if path.exists() else None
 
 
-def _read_file(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
-    except IsADirectoryError:
-        raise ConfigError(f"config path is a directory, not a file: {path}") from None
-    except PermissionError:
-        raise ConfigError(f"config file is not readable: {path}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-    return data
-
-
 def _read_env() -> dict[str, Any]:
     values = {}
     for name in Settings.model_fields:
@@ -139,27 +124,6 @@ def _describe(exc: ValidationError, origin: str) -> str:
         return f"{origin}: unknown setting {field!r}{hint}{more}"
     where = ENV_PREFIX + field.upper() if origin == "environment" else ".".join(str(p) for p in first["loc"]) or "(top level)"
     return f"{origin}: {where}: {first['msg']}{more}"
-
-
-# What one label set's section of a profile may hold: what `factcheck calibrate` fits.
-PROFILE_KEYS = {"alpha", "beta", "consistency", "k", "sentences", "selection", "min_coverage", "meaning_weight",
-                "reader", "calibration",
-                "probe", "answer_map", "label_bias", "router", "sufficiency"}
-PROFILE_SECTIONS = {"meta", *(ls.value for ls in LabelSet)}
-
-
-def default_profile(sha: str | None) -> Path | None:
-    """The profile for a model, found by its SHA-256: the user's own
-    (``~/.config/factcheck/profiles/<sha>.toml``) before the one shipped with factcheck."""
-    from importlib import resources
-
-    if sha is None:
-        return None
-    user = config_dir() / "profiles" / f"{sha}.toml"
-    if user.is_file():
-        return user
-    shipped = resources.files("factcheck").joinpath("profiles", f"{sha}.toml")
-    return Path(str(shipped)) if shipped.is_file() else None
 
 
 def model_sha(values: dict[str, Any]) -> str | None:
@@ -186,44 +150,6 @@ def api_key(explicit: str | None) -> str | None:
     return explicit or os.environ.get("OPENAI_API_KEY") or None
 
 
-def read_profile(path: Path, labels: LabelSet, model_sha: str | None, *, explicit: bool) -> dict[str, Any]:
-    """The settings of ``labels``'s section of a profile, after checking that the profile
-    was fitted for this model. A profile found automatically that has no section for the
-    label set applies nothing (it was never fitted for it); one given explicitly is an error."""
-    values = _read_file(path)
-    unknown = set(values) - PROFILE_SECTIONS
-    if unknown:
-        hint = " (written by an older factcheck: refit it with factcheck calibrate)" if unknown & PROFILE_KEYS else ""
-        raise ConfigError(f"profile {path}: unknown keys {sorted(unknown)}; a profile holds "
-                          f"[meta], [three] and [binary] tables{hint}")
-    meta = values.get("meta") or {}
-    fitted_for = meta.get("model_sha256") if isinstance(meta, dict) else None
-    if not isinstance(fitted_for, str):
-        raise ConfigError(f"profile {path}: [meta] model_sha256 is missing: which model it was fitted for is unknown")
-    if model_sha is not None and fitted_for != model_sha:
-        raise ConfigError(f"profile {path} was fitted for model {fitted_for[:12]}…, not this model "
-                          f"({model_sha[:12]}…): refit it with factcheck calibrate --model …")
-    from . import prompts
-
-    if meta.get("prompts_sha256") not in (None, prompts.digest(reading_only=True)):
-        warn_once(f"profile {path} was fitted with other verdict prompts than this factcheck's: its maps may "
-                  f"not fit these readings; refit it with factcheck calibrate")
-    section = values.get(labels.value)
-    if section is None:
-        if explicit:
-            fitted = sorted(k for k in values if k != "meta")
-            raise ConfigError(f"profile {path} has no [{labels.value}] table: it was fitted for "
-                              f"{', '.join(fitted) or 'no label set'} labels only")
-        return {}
-    if not isinstance(section, dict):
-        raise ConfigError(f"profile {path}: [{labels.value}] must be a table")
-    unknown = set(section) - PROFILE_KEYS
-    if unknown:
-        raise ConfigError(f"profile {path}: [{labels.value}] has unknown keys {sorted(unknown)} "
-                          f"(a profile may set {sorted(PROFILE_KEYS)})")
-    return section
-
-
 def resolve(flags: dict[str, Any] | None = None, config: Path | None = None) -> Settings:
     """Merge settings: flags (None means unset) > env > config file > profile > defaults.
 
@@ -237,7 +163,7 @@ def resolve_with_sources(flags: dict[str, Any] | None = None,
                          config: Path | None = None) -> tuple[Settings, dict[str, str]]:
     """``resolve``, and for every setting where its value came from (``factcheck config show``)."""
     path = _config_path(config)
-    file_values = _read_file(path) if path is not None else {}
+    file_values = read_toml(path, "config file") if path is not None else {}
     env = _read_env()
     options = {k: v for k, v in (flags or {}).items() if v is not None}
     layers: list[tuple[str, dict[str, Any]]] = []

@@ -262,7 +262,7 @@ def test_a_checker_reads_through_its_answer_map():
 @pytest.mark.parametrize("label_set", [LabelSet.THREE, LabelSet.BINARY])
 def test_a_written_profile_reproduces_its_fit(tmp_path, label_set, reader):
     """Defect: the written profile's thresholds differed from the fitted ones (1.01 -> 1.0)."""
-    from factcheck.config import read_profile
+    from factcheck.profile import read_profile
     from factcheck.model_files import DEFAULT_MODEL_SHA256
     from factcheck.profile import write_profile
 
