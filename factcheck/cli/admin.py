@@ -1,0 +1,101 @@
+"""factcheck model info, config show, serve and cache: the tool itself."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import FactcheckError
+from .app import app, command_group, fail, load_model, resolve_settings, say
+from .options import MODEL_OPTIONS, setting_options
+
+model_app = command_group("model", "Inspect the model.")
+
+
+@model_app.command("info")
+@setting_options(*MODEL_OPTIONS)
+def model_info(
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False, *, flags: dict,
+) -> None:
+    """Show the model file: path, size, SHA-256, chat template, context length."""
+    from ..render import print_model_info
+
+    try:
+        print_model_info(load_model(resolve_settings(flags)).info, json_out=json_out)
+    except FactcheckError as exc:
+        fail(exc)
+
+
+
+config_app = command_group("config", "Show the settings in force.")
+
+
+@config_app.command("show")
+@setting_options("labels", "model", "api_base", "api_key", "api_model", "profile", "config")
+def config_show(
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False, *, flags: dict,
+) -> None:
+    """Print every setting, its value and where it came from (option, environment, config file, profile, default)."""
+    from ..config import resolve_with_sources
+    from ..render import print_settings
+
+    from ..config import config_file, profile_file
+
+    try:
+        settings, sources = resolve_with_sources({k: v for k, v in flags.items() if k != "config"}, flags["config"])
+        files = {"config file": config_file(flags["config"]), "profile": profile_file(settings)}
+    except FactcheckError as exc:
+        fail(exc)
+    print_settings(settings, sources, json_out=json_out, files=files)
+
+
+
+@app.command()
+@setting_options("model", "gpu_layers", "threads", "ctx", "config")
+def serve(
+    host: Annotated[str, typer.Option("--host", metavar="ADDRESS", help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", metavar="PORT", min=1, max=65535, help="Port to listen on.")] = 8080,
+    api_key: Annotated[Optional[str], typer.Option("--api-key", metavar="KEY", envvar="FACTCHECK_API_KEY", show_envvar=False, show_default=False, help="Answer only clients that send this key (their --api-key). Env FACTCHECK_API_KEY.")] = None,
+    *, flags: dict,
+) -> None:
+    """Serve the model to factcheck in other processes or on other machines (--api-base URL):
+    the same verdicts as in process, with llama-server's API."""
+    from ..backends.serve import serve as run_server
+
+    try:
+        run_server(resolve_settings(flags), host=host, port=port, api_key=api_key)
+    except FactcheckError as exc:
+        fail(exc)
+
+
+
+cache_app = command_group("cache", "Inspect or clear the result cache.")
+
+
+@cache_app.command("info")
+def cache_info(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Show where the result cache is, how many results it holds and its size."""
+    import json
+
+    from ..cache import ResultCache
+
+    info = ResultCache().info()
+    if json_out:
+        print(json.dumps(info))
+        return
+    megabytes = lambda n: f"{n / 2**20:,.1f} MB"  # noqa: E731
+    print(f"results: {info['entries']} in {info['path']} ({megabytes(info['bytes'])}, integrity {info['integrity']})")
+    for name, what in (("models", "the assembled default model"), ("samples", "calibration samples"),
+                       ("calibration-indexes", "calibration indexes"), ("web", "web responses")):
+        print(f"{what}: {megabytes(info[name + '_bytes'])}")
+    print("(factcheck cache clear empties the results; the other folders can be deleted by hand)")
+
+
+@cache_app.command("clear")
+def cache_clear() -> None:
+    """Delete every cached result."""
+    from ..cache import ResultCache
+
+    removed = ResultCache().clear()
+    say("removed", "", f"{removed} cached results")

@@ -1,0 +1,144 @@
+"""factcheck batch and extract: files of claims, and documents whose claims are extracted."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import EXIT_OK, EXIT_USAGE, FactcheckError, InputError
+from .app import app, fail, load_model, note_without_evidence, resolve_settings, say_problems, showing_progress, state
+from .options import MODEL_OPTIONS, ROUTING_OPTIONS, SOURCE_OPTIONS, NoCacheOpt, setting_options
+
+@app.command()
+@setting_options("labels", *SOURCE_OPTIONS, *ROUTING_OPTIONS, *MODEL_OPTIONS)
+def batch(
+    inputs: Annotated[list[str], typer.Argument(metavar="INPUT", help="Claim files (.txt one a line, .jsonl, .csv/.tsv) or '-' for stdin; documents with --extract.")],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="PATH", help="JSON Lines output; re-running with the same file resumes. Default: stdout.", show_default=False)] = None,
+    field_name: Annotated[str, typer.Option("--field", metavar="NAME", help="JSON Lines field that holds the claim.")] = "claim",
+    column: Annotated[str, typer.Option("--column", metavar="NAME", help="CSV/TSV column that holds the claim.")] = "claim",
+    fmt: Annotated[Optional[str], typer.Option("--format", metavar="txt|jsonl|csv|tsv", help="txt, jsonl, csv or tsv (default: from the file name; stdin: txt).", show_default=False)] = None,
+    extract: Annotated[bool, typer.Option("--extract", help="Inputs are documents (.txt/.md): extract claims with the model, then check them.")] = False,
+    workers: Annotated[int, typer.Option("--workers", "-w", metavar="N", help="Claims in flight at once against a model server (--api-base) with N slots; output stays in input order.")] = 1,
+    restart: Annotated[bool, typer.Option("--restart", help="Empty the --out file and check every claim again, instead of resuming.")] = False,
+    output_format: Annotated[str, typer.Option("--output-format", metavar="jsonl|tsv|csv|markdown", help="Records on stdout as JSON Lines, or as rows (--format names the input's format).")] = "jsonl",
+    no_cache: NoCacheOpt = False, *, flags: dict,
+) -> None:
+    """Check every claim of files or stdin; one JSON record per claim, resumable.
+
+    Exit codes: 0 every claim checked; 1 some records are errors; 2 usage error or no claim
+    could be checked; 3 model or runtime error; 130 interrupted (the output is complete up
+    to the last record and the next run resumes)."""
+    from ..batch import Output, check_resumable, run_batch
+    from ..cache import run_cache, settings_id
+    from ..pipeline import OnDemand
+    from ..sources import check_sources
+    from ..inputs import FORMATS, read_items
+    from ..render import BatchProgress, print_summary
+    from ..pipeline import build_checker
+
+    try:
+        if fmt is not None and fmt not in FORMATS:
+            raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        settings = resolve_settings(flags)
+        if workers < 1:
+            raise InputError(f"--workers must be at least 1, not {workers}")
+        if workers > 1 and not settings.api_base:
+            raise InputError("--workers N needs a model server (--api-base): the in-process model "
+                             "checks one claim at a time, and its threads already use every core")
+        output = Output(out, restart=restart, fmt=output_format)
+        identity = settings_id(settings)
+        if not extract:  # read every input first: bad files fail before the model loads
+            many = len(inputs) > 1
+            items = [item for name in inputs for item in read_items(
+                name, fmt=fmt, field_name=field_name, column=column,
+                id_prefix=f"{Path(name).name}:" if many else "")]
+            if not items:
+                raise InputError("no claims in the input: nothing to check")
+            check_resumable(output, items, identity)
+        note_without_evidence(settings)
+        check_sources(settings)
+        checker = OnDemand(lambda: build_checker(settings, load_model))  # extraction needs it; a cached run does not
+        started = time.perf_counter()  # the run's time includes extraction
+        if extract:
+            items = _extracted_items(checker.checker, inputs)
+            check_resumable(output, items, identity)
+        cache, cache_key = run_cache(settings, no_cache)
+        from ..activity import Activity
+
+        with BatchProgress(len(items), len(output.done & {i.id for i in items}), show=showing_progress()) as progress, \
+                Activity(len(items), show=False) as activity:  # the bar shows progress; this takes Ctrl-C
+            def on_record(record) -> None:
+                progress.advance(record)
+                if record.source_errors:  # a source outage is news; error records are counted in the summary
+                    say_problems(record)
+
+            summary = run_batch(items, checker, output, cache=cache, cache_key=cache_key, settings_id=identity,
+                                on_record=on_record, workers=workers, should_stop=lambda: activity.stopping,
+                                started=started)
+    except FactcheckError as exc:
+        fail(exc)
+    if not state["quiet"]:
+        print_summary(summary)
+    if summary.interrupted:
+        raise typer.Exit(130)
+    if summary.errors and not summary.checked and not summary.skipped:
+        raise typer.Exit(EXIT_USAGE)
+    raise typer.Exit(1 if summary.errors else EXIT_OK)
+
+
+def _extracted_items(checker, documents: list[str]):
+    from ..activity import Activity
+    from ..extract import extract_claims, read_document
+    from ..inputs import InputItem
+
+    items = []
+    for name in documents:
+        text = read_document(name)
+        source = "<stdin>" if name == "-" else name
+        with Activity(0, show=showing_progress(), what="extracting") as activity:
+            found = extract_claims(checker.judge, text, source, on_sentence=lambda done, total: activity.say(
+                f"extracting claims from {source}: sentence {done} of {total}…"))
+        for claim in found:
+            items.append(InputItem(claim.id, claim.claim, 0, claim.source, extra={
+                "source": claim.source, "start": claim.start, "end": claim.end, "sentence": claim.sentence}))
+    return items
+
+
+@app.command()
+@setting_options(*MODEL_OPTIONS)
+def extract(
+    documents: Annotated[list[str], typer.Argument(metavar="DOCUMENT", help="Prose documents (.txt, .md) or '-' for stdin.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object per claim.")] = False,
+    *, flags: dict,
+) -> None:
+    """Extract atomic, self-contained, check-worthy claims, each with its source span."""
+    import json
+
+    from ..extract import extract_claims, read_document
+    from ..judge import Judge
+
+    from ..activity import Activity
+
+    try:
+        texts = [(name, read_document(name)) for name in documents]
+        settings = resolve_settings(flags)
+        judge = Judge(load_model(settings), settings.labels)
+        with Activity(0, show=showing_progress(), what="extracting") as activity:
+            for name, text in texts:
+                if activity.stopping:
+                    break
+                source = "<stdin>" if name == "-" else name
+                progress = lambda done, total, source=source: activity.say(  # noqa: E731
+                    f"extracting claims from {source}: sentence {done} of {total}…")
+                claims = extract_claims(judge, text, source, on_sentence=progress)
+                with activity.between():
+                    for claim in claims:
+                        if json_out:
+                            print(json.dumps(claim.to_json()), flush=True)
+                        else:
+                            print(f"{claim.source}:{claim.start}-{claim.end}\t{claim.claim}", flush=True)
+    except FactcheckError as exc:
+        fail(exc)

@@ -1,0 +1,92 @@
+"""factcheck eval and calibrate: measuring and fitting on labeled claims."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import FactcheckError, InputError
+from .app import app, fail, load_model, resolve_settings, say, showing_progress, state
+from .options import MODEL_OPTIONS, SOURCE_OPTIONS, NoCacheOpt, setting_options
+
+@app.command("eval")
+@setting_options(*SOURCE_OPTIONS, "consistency", "alpha", "beta", "max_hops", "profile", *MODEL_OPTIONS)
+def eval_command(
+    claims_file: Annotated[Path, typer.Argument(metavar="CLAIMS", help="Labeled claims, JSON Lines ({id, claim, label, evidence}).")],
+    strategy: Annotated[str, typer.Option("--strategy", metavar="LIST", help="Comma-separated: auto, direct, retrieve, deep.")] = "auto,direct,retrieve,deep",
+    limit: Annotated[Optional[int], typer.Option("--limit", metavar="N", min=1, help="Only the first N claims.", show_default=False)] = None,
+    report: Annotated[Optional[Path], typer.Option("--report", metavar="DIR", help="Folder for report.json, records and PNG plots.", show_default=False)] = None,
+    no_cache: NoCacheOpt = False, *, flags: dict,
+) -> None:
+    """Score strategies side by side on labeled claims: F1, AUROC, ECE, Brier, cost (with bootstrap 95% intervals)."""
+    from ..evaluate import run_eval, write_report
+    from ..render import BatchProgress, print_eval
+
+    try:
+        with BatchProgress(0, 0, show=showing_progress()) as bar:
+            result, records = run_eval(claims_file, strategy, limit, load_model, on_total=bar.set_total,
+                                       on_claim=bar.advance, no_cache=no_cache, **flags)
+        if report is not None:
+            skipped = write_report(report, result, records)
+            if skipped:
+                say("plots skipped:", "yellow", f"{skipped}; report.json and the records were written to {report}")
+        print_eval(result)
+    except FactcheckError as exc:
+        fail(exc)
+
+
+@app.command()
+@setting_options(*SOURCE_OPTIONS, *MODEL_OPTIONS)
+def calibrate(
+    claims_file: Annotated[Optional[Path], typer.Argument(metavar="[CLAIMS]", help="Labeled claims, JSON Lines ({id, claim, label}), checked against --index or --web.", show_default=False)] = None,
+    calibration_set: Annotated[Optional[Path], typer.Option("--set", metavar="FILE", help="A calibration set instead: labeled parts, each with its own corpus or index, per label set (TOML; README, Calibration).", show_default=False)] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="PATH", help="Profile to write (default: ~/.config/factcheck/profiles/<model sha256>.toml, used automatically for that model).", show_default=False)] = None,
+    reader: Annotated[str, typer.Option("--reader", metavar="READER", help="How evidence is read: auto (joint+scaled or joint+logits, whichever cross-validates better on these claims), joint+scaled (the label words through a fitted linear map), joint+logits (the label words, with a bias where it holds out), joint+probe (a learned head on the hidden state: fit it on data like yours) or chunks+logits.")] = "auto",
+    budget: Annotated[float, typer.Option("--budget", metavar="SHARE", help="Router budget: most model tokens per claim, as a share of always reading evidence.")] = 0.5,
+    max_loss: Annotated[float, typer.Option("--max-loss", metavar="F1", help="Most macro-F1 the router may give up against always reading to keep the budget; beyond it auto reads every claim.")] = 0.02,
+    limit: Annotated[Optional[int], typer.Option("--limit", metavar="N", min=20, help="Only the first N claims of CLAIMS.", show_default=False)] = None,
+    *, flags: dict,
+) -> None:
+    """Fit how evidence is read, the label decision, confidence and routing on labeled claims; write a profile.
+
+    Claims whose labels are all SUPPORTED/REFUTED fit the binary table of the profile, others
+    the three-label one; a table not refitted is kept. Needs scikit-learn (the eval extra)."""
+    from ..calibrate import calibrate as fit_profile
+    from ..calibration_set import prepare, read_set, single_part
+    from ..evaluate import read_labeled
+    from ..render import CalibrationProgress, print_fit_report
+
+    try:
+        if (claims_file is None) == (calibration_set is None):
+            raise InputError("give either CLAIMS (with --index or --web) or --set FILE")
+        if calibration_set is not None:
+            if flags.get("index"):
+                raise InputError("--index goes with CLAIMS: each part of a --set names its own corpus or index")
+            chosen = read_set(calibration_set)
+        else:
+            chosen = single_part(claims_file, read_labeled(claims_file, limit), flags.get("index") or [])
+        with CalibrationProgress(chosen, quiet=state["quiet"]) as progress:
+            prepare(chosen, on_build=progress.building)
+            target, reports = fit_profile(
+                chosen, lambda plan: resolve_settings(flags, labels=plan.label_set.value, route="retrieve", **plan.settings),
+                load_model, reader=reader, budget=budget, max_loss=max_loss, out=out,
+                command=_calibrate_command(claims_file, calibration_set, reader, budget, max_loss),
+                on_claim=progress.advance)
+        for label_set, report in reports.items():
+            print_fit_report(report, label_set)
+        say("wrote", "", str(target))
+    except FactcheckError as exc:
+        fail(exc)
+
+
+def _calibrate_command(claims_file, calibration_set, reader: str, budget: float, max_loss: float) -> str:
+    """How a profile was fitted, for its [meta] table: what was fitted on and any fit option changed."""
+    import shlex
+
+    words = ["factcheck", "calibrate", *(["--set", str(calibration_set)] if calibration_set else [str(claims_file)])]
+    for option, value, default in (("--reader", reader, "auto"), ("--budget", budget, 0.5), ("--max-loss", max_loss, 0.02)):
+        if value != default:
+            words += [option, str(value)]
+    return shlex.join(words)
