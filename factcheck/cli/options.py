@@ -7,26 +7,51 @@ from typing import Annotated, Optional
 
 import typer
 
-ModelOpt = Annotated[Optional[Path], typer.Option("--model", "-m", metavar="PATH", help="GGUF model file (default: the bundled Qwen2.5-Coder-1.5B). Env FACTCHECK_MODEL.", show_default=False)]
-GpuOpt = Annotated[Optional[int], typer.Option("--gpu-layers", metavar="N", help="Layers to offload to the GPU (-1 all). Env FACTCHECK_GPU_LAYERS.", show_default=False)]
-ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", metavar="N", help="CPU threads. Env FACTCHECK_THREADS.", show_default=False)]
-CtxOpt = Annotated[Optional[int], typer.Option("--ctx", metavar="TOKENS", help="Context length in tokens (default 4096). Env FACTCHECK_CTX.", show_default=False)]
-ApiBaseOpt = Annotated[Optional[str], typer.Option("--api-base", metavar="URL", help="Use the model behind an OpenAI-compatible server (llama-server, llama-cpp-python, vLLM), e.g. http://127.0.0.1:8080/v1. Env FACTCHECK_API_BASE.", show_default=False)]
-ApiKeyOpt = Annotated[Optional[str], typer.Option("--api-key", metavar="KEY", help="API key for --api-base. Env FACTCHECK_API_KEY, else OPENAI_API_KEY.", show_default=False)]
-ApiModelOpt = Annotated[Optional[str], typer.Option("--api-model", metavar="NAME", help="The model's name on the server (default: the first it lists). Env FACTCHECK_API_MODEL.", show_default=False)]
-LabelsOpt = Annotated[Optional[str], typer.Option("--labels", metavar="three|binary", help="three (SUPPORTED/REFUTED/NOT_ENOUGH_INFO) or binary (SUPPORTED/REFUTED). Env FACTCHECK_LABELS.", show_default=False)]
-IndexOpt = Annotated[Optional[list[Path]], typer.Option("--index", "-i", metavar="DIR", help="Local index folder (from 'factcheck index build'); repeatable. Env FACTCHECK_INDEX.", show_default=False)]
-WebOpt = Annotated[Optional[str], typer.Option("--web", metavar="wikipedia|searxng", help="Web source: wikipedia or searxng. Env FACTCHECK_WEB.", show_default=False)]
-WebUrlOpt = Annotated[Optional[str], typer.Option("--web-url", metavar="URL", help="MediaWiki api.php URL (default English Wikipedia) or SearXNG base URL. Env FACTCHECK_WEB_URL.", show_default=False)]
-KOpt = Annotated[Optional[int], typer.Option("--k", "-k", metavar="N", help="Passages retrieved per search (default: the profile's, 5 for three labels and 20 for binary with the default model); the best sentences of them are shown. Env FACTCHECK_K.", show_default=False)]
-SelectionOpt = Annotated[Optional[str], typer.Option("--selection", metavar="words|meaning", help="How the evidence sentences shown are chosen from the passages: by the claim's words (BM25) or by meaning (a small sentence encoder, ~0.2 s per claim on a CPU; finds paraphrases). Default: the profile's (meaning for binary labels, words for three). Env FACTCHECK_SELECTION.", show_default=False)]
-ConsistencyOpt = Annotated[Optional[str], typer.Option("--consistency", metavar="framings|rationales|none", help="PCC's four-way routing with gamma from framings (no generation) or rationales (the paper's); none: the profile's fitted router. Env FACTCHECK_CONSISTENCY.", show_default=False)]
-AlphaOpt = Annotated[Optional[float], typer.Option("--alpha", metavar="X", help="Threshold on certainty tau (default 0.5). Env FACTCHECK_ALPHA.", show_default=False)]
-BetaOpt = Annotated[Optional[float], typer.Option("--beta", metavar="X", help="Threshold on consistency gamma (default 0.9). Env FACTCHECK_BETA.", show_default=False)]
-RouteOpt = Annotated[Optional[str], typer.Option("--route", metavar="auto|direct|retrieve|deep", help="auto (default), direct, retrieve or deep. Env FACTCHECK_ROUTE.", show_default=False)]
-HopsOpt = Annotated[Optional[int], typer.Option("--max-hops", metavar="N", help="Deep search hops (default 3). Env FACTCHECK_MAX_HOPS.", show_default=False)]
-ProfileOpt = Annotated[Optional[Path], typer.Option("--profile", metavar="PATH", help="Profile fitted by factcheck calibrate (default: found by the model's SHA-256). Env FACTCHECK_PROFILE.", show_default=False)]
-IfSourcesFailOpt = Annotated[Optional[str], typer.Option("--if-sources-fail", metavar="error|model", help="When every evidence source fails for a claim: an error record (default; exit 3), or the model's own verdict, warned. Env FACTCHECK_IF_SOURCES_FAIL.", show_default=False)]
+def _setting(kind, *flags: str, metavar: str, help: str):
+    """An option that is a setting: unset (None) unless given, so the layers below it show."""
+    return Annotated[Optional[kind], typer.Option(*flags, metavar=metavar, help=help, show_default=False)]
+
+
+ModelOpt = _setting(Path, "--model", "-m", metavar="PATH",
+                    help="GGUF model file (default: the bundled Qwen2.5-Coder-1.5B). Env FACTCHECK_MODEL.")
+GpuOpt = _setting(int, "--gpu-layers", metavar="N",
+                  help="Layers to offload to the GPU (-1 all). Env FACTCHECK_GPU_LAYERS.")
+ThreadsOpt = _setting(int, "--threads", metavar="N",
+                      help="CPU threads. Env FACTCHECK_THREADS.")
+CtxOpt = _setting(int, "--ctx", metavar="TOKENS",
+                  help="Context length in tokens (default 4096). Env FACTCHECK_CTX.")
+ApiBaseOpt = _setting(str, "--api-base", metavar="URL",
+                      help="Use the model behind an OpenAI-compatible server (llama-server, llama-cpp-python, vLLM), e.g. http://127.0.0.1:8080/v1. Env FACTCHECK_API_BASE.")
+ApiKeyOpt = _setting(str, "--api-key", metavar="KEY",
+                     help="API key for --api-base. Env FACTCHECK_API_KEY, else OPENAI_API_KEY.")
+ApiModelOpt = _setting(str, "--api-model", metavar="NAME",
+                       help="The model's name on the server (default: the first it lists). Env FACTCHECK_API_MODEL.")
+LabelsOpt = _setting(str, "--labels", metavar="three|binary",
+                     help="three (SUPPORTED/REFUTED/NOT_ENOUGH_INFO) or binary (SUPPORTED/REFUTED). Env FACTCHECK_LABELS.")
+IndexOpt = _setting(list[Path], "--index", "-i", metavar="DIR",
+                    help="Local index folder (from 'factcheck index build'); repeatable. Env FACTCHECK_INDEX.")
+WebOpt = _setting(str, "--web", metavar="wikipedia|searxng",
+                  help="Web source: wikipedia or searxng. Env FACTCHECK_WEB.")
+WebUrlOpt = _setting(str, "--web-url", metavar="URL",
+                     help="MediaWiki api.php URL (default English Wikipedia) or SearXNG base URL. Env FACTCHECK_WEB_URL.")
+KOpt = _setting(int, "--k", "-k", metavar="N",
+                help="Passages retrieved per search (default: the profile's, 5 for three labels and 20 for binary with the default model); the best sentences of them are shown. Env FACTCHECK_K.")
+SelectionOpt = _setting(str, "--selection", metavar="words|meaning",
+                        help="How the evidence sentences shown are chosen from the passages: by the claim's words (BM25) or by meaning (a small sentence encoder, ~0.2 s per claim on a CPU; finds paraphrases). Default: the profile's (meaning for binary labels, words for three). Env FACTCHECK_SELECTION.")
+ConsistencyOpt = _setting(str, "--consistency", metavar="framings|rationales|none",
+                          help="PCC's four-way routing with gamma from framings (no generation) or rationales (the paper's); none: the profile's fitted router. Env FACTCHECK_CONSISTENCY.")
+AlphaOpt = _setting(float, "--alpha", metavar="X",
+                    help="Threshold on certainty tau (default 0.5). Env FACTCHECK_ALPHA.")
+BetaOpt = _setting(float, "--beta", metavar="X",
+                   help="Threshold on consistency gamma (default 0.9). Env FACTCHECK_BETA.")
+RouteOpt = _setting(str, "--route", metavar="auto|direct|retrieve|deep",
+                    help="auto (default), direct, retrieve or deep. Env FACTCHECK_ROUTE.")
+HopsOpt = _setting(int, "--max-hops", metavar="N",
+                   help="Deep search hops (default 3). Env FACTCHECK_MAX_HOPS.")
+ProfileOpt = _setting(Path, "--profile", metavar="PATH",
+                      help="Profile fitted by factcheck calibrate (default: found by the model's SHA-256). Env FACTCHECK_PROFILE.")
+IfSourcesFailOpt = _setting(str, "--if-sources-fail", metavar="error|model",
+                            help="When every evidence source fails for a claim: an error record (default; exit 3), or the model's own verdict, warned. Env FACTCHECK_IF_SOURCES_FAIL.")
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the result cache.")]
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", metavar="PATH", help="TOML config file (default ~/.config/factcheck/config.toml). Env FACTCHECK_CONFIG.", show_default=False)]
 
