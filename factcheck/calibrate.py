@@ -65,6 +65,7 @@ def calibrate(calibration_set: CalibrationSet, settings_for: Callable[[LabelSetP
         check_options(bases[plan.label_set], reader=reader, budget=budget, max_loss=max_loss)
         if not all(part.index or bases[plan.label_set].index or bases[plan.label_set].web for part in plan.parts):
             raise InputError("calibrate needs an evidence source (--index or --web) to measure reading")
+    store = SampleStore(cache_dir() / "samples")
     for plan in calibration_set.plans:
         base = bases[plan.label_set]
         samples = []
@@ -72,7 +73,6 @@ def calibrate(calibration_set: CalibrationSet, settings_for: Callable[[LabelSetP
             settings = base.model_copy(update={"index": part.index}) if part.index else base
             checker = build_checker(settings, load_once)
             sha = checker.model.info.sha256
-            store = SampleStore(cache_dir() / "samples")
             samples += collect(checker, part.claims, settings_key=samples_key(settings, sha), store=store,
                                chunks=reader.startswith("chunks"),
                                on_claim=(lambda part=part: on_claim(part)) if on_claim else None)

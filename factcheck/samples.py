@@ -9,6 +9,7 @@ samples are kept in a file beside the result cache so a refit costs nothing.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Callable
@@ -133,7 +134,10 @@ def collect(checker, claims, *, settings_key: str, store: SampleStore | None, ch
             sample = measure(checker, item.id, item.claim, item.label, chunks=chunks)
             if store:
                 store.put(key, sample)
-        sample.id, sample.gold = item.id, item.label  # the same text may carry another label
+        # the same text may come again under another label (Check-COVID reuses claim texts):
+        # each labeled claim is its own sample, sharing the measured passes
+        sample = copy.copy(sample)
+        sample.id, sample.gold = item.id, item.label
         samples.append(sample)
         if on_claim:
             on_claim()

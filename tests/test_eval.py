@@ -293,3 +293,23 @@ def test_calibrate_without_a_terminal_reports_progress_in_lines(setup):
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stderr.splitlines() if line.startswith("calibrating:")]
     assert lines[0].startswith("calibrating: 10/24 claims (claims.jsonl)") and lines[-1].startswith("calibrating: 24/24")
+
+
+def test_a_claim_text_repeated_under_another_label_keeps_each_label():
+    """Check-COVID reuses a claim's text under another label: each labeled claim is its own
+    sample (the measured passes shared), so neither label is lost."""
+    from factcheck.evaluate import LabeledClaim
+    from factcheck.samples import collect
+
+    from factcheck.samples import Sample
+
+    measured = Sample(id="x", claim="Same text.", gold="", closed={}, tau=0.0, closed_tokens=1, signals={},
+                      joint={"SUPPORTED": 1.0}, joint_tokens=1)
+
+    class Measured:  # like SampleStore: the one sample measured for the text, each time it is asked
+        def get(self, key):
+            return measured
+
+    claims = [LabeledClaim("a", "Same text.", "REFUTED", set()), LabeledClaim("b", "Same text.", "NOT_ENOUGH_INFO", set())]
+    samples = collect(None, claims, settings_key="k", store=Measured())
+    assert [(s.id, s.gold) for s in samples] == [("a", "REFUTED"), ("b", "NOT_ENOUGH_INFO")]
