@@ -48,10 +48,6 @@ def dataset(name: str, seed: int):
     return rows, source, LabelSet.BINARY, gold, server.stop
 
 
-def label_names(label_set: LabelSet) -> list[str]:
-    return ["SUPPORTED", "REFUTED", "NOT_ENOUGH_INFO"] if label_set is LabelSet.THREE else ["SUPPORTED", "REFUTED"]
-
-
 def mean(values) -> float:
     values = list(values)
     return round(statistics.mean(values), 3) if values else 0.0

@@ -34,7 +34,8 @@ def default_path() -> Path:
 
 
 def sources_identity(settings: Settings) -> list[str]:
-    """Index contents (by manifest) and web endpoints, so a rebuilt index gets new keys."""
+    """Index contents (by manifest), so a rebuilt index gets new keys. Web endpoints are keyed
+    as settings (``web``, ``web_url``), not here."""
     identity = []
     for folder in settings.index:
         manifest = folder.expanduser() / "manifest.json"

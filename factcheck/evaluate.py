@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .cache import cached_check
 from .errors import InputError
-from .labels import LabelSet
+from .labels import LabelSet, label_names
 from .metrics import accuracy, auroc, bootstrap, brier, confusion, ece, f1_per_class, macro_f1, reliability_bins
 from .schema import CheckRecord, Claim, Label, Route
 
@@ -66,12 +66,6 @@ def read_labeled(path: Path, limit: int | None = None) -> list[LabeledClaim]:
 def label_set_for(claims: list[LabeledClaim]) -> LabelSet:
     """Binary (SUPPORTED/REFUTED) when the gold labels are, as in FM2."""
     return LabelSet.BINARY if all(c.label != Label.NOT_ENOUGH_INFO.value for c in claims) else LabelSet.THREE
-
-
-def label_names(label_set: LabelSet) -> list[str]:
-    if label_set is LabelSet.BINARY:
-        return [Label.SUPPORTED.value, Label.REFUTED.value]
-    return [label.value for label in Label]
 
 
 def score(claims: list[LabeledClaim], records: list[CheckRecord], labels: list[str]) -> dict:

@@ -17,9 +17,9 @@ import numpy as np
 
 from .calibration import FITTERS, Calibration, ConfidenceMap
 from .errors import InputError
-from .labels import LabelSet
+from .labels import LabelSet, label_names
 from .metrics import ece, macro_f1
-from .readers import THREE, LinearHead, Reader, aggregate_chunks, answer_features, map_answers, restrict
+from .readers import LinearHead, Reader, aggregate_chunks, answer_features, map_answers, restrict
 from .plan import conclude, reading_route, router_route
 from .schema import Assessment, Label, LabelDistribution, Route
 from .route import SIGNALS, Router, Thresholds
@@ -38,10 +38,6 @@ def _sklearn():
         import sklearn  # noqa: F401
     except ImportError:
         raise InputError("fitting needs scikit-learn: pip install 'factcheck-pcc[eval]'") from None
-
-
-def label_names(label_set: LabelSet) -> list[str]:
-    return [lab.value for lab in (THREE if label_set is LabelSet.THREE else THREE[:2])]
 
 
 # -- the learned heads: the probe (hidden state) and the answer map (label logits) ---------

@@ -63,6 +63,11 @@ class LabelTokens:
         return owners.pop() if len(owners) == 1 else None
 
 
+def label_names(label_set: LabelSet) -> list[str]:
+    """The label set's verdicts, in order: SUPPORTED, REFUTED (and NOT_ENOUGH_INFO)."""
+    return [label.value for label in Label][: 2 if label_set is LabelSet.BINARY else 3]
+
+
 def map_label_tokens(pieces: Sequence[str] | None, label_set: LabelSet) -> LabelTokens:
     """Find, for each label, every vocabulary token that can start its answer word."""
     return map_answer_tokens(pieces, ANSWER_WORDS[label_set], label_set)

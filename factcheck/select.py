@@ -104,17 +104,16 @@ def _relevance(query: list[str], docs: list[list[str]]) -> list[float]:
 
 
 def select_sentences(claim: str, passages: list[Passage], n: int,
-                     min_coverage: float = MIN_COVERAGE, title_terms: bool = False) -> list[EvidenceSentence]:
+                     min_coverage: float = MIN_COVERAGE) -> list[EvidenceSentence]:
     """The ``n`` sentences of ``passages`` that bear most on ``claim`` (plus the sentence
     before any that leans back on it), grouped by document in retrieval order, in text
     order within a document. Scores are BM25 within the pool, so they compare only within a call.
-    ``title_terms``: a sentence's document title counts toward its words (the prompt shows
-    the title above it), so "He was the 1848 nominee" under "Lewis Cass" matches a claim
-    about Cass; an alternative under measurement (benchmarks/README.md), off by default."""
+    (Counting each document's title as its sentences' words was measured and not adopted:
+    docs/experiments.md, "Titles counted in selection".)"""
     candidates = _candidates(passages)
     if not candidates or n <= 0:
         return []
-    docs = [terms(f"{p.title or ''} {p.text[s:e]}" if title_terms else p.text[s:e]) for _, _, p, s, e in candidates]
+    docs = [terms(p.text[s:e]) for _, _, p, s, e in candidates]
     query = terms(claim)
     relevance = _relevance(query, docs)
     wanted = set(query)
@@ -176,15 +175,15 @@ class Selector(Protocol):
 
 
 class WordSelector:
-    """Sentences by the claim's words (``select_sentences``; ``title_terms`` is measured there)."""
+    """Sentences by the claim's words (``select_sentences``)."""
 
     name: Selection = "words"
 
-    def __init__(self, min_coverage: float = MIN_COVERAGE, title_terms: bool = False) -> None:
-        self.min_coverage, self.title_terms = min_coverage, title_terms
+    def __init__(self, min_coverage: float = MIN_COVERAGE) -> None:
+        self.min_coverage = min_coverage
 
     def select(self, claim: str, passages: list[Passage], n: int) -> list[EvidenceSentence]:
-        return select_sentences(claim, passages, n, self.min_coverage, self.title_terms)
+        return select_sentences(claim, passages, n, self.min_coverage)
 
 
 class MeaningSelector:

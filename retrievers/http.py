@@ -28,7 +28,7 @@ import httpx
 from factcheck import __version__
 from factcheck.errors import WebError
 
-USER_AGENT = f"factcheck/{__version__} (local fact-checking CLI; +https://pypi.org/project/factcheck/)"
+USER_AGENT = f"factcheck-pcc/{__version__} (a local fact-checking command line)"
 RETRY_STATUS = {429, 500, 502, 503, 504}
 
 

@@ -5,7 +5,7 @@ from factcheck import prompts
 
 def test_every_prompt_file_loads_and_names_its_placeholders():
     assert prompts.placeholders("verdict_closed") == {"options", "claim"}
-    assert prompts.placeholders("verdict_evidence") == {"options", "claim", "evidence"}
+    assert prompts.placeholders("verdict_sentences") == {"options", "claim", "evidence"}
 
 
 def test_missing_placeholder_is_an_error():
