@@ -127,18 +127,22 @@ def model_identity(settings: Settings) -> str:
                       "api_key": api_key(settings.api_key), "api_timeout": settings.api_timeout}) or str(settings.model)
 
 
-def settings_id(settings: Settings) -> str:
-    """A short digest of what makes a record: the model, every keyed setting and the evidence
-    sources (``settings_key``), known before the model loads."""
-    return hashlib.sha256(settings_key(settings, model_identity(settings)).encode()).hexdigest()[:16]
+def run_key(settings: Settings) -> str:
+    """The key prefix of a run's records: the model, every keyed setting and the evidence
+    sources (``settings_key``), known before the model loads. Computed once a run: naming a
+    served model asks the server."""
+    return settings_key(settings, model_identity(settings))
 
 
-def run_cache(settings: Settings, no_cache: bool) -> tuple[ResultCache | None, str]:
-    """The result cache and a run's key prefix, or (None, "") with --no-cache; known before
-    the model loads, so a run answered from the cache loads none."""
-    if no_cache:
-        return None, ""
-    return ResultCache(), settings_key(settings, model_identity(settings))
+def settings_id(key: str) -> str:
+    """A short digest of a run's key, stamped on batch records (a batch resumes only its own)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def run_cache(key: str, no_cache: bool) -> tuple[ResultCache | None, str]:
+    """The result cache and a run's key prefix, or (None, "") with --no-cache; a run answered
+    whole from the cache loads no model."""
+    return (None, "") if no_cache else (ResultCache(), key)
 
 
 def cached_check(checker, claim, cache: ResultCache | None, key_prefix: str) -> CheckRecord:

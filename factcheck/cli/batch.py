@@ -32,7 +32,7 @@ def batch(
     could be checked; 3 model or runtime error; 130 interrupted (the output is complete up
     to the last record and the next run resumes)."""
     from ..batch import Output, check_resumable, run_batch
-    from ..cache import run_cache, settings_id
+    from ..cache import run_cache, run_key, settings_id
     from ..pipeline import OnDemand
     from ..sources import check_sources
     from ..inputs import FORMATS, read_items
@@ -49,7 +49,8 @@ def batch(
             raise InputError("--workers N needs a model server (--api-base): the in-process model "
                              "checks one claim at a time, and its threads already use every core")
         output = Output(out, restart=restart, fmt=output_format)
-        identity = settings_id(settings)
+        key = run_key(settings)  # once: naming a served model asks the server
+        identity = settings_id(key)
         if not extract:  # read every input first: bad files fail before the model loads
             many = len(inputs) > 1
             items = [item for name in inputs for item in read_items(
@@ -65,7 +66,7 @@ def batch(
         if extract:
             items = _extracted_items(checker.checker, inputs)
             check_resumable(output, items, identity)
-        cache, cache_key = run_cache(settings, no_cache)
+        cache, cache_key = run_cache(key, no_cache)
         from ..activity import Activity
 
         with BatchProgress(len(items), len(output.done & {i.id for i in items}), show=showing_progress()) as progress, \

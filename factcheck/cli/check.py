@@ -54,7 +54,7 @@ def check(
 ) -> None:
     """Check claims and print a verdict, confidence and evidence for each, as each finishes."""
     from ..activity import Activity
-    from ..cache import cached_check, run_cache
+    from ..cache import cached_check, run_cache, run_key
     from ..output import FORMATS, RecordWriter
     from ..pipeline import OnDemand, build_checker
     from ..sources import check_sources
@@ -71,7 +71,7 @@ def check(
         note_without_evidence(settings)
         check_sources(settings)
         checker = OnDemand(lambda: build_checker(settings, load_model))
-        cache, cache_key = run_cache(settings, no_cache)
+        cache, cache_key = run_cache(run_key(settings), no_cache)
         with _results_file(out) as stream, Activity(len(items), show=showing_progress()) as activity:
             writer = RecordWriter(fmt, explain=explain, stream=stream)
             for number, item in enumerate(items, start=1):
