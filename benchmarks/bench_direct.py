@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from common import bare_pass  # noqa: E402
 
-from factcheck.config import resolve  # noqa: E402
-from factcheck.loader import open_model  # noqa: E402
+from factcheck.config.settings import resolve  # noqa: E402
+from factcheck.model.loader import open_model  # noqa: E402
 from factcheck.pipeline import Checker  # noqa: E402
 from factcheck.schema import Claim  # noqa: E402
 

@@ -24,7 +24,7 @@ FIXTURE = ROOT / "tests" / "fixtures" / "extraction" / "paragraphs.jsonl"
 
 
 def score(rows: list[dict], claims: dict[str, list[str]]) -> dict:
-    from factcheck.select import terms
+    from factcheck.evidence.select import terms
 
     right = found = extracted = facts = 0
     for row in rows:
@@ -53,12 +53,12 @@ def interval(rows, claims, key: str, seed: int = 0, n: int = 1000) -> list[float
 def main() -> None:
     from common import write
 
-    from factcheck import extract as extraction
-    from factcheck.config import resolve
+    from factcheck.claims import extract as extraction
+    from factcheck.config.settings import resolve
     from factcheck.cost import Meter
-    from factcheck.judge import Judge
-    from factcheck.labels import LabelSet
-    from factcheck.loader import open_model
+    from factcheck.model.loader import open_model
+    from factcheck.reading.judge import Judge
+    from factcheck.reading.labels import LabelSet
 
     rows = [json.loads(line) for line in FIXTURE.open(encoding="utf-8")]
     judge = Judge(open_model(resolve({})), LabelSet.THREE)

@@ -81,9 +81,8 @@ def run_bm25s_query(folder: str) -> dict:
 
 
 def run_rank_bm25(corpus: Path) -> dict:
-    from rank_bm25 import BM25Okapi
-
     from factcheck.retrievers.web import words
+    from rank_bm25 import BM25Okapi
 
     texts = [json.loads(line) for line in corpus.open()]
     start = time.perf_counter()

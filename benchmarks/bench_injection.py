@@ -17,8 +17,8 @@ import argparse
 
 from common import write
 
-from factcheck.config import resolve
-from factcheck.loader import open_model
+from factcheck.config.settings import resolve
+from factcheck.model.loader import open_model
 from factcheck.pipeline import build_checker
 from tests.hostile_passages import flip_rate
 

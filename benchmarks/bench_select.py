@@ -38,10 +38,14 @@ def main() -> None:
     args = parser.parse_args()
 
     from common import CORPORA, index_for, write
-
     from factcheck.retrievers.local_index import VECTORS_FILE, LocalIndex, build_index
-    from factcheck.select import MeaningSelector, WordSelector, split_with_offsets
-    from factcheck.sentence_encoder import default_encoder
+
+    from factcheck.evidence.embed import default_encoder
+    from factcheck.evidence.select import (
+        MeaningSelector,
+        WordSelector,
+        split_with_offsets,
+    )
 
     index = LocalIndex(index_for("fm2", args.indexes))
     with_vectors = LocalIndex(index_for("fm2", args.indexes, vectors=True))

@@ -77,7 +77,7 @@ def main() -> None:
                         help="also run python -m llama_cpp.server as it comes (crashes on AMX CPUs)")
     parser.add_argument("--out", default="bench_server.json", help="result file name under benchmarks/results")
     args = parser.parse_args()
-    from factcheck.model_files import ensure_default_model
+    from factcheck.model.files import ensure_default_model
 
     model = ensure_default_model()
     work = Path(tempfile.mkdtemp())

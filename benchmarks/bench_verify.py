@@ -33,16 +33,16 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 def verify_stage(claims: int, indexes: Path) -> dict:
     from common import bare_pass, index_for
 
-    from factcheck.config import resolve
+    from factcheck.config.settings import resolve
     from factcheck.cost import Meter
-    from factcheck.labels import LabelSet
-    from factcheck.loader import open_model
-    from factcheck.pipeline import build_checker
+    from factcheck.model.loader import open_model
+    from factcheck.pipeline import build_checker, configure
+    from factcheck.reading.labels import LabelSet
 
-    settings = resolve({"index": [index_for("fm2", indexes)], "labels": LabelSet.THREE.value, "ctx": 2048,
-                        "selection": "words", "k": 5})
+    settings, profile = configure(resolve({"index": [index_for("fm2", indexes)], "labels": LabelSet.THREE.value,
+                                           "ctx": 2048, "selection": "words", "k": 5}))
     model = open_model(settings)
-    checker = build_checker(settings, lambda _s: model)
+    checker = build_checker(settings, lambda _s: model, profile)
     rows = [json.loads(line) for line in (ROOT / "benchmarks" / "out" / "splits" / "fm2_eval.jsonl").open()][:claims]
     verify, bare, tokens = [], [], []
     for row in rows:

@@ -15,7 +15,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))  # after site-packages: the installed factcheck, tests/ helpers from the checkout
 
-from factcheck.labels import LabelSet  # noqa: E402
+from factcheck.reading.labels import LabelSet  # noqa: E402
 
 
 def shuffled(path: Path, seed: int) -> list[dict]:
@@ -35,6 +35,7 @@ def dataset(name: str, seed: int):
         return rows, LocalIndex(folder), LabelSet.THREE, lambda r: {e["doc_id"] for e in r["evidence"]}, lambda: None
     from factcheck.retrievers.http import Fetcher, WebOptions
     from factcheck.retrievers.mediawiki import MediaWiki
+
     from tests.wiki_server import WikiServer, load_pages
 
     server = WikiServer(load_pages(DATA / "fm2" / "corpus_dev.jsonl")).start()

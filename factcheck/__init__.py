@@ -4,8 +4,16 @@ the model's certainty and consistency say it must (PCC, arXiv 2601.02574).
 Importing this package loads no model and reads no file.
 """
 
-from .errors import (ConfigError, FactcheckError, IndexFormatError, InputError, ModelError,
-                     ModelNotInstalled, RetrievalError, WebError)
+from .errors import (
+                     ConfigError,
+                     FactcheckError,
+                     IndexFormatError,
+                     InputError,
+                     ModelError,
+                     ModelNotInstalled,
+                     RetrievalError,
+                     WebError,
+)
 from .schema import CheckRecord, Claim, Label, Passage, Route
 
 __version__ = "0.1.0"

@@ -4,26 +4,36 @@ from __future__ import annotations
 
 import copy
 
-from .retrievers import Retriever
-from .deep import deep_search
-
-from .assess import assess, certainty
-from .backends import LanguageModel
-from .calibration import Calibration
-from .consistency import ConsistencyEstimator
+from .config.profile import Profile, load_profile
+from .config.settings import Settings
 from .cost import Meter
 from .errors import InputError, ServerRequestFailed, SourcesUnavailable
-from .judge import Judge
-from .labels import LabelSet
-from .queries import next_query, reflect_query, targeted_query
-from .plan import reading_route
-from .readers import Reader
+from .evidence.retrieve import gather
+from .evidence.select import Selector, WordSelector, selector
+from .model import LanguageModel
+from .reading.assess import assess, certainty
+from .reading.calibration import Calibration
+from .reading.consistency import ConsistencyEstimator
+from .reading.judge import Judge
+from .reading.labels import LabelSet
+from .reading.readers import Reader
+from .reading.verify import verify
 from .record import build_record, error_record
-from .schema import Assessment, CheckRecord, Claim, Hop, Label, Passage, Route, RouteDecision
-from .retrieve import gather
-from .route import Router, Thresholds, decide
-from .select import Selector, WordSelector, selector
-from .verify import verify
+from .retrievers import Retriever
+from .routing.deep import deep_search
+from .routing.plan import reading_route
+from .routing.queries import next_query, reflect_query, targeted_query
+from .routing.route import Router, Thresholds, decide
+from .schema import (
+    Assessment,
+    CheckRecord,
+    Claim,
+    Hop,
+    Label,
+    Passage,
+    Route,
+    RouteDecision,
+)
 
 
 class Checker:
@@ -215,17 +225,31 @@ def validate_claim_text(text: str) -> str:
     return cleaned
 
 
-def build_checker(settings, load) -> Checker:
-    """Open the sources and the selector first (cheap, and a bad index or a missing encoder
-    fails before the model loads), then load the model with ``load(settings)`` and build the Checker."""
-    from .consistency import estimator
-    from .sources import open_sources
+def configure(settings: Settings) -> tuple[Settings, Profile]:
+    """The settings a run checks with and the profile it applies, found by the model's
+    identity (a model file is hashed once; a server is asked once for its model's name, which
+    the returned settings then carry so nothing asks again)."""
+    from .model.loader import model_identity, served_name
 
+    if settings.api_base and settings.api_model is None:
+        settings = settings.model_copy(update={"api_model": served_name(settings)})
+    profile = load_profile(settings, model_identity(settings))
+    return profile.apply(settings), profile
+
+
+def build_checker(settings: Settings, load, profile: Profile | None = None) -> Checker:
+    """Open the sources and the selector first (cheap, and a bad index or a missing encoder
+    fails before the model loads), then load the model with ``load(settings)`` and build the
+    Checker with what ``profile`` fitted (none: the label logits as read, PCC's thresholds)."""
+    from .evidence.sources import open_sources
+    from .reading.consistency import estimator
+
+    fitted = (profile or Profile()).fitted
     sources = open_sources(settings)
     # with no source there is nothing to select from, so no encoder is needed
     chosen = selector(settings.selection, settings.min_coverage, settings.meaning_weight) if sources else WordSelector(settings.min_coverage)
     model = load(settings)
-    if settings.probe is not None and not model.supports_hidden:
+    if fitted.probe is not None and not model.supports_hidden:
         raise InputError("the profile's probe reader needs the model's hidden state, which a model server "
                          "does not return: use a profile with the logits reader (factcheck calibrate --reader "
                          "joint+logits) or the model in-process")
@@ -235,9 +259,9 @@ def build_checker(settings, load) -> Checker:
         consistency=estimator(settings.consistency, settings.rationales_k),
         thresholds=Thresholds(alpha=settings.alpha, beta=settings.beta),
         max_hops=settings.max_hops, deep_token_budget=settings.deep_token_budget,
-        calibration=settings.calibration, sentences=settings.sentences,
-        reader=Reader(settings.reader, head=settings.probe, label_set=settings.labels, bias=settings.label_bias,
-                      answer_map=settings.answer_map),
-        router=settings.router if settings.consistency == "none" else None,
+        calibration=fitted.calibration, sentences=settings.sentences,
+        reader=Reader(settings.reader, head=fitted.probe, label_set=settings.labels, bias=fitted.label_bias,
+                      answer_map=fitted.answer_map),
+        router=fitted.router if settings.consistency == "none" else None,
         sufficiency=settings.sufficiency, selector=chosen, if_sources_fail=settings.if_sources_fail,
     )

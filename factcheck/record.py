@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from .backends import ModelInfo
-from .calibration import Calibration
 from .cost import Meter
-from .retrieve import SOURCE_FAILED
-from .schema import (Assessment, CheckRecord, Claim, EvidenceItem, EvidenceSentence, ModelRef,
-                      RecordError, RouteDecision, Verdict)
+from .evidence.retrieve import SOURCE_FAILED
+from .model import ModelInfo
+from .reading.calibration import Calibration
+from .schema import (
+    Assessment,
+    CheckRecord,
+    Claim,
+    EvidenceItem,
+    ErrorRecord,
+    EvidenceSentence,
+    ModelRef,
+    RecordError,
+    RouteDecision,
+    Verdict,
+)
 
 
 def build_record(claim: Claim, assessment: Assessment | None, decision: RouteDecision, verdict: Verdict,
@@ -47,8 +57,8 @@ def build_record(claim: Claim, assessment: Assessment | None, decision: RouteDec
 
 
 def error_record(claim: Claim, reason: str, line: int | None = None,
-                 source: str | None = None, kind: str = "input") -> CheckRecord:
+                 source: str | None = None, kind: str = "input") -> ErrorRecord:
     """A claim that could not be checked: bad ``input``, or a ``runtime`` failure (the model
     server or every evidence source)."""
-    return CheckRecord(id=claim.id, claim=claim.text,
+    return ErrorRecord(id=claim.id, claim=claim.text,
                        error=RecordError(reason=reason, line=line, source=source, kind=kind))

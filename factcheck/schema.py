@@ -1,17 +1,19 @@
 """The schema: typed records passed between pipeline stages, and the one result record.
 
 A claim flows: Claim -> Assessment (assess) -> RouteDecision (route) -> passages
-(retrieve) -> Verdict (verify) -> CheckRecord (record). ``CheckRecord`` is exactly what
-``--json`` prints, what batch files hold and what the cache stores.
+(retrieve) -> Verdict (verify) -> CheckRecord (record). A claim that could not be checked
+is an ``ErrorRecord`` instead. Either is exactly what ``--json`` prints and what batch files
+hold (``Record``, told apart by ``error``: null on a CheckRecord, an object on an
+ErrorRecord; both carry the same keys on the wire); the cache stores CheckRecords only.
 """
 
 from __future__ import annotations
 
 import math
 from enum import Enum
-from typing import Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, model_serializer, model_validator
 
 
 class Label(str, Enum):
@@ -26,6 +28,14 @@ class Route(str, Enum):
     REFLECT = "reflect"  # low tau, high gamma: one query from self-reflection
     DEEP = "deep"  # both low: iterative multi-hop search
     RETRIEVE = "retrieve"  # forced: one search with the claim as the query
+
+
+class Basis(str, Enum):
+    """What a verdict rests on."""
+
+    EVIDENCE = "evidence"  # evidence sentences, read by the model
+    MODEL = "model"  # the model's own knowledge alone (closed book)
+    NONE = "none"  # evidence was needed and none could be had: NOT_ENOUGH_INFO
 
 
 class _Record(BaseModel):
@@ -117,7 +127,7 @@ class Verdict(_Record):
     label: Label
     distribution: LabelDistribution
     confidence: float
-    basis: str  # "evidence", "model" (the model's own knowledge alone) or "none"
+    basis: Basis
     used_passages: list[str] = Field(default_factory=list)  # ids of the sentences it rests on
     shown: list[str] | None = None  # ids of the sentences the model read (None: no evidence read)
     reader: str | None = None  # how the evidence was read (e.g. "joint+probe")
@@ -162,21 +172,21 @@ class RecordError(_Record):
 
 
 class CheckRecord(_Record):
-    """The result for one claim. Every route fills the same schema."""
+    """The result for one checked claim. Every route fills the same schema."""
 
     id: str
     claim: str
-    verdict: Label | None = None
-    confidence: float | None = None  # calibrated P(verdict is right) when a profile has a calibration
+    verdict: Label
+    confidence: float  # calibrated P(verdict is right) when a profile has a calibration
     confidence_raw: float | None = None  # the verdict's probability before calibration
     label_probs: dict[Label, float] = Field(default_factory=dict)
     outside_mass: float | None = None
     entropy_bits: float | None = None
     certainty: float | None = None
     consistency: float | None = None
-    route: Route | None = None
+    route: Route
     route_reason: str = ""
-    basis: str | None = None
+    basis: Basis
     reader: str | None = None  # how the evidence was read: layout+head, e.g. "joint+probe"
     selection: str | None = None  # how the sentences shown were chosen: "words" or "meaning"
     consistency_method: str | None = None
@@ -190,9 +200,60 @@ class CheckRecord(_Record):
     calls: Calls = Field(default_factory=Calls)
     warnings: list[str] = Field(default_factory=list)
     source_errors: list[str] = Field(default_factory=list)  # evidence sources that failed (also in warnings)
-    error: RecordError | None = None
+    error: None = None  # always null here: a claim that could not be checked is an ErrorRecord
     from_cache: bool = False  # served from the result cache (timings are the original run's)
     # a digest of the model, the settings and the evidence sources the record was made with:
     # a batch resumes only records of the same (batch stamps it; None elsewhere)
     settings_id: str | None = None
     extra: dict[str, object] = Field(default_factory=dict)  # input fields carried through
+
+
+class ErrorRecord(_Record):
+    """A claim that could not be checked: bad input, or a model or source failure. On the
+    wire it carries every key of a CheckRecord too, empty (null, [] or {}), so a script reads
+    one shape whatever happened."""
+
+    id: str
+    claim: str
+    error: RecordError
+    settings_id: str | None = None
+    extra: dict[str, object] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_empty_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if k in cls.model_fields}
+        return data
+
+    @model_serializer(mode="wrap")
+    def _with_every_key(self, handler) -> dict[str, Any]:
+        own = handler(self)
+        return {name: own[name] if name in own else _EMPTY[name] for name in CheckRecord.model_fields}
+
+
+def _empty(name: str) -> Any:
+    field = CheckRecord.model_fields[name]
+    if field.is_required():
+        return None
+    value = field.get_default(call_default_factory=True)
+    return value.model_dump() if isinstance(value, BaseModel) else value
+
+
+_EMPTY = {name: _empty(name) for name in CheckRecord.model_fields}
+
+
+def _record_kind(value: Any) -> str:
+    error = value.get("error") if isinstance(value, dict) else getattr(value, "error", None)
+    return "error" if error else "checked"
+
+
+# What a line of --json output or a batch file holds: a CheckRecord or an ErrorRecord.
+Record = Annotated[Union[Annotated[CheckRecord, Tag("checked")], Annotated[ErrorRecord, Tag("error")]],
+                   Discriminator(_record_kind)]
+_RECORD = TypeAdapter(Record)
+
+
+def parse_record(text: str | bytes) -> CheckRecord | ErrorRecord:
+    """One record from its JSON, as written by ``--json`` or ``batch``."""
+    return _RECORD.validate_json(text)

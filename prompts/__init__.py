@@ -25,8 +25,27 @@ def placeholders(name: str) -> set[str]:
     return set(_PLACEHOLDER.findall(load(name)))
 
 
+# Markup that would make text read as prompt structure rather than as what it says: chat
+# template tokens (ChatML and Llama 3 <|...|>, Llama 2 and Mistral [INST] <<SYS>> <s>, Gemma
+# <start_of_turn>) and the <claim>/<evidence> tags these prompts quote with. In-process the
+# tokenizer reads such text as plain characters, but the model still reads it as a turn, and a
+# server given strings parses it as special tokens. Claims and evidence never need it.
+_MARKUP = re.compile(
+    r"<\|[^<>|]{1,40}\|>|</?\s*(?:evidence|claim)\s*>|</?s>|<</?SYS>>"
+    r"|\[/?(?:INST|SYSTEM_PROMPT|AVAILABLE_TOOLS)\]|<(?:start|end)_of_turn>"
+    r"|<\|?(?:im_start|im_end|endoftext|eot_id|begin_of_text)\|?>", re.IGNORECASE)
+_LOOKALIKES = str.maketrans({"<": "\u2039", ">": "\u203a", "[": "\u2045", "]": "\u2046"})
+
+
+def defuse(text: str) -> str:
+    """``text`` with any prompt markup's brackets swapped for look-alikes (‹ › ⁅ ⁆), so it
+    reaches every model as plain characters; records keep the text as found. Idempotent."""
+    return _MARKUP.sub(lambda m: m.group(0).translate(_LOOKALIKES), text)
+
+
 def render(name: str, **values: str) -> str:
-    """Fill template ``name``; values are inserted verbatim (never re-formatted)."""
+    """Fill template ``name``. Values are untrusted text (claims, evidence): inserted
+    verbatim, never re-formatted, after ``defuse``; the template's own text is trusted."""
     wanted = placeholders(name)
     missing = wanted - values.keys()
     unused = values.keys() - wanted
@@ -34,7 +53,7 @@ def render(name: str, **values: str) -> str:
         raise KeyError(
             f"prompt {name!r}: missing placeholders {sorted(missing)}, unused values {sorted(unused)}"
         )
-    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], load(name))
+    return _PLACEHOLDER.sub(lambda m: defuse(values[m.group(1)]), load(name))
 
 
 # The prompts whose label probabilities a fitted profile maps (the closed-book and evidence

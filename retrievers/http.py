@@ -5,7 +5,7 @@
   unless ``allow_private`` is set; the base URL a user configures is trusted;
 - explicit connect and read timeouts, and a cap on the response size;
 - bounded retries with exponential backoff on 429 (honouring Retry-After, capped),
-  5xx, timeouts and connection errors;
+  5xx, timeouts and connection errors (factcheck.http, shared with the model servers);
 - an on-disk cache of successful responses, so re-runs do not touch the network.
 Every failure becomes a ``WebError`` whose message says what happened.
 """
@@ -18,18 +18,14 @@ import json
 import os
 import socket
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from factcheck import __version__
 from factcheck.errors import WebError
-
-USER_AGENT = f"factcheck-pcc/{__version__} (a local fact-checking command line)"
-RETRY_STATUS = {429, 500, 502, 503, 504}
+from factcheck.http import RETRY_STATUS, USER_AGENT, Retry, retry_after, with_retries
 
 
 @dataclass
@@ -135,19 +131,8 @@ class Fetcher:
         return response
 
     def _get_with_retries(self, url: str) -> Response:
-        last = "no attempt"
-        for attempt in range(self.options.retries + 1):
-            try:
-                return self._follow(url)
-            except _Retryable as exc:
-                last = str(exc)
-                if attempt == self.options.retries:
-                    break
-                delay = self.options.backoff * 2 ** attempt
-                if exc.retry_after is not None:
-                    delay = min(exc.retry_after, self.options.max_retry_after)
-                time.sleep(delay)
-        raise WebError(f"{url}: gave up after {self.options.retries + 1} attempts ({last})")
+        return with_retries(lambda: self._follow(url), retries=self.options.retries, backoff=self.options.backoff,
+                            max_wait=self.options.max_retry_after, give_up=lambda problem: WebError(f"{url}: {problem}"))
 
     def _follow(self, url: str) -> Response:
         current = url
@@ -161,7 +146,7 @@ class Fetcher:
                 check_url(current, allow_private=self.options.allow_private)
                 continue
             if status in RETRY_STATUS:
-                raise _Retryable(f"HTTP {status}", _retry_after(headers.get("retry-after")))
+                raise Retry(f"HTTP {status}", retry_after(headers.get("retry-after")))
             if status >= 400:
                 raise WebError(f"{current}: HTTP {status}")
             content_type = headers.get("content-type", "")
@@ -184,31 +169,11 @@ class Fetcher:
                     chunks.append(chunk)
                 return response.status_code, response.headers, b"".join(chunks)
         except httpx.TimeoutException as exc:
-            raise _Retryable(f"timed out ({type(exc).__name__})", None) from None
+            raise Retry(f"timed out ({type(exc).__name__})") from None
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            raise _Retryable(f"connection failed ({type(exc).__name__})", None) from None
+            raise Retry(f"connection failed ({type(exc).__name__})") from None
         except httpx.HTTPError as exc:
             raise WebError(f"{url}: {type(exc).__name__}: {exc}") from None
-
-
-class _Retryable(Exception):
-    def __init__(self, message: str, retry_after: float | None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-def _retry_after(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
 
 
 def _charset(content_type: str) -> str:

@@ -60,7 +60,7 @@ def build_index(sources: Iterable[str], out: Path, *, max_words: int = 100, vect
     start = time.perf_counter()
     encoder = None
     if vectors:  # a missing encoder fails now, before the corpus is read
-        from factcheck.sentence_encoder import default_encoder
+        from factcheck.evidence.embed import default_encoder
 
         encoder = default_encoder()
     report = ReadReport()
@@ -165,7 +165,7 @@ class LocalIndex(Retriever):
             raise IndexFormatError(f"index {folder} is corrupt (passage count mismatch): rebuild it")
         self.vectors = None
         if self.manifest.get("vectors"):
-            from factcheck.sentence_encoder import DIMENSIONS, ENCODER_NAME
+            from factcheck.evidence.embed import DIMENSIONS, ENCODER_NAME
 
             if self.manifest["vectors"] != ENCODER_NAME:  # another encoder's space: cosines would be noise
                 raise IndexFormatError(f"index {folder} holds vectors of {self.manifest['vectors']}, this factcheck "
@@ -196,7 +196,7 @@ class LocalIndex(Retriever):
     def search_by_meaning(self, query: str, k: int) -> list[Passage]:
         """The ``k`` passages nearest ``query`` in meaning (cosine), over the whole index;
         needs an index built with ``--vectors``."""
-        from factcheck.sentence_encoder import default_encoder
+        from factcheck.evidence.embed import default_encoder
 
         if self.vectors is None:
             raise IndexFormatError(f"index {self.folder} has no vectors: rebuild it with "

@@ -53,8 +53,8 @@ def data() -> Path:
 def real_model(isolated_session):
     """The real default model, loaded once for the whole test session, after the isolation
     (a user's config.toml or FACTCHECK_MODEL never changes the model under test)."""
-    from factcheck.config import resolve
-    from factcheck.loader import open_model
+    from factcheck.config.settings import resolve
+    from factcheck.model.loader import open_model
 
     return open_model(resolve({"ctx": 2048}))
 
@@ -80,11 +80,12 @@ def wiki(wiki_server):
 def default_checker(real_model):
     """A checker as a user gets it (the shipped profile's reader, label bias and calibration)
     for a label set, without evidence sources: for reading evidence the tests bring."""
-    from factcheck.config import resolve
-    from factcheck.labels import LabelSet
-    from factcheck.pipeline import build_checker
+    from factcheck.config.settings import resolve
+    from factcheck.pipeline import build_checker, configure
+    from factcheck.reading.labels import LabelSet
 
     def build(labels: LabelSet = LabelSet.THREE):
-        return build_checker(resolve({"ctx": 2048, "labels": labels.value}), lambda _settings: real_model)
+        settings, profile = configure(resolve({"ctx": 2048, "labels": labels.value}))
+        return build_checker(settings, lambda _settings: real_model, profile)
 
     return build

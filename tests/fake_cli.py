@@ -12,12 +12,13 @@ from pathlib import Path
 # fakes.py lives beside this file; appended, so it cannot shadow an installed package
 sys.path.append(str(Path(__file__).resolve().parent))
 
-import factcheck.loader  # noqa: E402
-from factcheck.cli import main  # noqa: E402
 from fakes import FakeModel  # noqa: E402
+
+import factcheck.model.loader  # noqa: E402
+from factcheck.cli import main  # noqa: E402
 
 if __name__ == "__main__":
     delay = float(sys.argv[1])
-    factcheck.loader.open_model = lambda settings, progress=None: FakeModel(delay=delay)
+    factcheck.model.loader.open_model = lambda settings, progress=None: FakeModel(delay=delay)
     sys.argv = ["factcheck", *sys.argv[2:]]
     main()

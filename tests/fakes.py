@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from factcheck.backends import Completion, Message, ModelInfo, NextToken, Prompt
 from factcheck.errors import GrammarError
+from factcheck.model import Completion, Message, ModelInfo, NextToken, Prompt
 
 WORD_PIECES = ["<|im_start|>", "<|im_end|>", "TRUE", "FALSE", "FAL", "UNKNOWN", "UN",
                "True", "False", "Maybe", "YES", "NO"]

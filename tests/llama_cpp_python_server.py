@@ -8,7 +8,7 @@ the tests on such machines for a reason that is not factcheck's. Arguments are t
 
 from llama_cpp.server.__main__ import main
 
-from factcheck.backends.local import without_weight_repacking
+from factcheck.model.llama import without_weight_repacking
 
 if __name__ == "__main__":
     with without_weight_repacking():

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def fake(monkeypatch, isolated_cache):
     model = FakeModel()
-    monkeypatch.setattr("factcheck.loader.open_model", lambda settings, progress=None: model)
+    monkeypatch.setattr("factcheck.model.loader.open_model", lambda settings, progress=None: model)
     return model
 
 
@@ -188,7 +188,7 @@ def test_a_refitted_profile_is_not_served_stale_confidences(fake, tmp_path):
     """Defect: the cache key left out the profile's calibrator, so a refit was ignored."""
     src = tmp_path / "claims.txt"
     src.write_text("Water is wet.\n")
-    from factcheck.model_files import DEFAULT_MODEL_SHA256
+    from factcheck.model.files import DEFAULT_MODEL_SHA256
 
     profile = tmp_path / "p.toml"
     head = f'[meta]\nmodel_sha256 = "{DEFAULT_MODEL_SHA256}"\n[three.calibration.evidence]\nmethod = "platt"\na = 0.0\n'
@@ -201,8 +201,9 @@ def test_a_refitted_profile_is_not_served_stale_confidences(fake, tmp_path):
 
 
 def test_cache_key_follows_prompt_files_and_version(fake, monkeypatch):
-    from factcheck import cache, prompts
-    from factcheck.config import Settings
+    from factcheck import prompts
+    from factcheck.config.settings import Settings
+    from factcheck.runs import cache
 
     settings = Settings()
     before = cache.settings_key(settings, "0" * 64)
@@ -232,8 +233,8 @@ class _SlowFirstChecker:
 
 
 def test_workers_run_claims_concurrently_and_write_them_in_input_order(tmp_path):
-    from factcheck.batch import Output, run_batch
-    from factcheck.inputs import InputItem
+    from factcheck.claims.inputs import InputItem
+    from factcheck.runs.batch import Output, run_batch
 
     items = [InputItem(str(i), f"claim {i}", i, "t.txt") for i in range(1, 9)]
     checker = _SlowFirstChecker(9)

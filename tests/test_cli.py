@@ -18,7 +18,7 @@ from .fakes import FakeModel
 @pytest.fixture
 def fake(monkeypatch):
     model = FakeModel()
-    monkeypatch.setattr("factcheck.loader.open_model", lambda settings, progress=None: model)
+    monkeypatch.setattr("factcheck.model.loader.open_model", lambda settings, progress=None: model)
     return model
 
 
@@ -86,7 +86,7 @@ def test_model_error_exits_three_with_one_line(monkeypatch, isolated_cache):
     def broken(settings, progress=None):
         raise ModelError("model file not found: /nope.gguf (pass --model PATH to a .gguf file)")
 
-    monkeypatch.setattr("factcheck.loader.open_model", broken)
+    monkeypatch.setattr("factcheck.model.loader.open_model", broken)
     result = run("check", "Water is wet.")
     assert result.exit_code == 3
     assert result.stderr.strip().splitlines() == [
@@ -98,7 +98,7 @@ def test_debug_shows_traceback(monkeypatch):
     def broken(settings, progress=None):
         raise ModelError("boom")
 
-    monkeypatch.setattr("factcheck.loader.open_model", broken)
+    monkeypatch.setattr("factcheck.model.loader.open_model", broken)
     result = run("--debug", "check", "x")
     assert result.exit_code == 3 and "Traceback" in result.stderr
 
@@ -367,15 +367,16 @@ def test_a_narrow_terminal_stacks_each_result_and_cuts_long_claims(fake, monkeyp
 
 
 def test_marks_single_out_the_deciding_sentences_or_say_all_decided():
-    from factcheck.output import marks_tell
+    from factcheck.runs.output import marks_tell
     from factcheck.schema import CheckRecord, EvidenceItem
 
     def sentence(i, used):
         return EvidenceItem(id=f"s{i}", passage_id="p", doc_id="d", title="T", text=f"Sentence {i}.", source="index:x",
                             start=0, end=1, score=1.0, used=used)
 
-    every = CheckRecord(id="1", claim="c", evidence=[sentence(1, True), sentence(2, True)])
-    some = CheckRecord(id="1", claim="c", evidence=[sentence(1, True), sentence(2, False)])
+    read = {"verdict": "SUPPORTED", "confidence": 0.9, "route": "retrieve", "basis": "evidence"}
+    every = CheckRecord(id="1", claim="c", evidence=[sentence(1, True), sentence(2, True)], **read)
+    some = CheckRecord(id="1", claim="c", evidence=[sentence(1, True), sentence(2, False)], **read)
     assert not marks_tell(every) and marks_tell(some)
 
 
@@ -399,7 +400,7 @@ def test_the_first_ctrl_c_finishes_the_claim_in_hand(tmp_path):
 def test_a_run_answered_from_the_cache_loads_no_model(monkeypatch, isolated_cache):
     loads = []
     model = FakeModel()
-    monkeypatch.setattr("factcheck.loader.open_model", lambda settings, progress=None: loads.append(1) or model)
+    monkeypatch.setattr("factcheck.model.loader.open_model", lambda settings, progress=None: loads.append(1) or model)
     assert run("check", "--json", "Water is wet.", "Grass is green.").exit_code == 0 and loads == [1]
     again = run("check", "--json", "Water is wet.", "Grass is green.")
     assert again.exit_code == 0 and loads == [1]  # no second load

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from factcheck.config import resolve
+from factcheck.config.settings import resolve
 from factcheck.errors import ConfigError
-from factcheck.labels import LabelSet
+from factcheck.reading.labels import LabelSet
 
 
 def write(path: Path, text: str) -> Path:
@@ -77,13 +77,16 @@ def test_profile_for_any_model_file_is_found_by_its_hash_on_the_first_run(tmp_pa
     profiles.mkdir(parents=True)
     sha = hashlib.sha256(model.read_bytes()).hexdigest()
     (profiles / f"{sha}.toml").write_text(f'[meta]\nmodel_sha256 = "{sha}"\n[three]\nalpha = 0.33\nconsistency = "none"\n')
-    settings = resolve({"model": str(model)})  # nothing hashed before: the hash is computed now
-    assert settings.alpha == 0.33 and settings.consistency == "none"
-    assert resolve({"model": str(tmp_path / "missing.gguf")}).alpha == 0.5  # unreadable: no profile, no error here
+    from factcheck.pipeline import configure
+
+    assert resolve({"model": str(model)}).alpha == 0.5  # resolving settings reads no model file
+    settings, profile = configure(resolve({"model": str(model)}))  # nothing hashed before: the hash is computed now
+    assert settings.alpha == 0.33 and settings.consistency == "none" and profile.path == profiles / f"{sha}.toml"
+    assert configure(resolve({"model": str(tmp_path / "missing.gguf")}))[0].alpha == 0.5  # unreadable: no profile, no error here
 
 
 def test_tests_never_touch_the_users_folders():
-    from factcheck.paths import cache_dir, config_dir
+    from factcheck.config.paths import cache_dir, config_dir
 
     home = Path.home()
     assert not cache_dir().is_relative_to(home / ".cache")
@@ -99,16 +102,19 @@ def test_config_file_wins_over_the_profile_and_config_show_says_where_each_value
     from typer.testing import CliRunner
 
     from factcheck.cli import app
-    from factcheck.model_files import DEFAULT_MODEL_SHA256
+    from factcheck.model.files import DEFAULT_MODEL_SHA256
 
     profile = tmp_path / "p.toml"
     profile.write_text(f'[meta]\nmodel_sha256 = "{DEFAULT_MODEL_SHA256}"\n[three]\nalpha = 0.2\nk = 4\n')
     config = tmp_path / "config.toml"
     config.write_text(f'alpha = 0.7\nprofile = "{profile}"\n')
-    settings = resolve({}, config)
+    from factcheck.pipeline import configure
+
+    settings, _ = configure(resolve({}, config))
     assert settings.alpha == 0.7 and settings.k == 4
     result = CliRunner().invoke(app, ["config", "show", "--json", "--config", str(config)])
     rows = json.loads(result.stdout)
     assert rows["alpha"] == {"value": 0.7, "source": f"config file {config}"}
     assert rows["k"]["value"] == 4 and rows["k"]["source"].startswith("profile ")
     assert rows["threads"]["source"] == "default"
+    assert rows["router"] == {"value": None, "source": "none fitted"}  # fitted objects are shown beside settings

@@ -4,11 +4,17 @@ import json
 import tomllib
 
 import pytest
+from factcheck.retrievers.local_index import build_index
 from typer.testing import CliRunner
 
 from factcheck.cli import app
-from factcheck.config import resolve
-from factcheck.retrievers.local_index import build_index
+from factcheck.config.settings import resolve
+from factcheck.pipeline import configure
+
+
+def profiled(flags):
+    """(settings, profile) as a run applies them."""
+    return configure(resolve(flags))
 
 from .fakes import FakeModel
 
@@ -27,7 +33,7 @@ def script(prompt):
 @pytest.fixture
 def setup(tmp_path, monkeypatch, isolated_cache, isolated_dirs):
     model = FakeModel(script=script)
-    monkeypatch.setattr("factcheck.loader.open_model", lambda settings, progress=None: model)
+    monkeypatch.setattr("factcheck.model.loader.open_model", lambda settings, progress=None: model)
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text("".join(json.dumps(d) + "\n" for d in DOCS))
     build_index([str(corpus)], tmp_path / "idx")
@@ -76,8 +82,8 @@ def test_calibrate_writes_a_profile_table_for_its_label_set_used_for_that_model_
                                       "--reader", "joint+probe"])
     assert result.exit_code == 0, result.output
     assert "router:" in result.stderr and "label bias" in result.stderr
-    from factcheck.paths import config_dir
-    from factcheck.model_files import DEFAULT_MODEL_SHA256
+    from factcheck.config.paths import config_dir
+    from factcheck.model.files import DEFAULT_MODEL_SHA256
 
     written = config_dir() / "profiles" / f"{'0' * 64}.toml"  # named by the (fake) model's hash
     data = tomllib.loads(written.read_text())
@@ -92,18 +98,18 @@ def test_calibrate_writes_a_profile_table_for_its_label_set_used_for_that_model_
     from factcheck.errors import ConfigError
 
     with pytest.raises(ConfigError, match="fitted for model 000000000000"):
-        resolve({"profile": written, "labels": "binary"})
+        profiled({"profile": written, "labels": "binary"})
     # named by the default model's hash and fitted for it, it is used with the default model...
     data["meta"]["model_sha256"] = DEFAULT_MODEL_SHA256
     import tomli_w
 
     (config_dir() / "profiles" / f"{DEFAULT_MODEL_SHA256}.toml").write_text(tomli_w.dumps(data))
-    binary = resolve({"labels": "binary"})
+    binary = profiled({"labels": "binary"})[1].fitted
     assert binary.probe is not None and binary.router is not None and binary.calibration is not None
     # ...for binary runs only: a three-label run gets none of it
-    three = resolve({})
+    three = profiled({})[1].fitted
     assert three.probe is None and three.router is None and three.calibration is None
-    assert resolve({"labels": "binary", "k": 2}).k == 2  # a flag still wins over the profile
+    assert profiled({"labels": "binary", "k": 2})[0].k == 2  # a flag still wins over the profile
 
 
 def test_calibrated_check_never_prints_certainty(setup):
@@ -112,7 +118,7 @@ def test_calibrated_check_never_prints_certainty(setup):
     assert CliRunner().invoke(app, ["calibrate", str(claims), "--index", str(tmp_path / "idx"),
                                     "-o", str(profile), "--reader", "joint+probe"]).exit_code == 0
     text = profile.read_text()
-    from factcheck.model_files import DEFAULT_MODEL_SHA256
+    from factcheck.model.files import DEFAULT_MODEL_SHA256
 
     profile.write_text(text.replace("0" * 64, DEFAULT_MODEL_SHA256))
     result = CliRunner().invoke(app, ["check", "--json", "--labels", "binary", "--index", str(tmp_path / "idx"),
@@ -151,39 +157,39 @@ def test_calibrate_needs_an_evidence_source(setup):
 
 def test_profile_with_unknown_keys_or_old_format_is_rejected(tmp_path):
     from factcheck.errors import ConfigError
-    from factcheck.model_files import DEFAULT_MODEL_SHA256
+    from factcheck.model.files import DEFAULT_MODEL_SHA256
 
     profile = tmp_path / "p.toml"
     profile.write_text(f'[meta]\nmodel_sha256 = "{DEFAULT_MODEL_SHA256}"\n[three]\nalpha = 0.5\nthreads = 3\n')
     with pytest.raises(ConfigError, match="unknown keys \\['threads'\\]"):
-        resolve({"profile": profile})
+        profiled({"profile": profile})
     profile.write_text("alpha = 0.5\n")
     with pytest.raises(ConfigError, match="older factcheck"):
-        resolve({"profile": profile})
+        profiled({"profile": profile})
     profile.write_text("[three]\nalpha = 0.5\n")
     with pytest.raises(ConfigError, match="model_sha256 is missing"):
-        resolve({"profile": profile})
+        profiled({"profile": profile})
 
 
 def test_eval_counts_reading_not_the_routers_search(setup):
     """The fitted router searches every claim (2 ms) but reads none here: nothing was retrieved for reading."""
-    from factcheck.evaluate import score
+    from factcheck.runs.evaluate import score
     from factcheck.schema import CheckRecord, Label, Route
 
     tmp_path, claims = setup
-    from factcheck.evaluate import read_labeled
+    from factcheck.runs.evaluate import read_labeled
 
     items = read_labeled(claims, 2)
     records = [CheckRecord(id=c.id, claim=c.claim, verdict=Label.SUPPORTED, confidence=0.6, route=Route.DIRECT,
-                           calls={"model": 1, "retrieval": 1}) for c in items]
+                           basis="model", calls={"model": 1, "retrieval": 1}) for c in items]
     assert score(items, records, ["SUPPORTED", "REFUTED"])["retrieval_rate"] == 0.0
 
 
 def test_eval_charges_each_strategy_its_own_prompts(setup):
     """Strategies share one model: run claim by claim, a strategy asking the same prompt as
     the one before it would find it in the KV cache and be charged almost nothing."""
-    from factcheck import loader
-    from factcheck.evaluate import run_eval
+    from factcheck.model import loader
+    from factcheck.runs.evaluate import run_eval
 
     tmp_path, claims = setup
     result, _ = run_eval(claims, "retrieve,deep", 6, lambda settings: loader.open_model(settings),  # the fake
@@ -194,14 +200,14 @@ def test_eval_charges_each_strategy_its_own_prompts(setup):
 
 def test_a_profile_fitted_with_other_verdict_prompts_warns_and_still_applies(tmp_path, caplog):
     from factcheck import errors
-    from factcheck.model_files import DEFAULT_MODEL_SHA256
+    from factcheck.model.files import DEFAULT_MODEL_SHA256
 
     errors._warned.clear()
     profile = tmp_path / "p.toml"
     profile.write_text(f'[meta]\nmodel_sha256 = "{DEFAULT_MODEL_SHA256}"\nprompts_sha256 = "{"0" * 64}"\n'
                        f'[three]\nalpha = 0.4\n')
     with caplog.at_level("WARNING", logger="factcheck"):
-        assert resolve({"profile": profile}).alpha == 0.4
+        assert profiled({"profile": profile})[0].alpha == 0.4
     assert f"profile {profile} was fitted with other verdict prompts" in caplog.text
 
 
@@ -212,7 +218,7 @@ def test_the_shipped_profile_was_fitted_with_these_verdict_prompts():
 
     import factcheck
     from factcheck import prompts
-    from factcheck.model_files import DEFAULT_MODEL_SHA256
+    from factcheck.model.files import DEFAULT_MODEL_SHA256
 
     shipped = Path(factcheck.__file__).parent / "profiles" / f"{DEFAULT_MODEL_SHA256}.toml"
     meta = tomllib.loads(shipped.read_text())["meta"]
@@ -245,7 +251,7 @@ def test_calibrate_set_fits_every_label_set_from_its_parts_in_one_profile(setup)
     assert profile["meta"]["fitted_on_binary"] == "two parts: claims.jsonl (20 claims)"
     assert profile["meta"]["fitted_at"] and profile["meta"]["command"].startswith("factcheck calibrate --set")
     # every claim was measured once and kept: a rerun (after an interrupt, say) reads no claim again
-    from factcheck import loader
+    from factcheck.model import loader
 
     model = loader.open_model(None)  # the fixture's one fake model
     passes = []
@@ -272,7 +278,7 @@ def test_a_bad_calibration_set_fails_before_the_model_loads(setup, monkeypatch, 
     def no_model(settings, progress=None):
         raise AssertionError("the model was loaded for a calibration set that cannot be fitted")
 
-    monkeypatch.setattr("factcheck.loader.open_model", no_model)
+    monkeypatch.setattr("factcheck.model.loader.open_model", no_model)
     result = CliRunner().invoke(app, ["calibrate", "--set", str(tmp_path / "set.toml")])
     assert result.exit_code == 2 and message in result.stderr, result.output
     assert len(result.stderr.strip().splitlines()) == 1
@@ -282,7 +288,7 @@ def test_calibrate_with_too_few_claims_fails_before_the_model_loads(setup, monke
     tmp_path, claims = setup
     few = tmp_path / "few.jsonl"
     few.write_text("".join(claims.read_text().splitlines(keepends=True)[:10]))
-    monkeypatch.setattr("factcheck.loader.open_model", lambda *a, **k: pytest.fail("model loaded"))
+    monkeypatch.setattr("factcheck.model.loader.open_model", lambda *a, **k: pytest.fail("model loaded"))
     result = CliRunner().invoke(app, ["calibrate", str(few), "--index", str(tmp_path / "idx")])
     assert result.exit_code == 2 and "needs at least 20 labeled claims" in result.stderr and "got 10" in result.stderr
 
@@ -298,10 +304,8 @@ def test_calibrate_without_a_terminal_reports_progress_in_lines(setup):
 def test_a_claim_text_repeated_under_another_label_keeps_each_label():
     """Check-COVID reuses a claim's text under another label: each labeled claim is its own
     sample (the measured passes shared), so neither label is lost."""
-    from factcheck.evaluate import LabeledClaim
-    from factcheck.samples import collect
-
-    from factcheck.samples import Sample
+    from factcheck.fitting.samples import Sample, collect
+    from factcheck.runs.evaluate import LabeledClaim
 
     measured = Sample(id="x", claim="Same text.", gold="", closed={}, tau=0.0, closed_tokens=1, signals={},
                       joint={"SUPPORTED": 1.0}, joint_tokens=1)

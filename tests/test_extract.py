@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from factcheck.extract import extract_claims, is_claim, sentences, supported
-from factcheck.judge import Judge
-from factcheck.labels import LabelSet
+from factcheck.claims.extract import extract_claims, is_claim, sentences, supported
+from factcheck.reading.judge import Judge
+from factcheck.reading.labels import LabelSet
 
 from .fakes import FakeModel
 

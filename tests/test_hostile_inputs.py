@@ -5,13 +5,13 @@ import json
 from pathlib import Path
 
 import pytest
+from factcheck.retrievers.local_index import build_index
 from typer.testing import CliRunner
 
-import factcheck.loader
+import factcheck.model.loader
 from factcheck.cli import app
-from factcheck.retrievers.local_index import build_index
 
-REAL_OPEN_MODEL = factcheck.loader.open_model
+REAL_OPEN_MODEL = factcheck.model.loader.open_model
 
 from .fakes import FakeModel
 
@@ -21,7 +21,7 @@ GOOD = "Water is wet."
 @pytest.fixture
 def env(tmp_path, monkeypatch, isolated_cache):
     model = FakeModel()
-    monkeypatch.setattr("factcheck.loader.open_model", lambda settings, progress=None: model)
+    monkeypatch.setattr("factcheck.model.loader.open_model", lambda settings, progress=None: model)
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text(json.dumps({"id": "d", "title": "Water", "text": "Water is wet."}) + "\n")
     build_index([str(corpus)], tmp_path / "idx")
@@ -87,7 +87,7 @@ def check_cases(tmp: Path):
 def test_check_hostile(env, monkeypatch, case):
     args, stdin, code, fragment = check_cases(env)[case]
     if "--model" in args:  # these must reach the real loader (the isolation stays in place)
-        monkeypatch.setattr("factcheck.loader.open_model", REAL_OPEN_MODEL)
+        monkeypatch.setattr("factcheck.model.loader.open_model", REAL_OPEN_MODEL)
     result = invoke(args, stdin)
     assert_clean_failure(result, code, fragment)
     if GOOD in args and "--json" in args:  # one bad claim: the other was still checked
@@ -117,7 +117,8 @@ def test_claim_with_embedded_nul_and_chat_tags_is_checked_as_text(env):
     (b"ctx = = 1\n", "not valid TOML"),
     (b"\xff\xfe\x00garbage", "not valid TOML"),
     (b"index = 3\n", "index"),
-    (b"[calibration.evidence]\nmethod = 'isotonic'\nx = [0.5, 0.1]\ny = [0.1, 0.2]\n", "non-decreasing"),
+    # fitted tables belong to a profile, not to a user's config
+    (b"[calibration.evidence]\nmethod = 'isotonic'\nx = [0.5, 0.1]\ny = [0.1, 0.2]\n", "unknown setting 'calibration'"),
 ])
 def test_bad_config_files(env, content, fragment):
     path = write(env / "config.toml", content)
@@ -127,10 +128,13 @@ def test_bad_config_files(env, content, fragment):
 def test_config_directory_missing_and_bad_profile(env, monkeypatch):
     assert_clean_failure(invoke(["check", "--config", str(env), GOOD]), 2, "is a directory")
     assert_clean_failure(invoke(["check", "--config", str(env / "none.toml"), GOOD]), 2, "not found")
-    from factcheck.model_files import DEFAULT_MODEL_SHA256
+    from factcheck.model.files import DEFAULT_MODEL_SHA256
 
     profile = write(env / "p.toml", f"[meta]\nmodel_sha256 = '{DEFAULT_MODEL_SHA256}'\n[three]\nalpha = 0.5\nmodel = '/x'\n")
     assert_clean_failure(invoke(["check", "--profile", profile, GOOD]), 2, "unknown keys ['model']")
+    profile = write(env / "m.toml", f"[meta]\nmodel_sha256 = '{DEFAULT_MODEL_SHA256}'\n[three.calibration.evidence]\n"
+                    "method = 'isotonic'\nx = [0.5, 0.1]\ny = [0.1, 0.2]\n")
+    assert_clean_failure(invoke(["check", "--profile", profile, GOOD]), 2, "non-decreasing")
     profile = write(env / "q.toml", "[meta]\nmodel_sha256 = '" + "1" * 64 + "'\n[three]\nalpha = 0.5\n")
     assert_clean_failure(invoke(["check", "--profile", profile, GOOD]), 2, "not this model")
     profile = write(env / "r.toml", "[meta\n")

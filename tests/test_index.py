@@ -3,12 +3,12 @@
 import json
 
 import pytest
+from factcheck.retrievers.local_index import LocalIndex, build_index
+from factcheck.retrievers.passages import Document, split_passages
 from typer.testing import CliRunner
 
 from factcheck.cli import app
 from factcheck.errors import IndexFormatError, InputError
-from factcheck.retrievers.local_index import LocalIndex, build_index
-from factcheck.retrievers.passages import Document, split_passages
 
 DOCS = [
     {"id": "d1", "title": "Eiffel Tower", "text": "The Eiffel Tower is a wrought-iron lattice tower in Paris. It was built in 1889."},
@@ -161,9 +161,10 @@ def test_vectors_that_do_not_match_the_passages_are_a_one_line_error(tmp_path):
 
 
 def test_an_index_with_vectors_is_searched_by_meaning_only_when_evidence_is_chosen_by_meaning(tmp_path):
-    from factcheck.config import resolve
     from factcheck.retrievers.local_index import IndexByMeaning
-    from factcheck.sources import open_sources
+
+    from factcheck.config.settings import resolve
+    from factcheck.evidence.sources import open_sources
 
     corpus = str(write_jsonl(tmp_path / "c.jsonl", PARAPHRASE))
     build_index([corpus], tmp_path / "vec", vectors=True)

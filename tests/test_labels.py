@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from factcheck.assess import certainty
-from factcheck.labels import LabelSet, distribution_from_probs, map_label_tokens
+from factcheck.reading.assess import certainty
+from factcheck.reading.labels import LabelSet, distribution_from_probs, map_label_tokens
 from factcheck.schema import Label
 
 VOCAB = ["TRUE", " True", "t", "FAL", "Fal", "UN", "Unk", "UNKNOWN", "x", " ", "",
@@ -28,7 +28,7 @@ def test_binary_labels_map_true_and_false():
 
 
 def test_token_that_starts_two_labels_counts_for_neither(monkeypatch):
-    from factcheck import labels
+    from factcheck.reading import labels
 
     monkeypatch.setitem(labels.ANSWER_WORDS, LabelSet.BINARY,
                         {Label.SUPPORTED: ("Yes", "Yup"), Label.REFUTED: ("Yesterday",)})
@@ -105,7 +105,12 @@ def test_the_answer_token_map_is_kept_per_model_file(isolated_cache, tmp_path):
     """Scanning the vocabulary is most of a warm start-up: it is done once per model file."""
     from pathlib import Path
 
-    from factcheck.labels import ANSWER_WORDS, LabelSet, map_answer_tokens, model_answer_tokens
+    from factcheck.reading.labels import (
+        ANSWER_WORDS,
+        LabelSet,
+        map_answer_tokens,
+        model_answer_tokens,
+    )
 
     class Model:
         def __init__(self, sha):

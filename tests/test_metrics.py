@@ -1,6 +1,6 @@
 import pytest
 
-from factcheck.metrics import accuracy, auroc, f1_per_class, macro_f1
+from factcheck.runs.metrics import accuracy, auroc, f1_per_class, macro_f1
 
 GOLD = ["S", "S", "R", "R", "N", "N"]
 PRED = ["S", "R", "R", "R", "S", "N"]
@@ -28,8 +28,14 @@ def test_auroc_hand_computed_with_ties():
     assert auroc([0.3, 0.4], [True, True]) is None
 
 
-from factcheck.calibration import FLOOR, Calibration, ConfidenceMap, fit_isotonic, fit_platt  # noqa: E402
-from factcheck.metrics import brier, confusion, ece, reliability_bins  # noqa: E402
+from factcheck.reading.calibration import (  # noqa: E402
+    FLOOR,
+    Calibration,
+    ConfidenceMap,
+    fit_isotonic,
+    fit_platt,
+)
+from factcheck.runs.metrics import brier, confusion, ece, reliability_bins  # noqa: E402
 
 
 def test_brier_hand_computed():

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from factcheck import model_files
 from factcheck.errors import ModelError, ModelNotInstalled
+from factcheck.model import files as model_files
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_a_corrupted_cached_file_is_rebuilt(chunks):
 _ASSEMBLE_IN_CHILD = """
 import sys
 from pathlib import Path
-from factcheck import model_files
+from factcheck.model import files as model_files
 cache, size, sha, *parts = sys.argv[1:]
 model_files._chunk_paths = lambda: [Path(p) for p in parts]
 model_files.DEFAULT_MODEL_SIZE = int(size)

@@ -5,9 +5,9 @@ import json
 import pytest
 
 from factcheck.errors import InputError
-from factcheck.labels import LabelSet
 from factcheck.pipeline import Checker
-from factcheck.schema import CheckRecord, Claim, Label, Route
+from factcheck.reading.labels import LabelSet
+from factcheck.schema import CheckRecord, Claim, ErrorRecord, Label, Route, parse_record
 
 from .fakes import FakeModel
 
@@ -23,6 +23,18 @@ def test_record_has_every_documented_field():
     assert data["route"] == "direct" and data["basis"] == "model" and data["evidence"] == []
     assert set(data["label_probs"]) == {"SUPPORTED", "REFUTED", "NOT_ENOUGH_INFO"}
     assert CheckRecord.model_validate_json(record.model_dump_json()) == record
+
+
+def test_a_record_is_a_checked_or_an_error_record_with_the_same_keys_on_the_wire():
+    checked = Checker(FakeModel()).check(Claim(id="a", text="Water is wet."))
+    failed = Checker(FakeModel()).check_or_error(Claim(id="b", text="\x00"))
+    assert isinstance(failed, ErrorRecord) and not hasattr(failed, "verdict")
+    wire = json.loads(failed.model_dump_json())
+    assert list(wire) == list(json.loads(checked.model_dump_json()))  # same keys, same order
+    assert wire["verdict"] is None and wire["evidence"] == [] and wire["error"]["reason"].startswith("empty claim")
+    assert parse_record(checked.model_dump_json()) == checked  # told apart by "error"
+    assert parse_record(failed.model_dump_json()) == failed
+    assert json.loads(checked.model_dump_json())["basis"] == "model"  # the Basis enum is its value on the wire
 
 
 def test_confidence_is_the_verdict_probability_and_tau_the_margin():
@@ -61,7 +73,8 @@ def test_empty_and_nul_only_claims_are_input_errors():
         with pytest.raises(InputError, match="empty claim"):
             checker.check(Claim(id="1", text=text))
     record = checker.check_or_error(Claim(id="x", text=" "))
-    assert record.error is not None and record.verdict is None
+    assert isinstance(record, ErrorRecord) and record.error.kind == "input"
+    assert json.loads(record.model_dump_json())["verdict"] is None  # on the wire: every key, empty
 
 
 def test_nul_bytes_are_removed_from_a_claim():

@@ -7,10 +7,10 @@ import sys
 import numpy as np
 import pytest
 
-from factcheck.judge import Judge
-from factcheck.labels import LabelSet
-from factcheck.model_files import DEFAULT_MODEL_SHA256
+from factcheck.model.files import DEFAULT_MODEL_SHA256
 from factcheck.pipeline import Checker
+from factcheck.reading.judge import Judge
+from factcheck.reading.labels import LabelSet
 from factcheck.schema import Claim, Label, Passage
 
 pytestmark = pytest.mark.model

@@ -5,12 +5,12 @@ import subprocess
 import sys
 
 import pytest
-
-from factcheck.labels import LabelSet
-from factcheck.pipeline import Checker
-from factcheck.schema import Claim, Label, Passage, Route
 from factcheck.retrievers.http import Fetcher, WebOptions
 from factcheck.retrievers.mediawiki import MediaWiki
+
+from factcheck.pipeline import Checker
+from factcheck.reading.labels import LabelSet
+from factcheck.schema import Claim, Label, Passage, Route
 
 pytestmark = pytest.mark.model
 

@@ -6,18 +6,18 @@ import subprocess
 import sys
 
 import pytest
-
-from factcheck.consistency import Framings, Rationales
-from factcheck.cost import Meter
-from factcheck.extract import extract_claims
-from factcheck.judge import Judge
-from factcheck.labels import LabelSet
-from factcheck.pipeline import Checker
-from factcheck.queries import reflect_query
-from factcheck.schema import Claim, Route
-from factcheck.route import Thresholds
 from factcheck.retrievers.http import Fetcher, WebOptions
 from factcheck.retrievers.mediawiki import MediaWiki
+
+from factcheck.claims.extract import extract_claims
+from factcheck.cost import Meter
+from factcheck.pipeline import Checker
+from factcheck.reading.consistency import Framings, Rationales
+from factcheck.reading.judge import Judge
+from factcheck.reading.labels import LabelSet
+from factcheck.routing.queries import reflect_query
+from factcheck.routing.route import Thresholds
+from factcheck.schema import Claim, Route
 
 pytestmark = pytest.mark.model
 

@@ -7,13 +7,13 @@ import subprocess
 import sys
 
 import pytest
-
-from factcheck.config import resolve
-from factcheck.labels import LabelSet
-from factcheck.pipeline import build_checker
 from factcheck.retrievers.local_index import build_index
+
+from factcheck.config.settings import resolve
+from factcheck.evidence.select import coverage
+from factcheck.pipeline import build_checker
+from factcheck.reading.labels import LabelSet
 from factcheck.schema import Claim, Label, Route
-from factcheck.select import coverage
 
 pytestmark = pytest.mark.model
 

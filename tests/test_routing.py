@@ -4,16 +4,29 @@ import math
 
 import pytest
 
-from factcheck.consistency import Framings, Rationales, js_divergence, mean_distribution
 from factcheck.cost import Meter
-from factcheck.judge import Judge
-from factcheck.labels import LabelSet
+from factcheck.evidence.select import WordSelector
 from factcheck.pipeline import Checker
-from factcheck.queries import _parse_query, targeted_query
-from factcheck.schema import Assessment, Claim, Label, LabelDistribution, Passage, RationalePair, Route
-from factcheck.route import Thresholds, decide
-from factcheck.select import WordSelector
-from factcheck.deep import deep_search
+from factcheck.reading.consistency import (
+    Framings,
+    Rationales,
+    js_divergence,
+    mean_distribution,
+)
+from factcheck.reading.judge import Judge
+from factcheck.reading.labels import LabelSet
+from factcheck.routing.deep import deep_search
+from factcheck.routing.queries import _parse_query, targeted_query
+from factcheck.routing.route import Thresholds, decide
+from factcheck.schema import (
+    Assessment,
+    Claim,
+    Label,
+    LabelDistribution,
+    Passage,
+    RationalePair,
+    Route,
+)
 
 from .fakes import FakeModel, FakeRetriever
 
@@ -58,7 +71,7 @@ def test_framings_disagreeing_lower_gamma_and_confidence():
     model = FakeModel(script=by_prompt({"TRUE": 0.9, "FALSE": 0.1}, {"FALSE": 0.9, "TRUE": 0.1},
                                        {"TRUE": 0.9, "FALSE": 0.1}))
     judge = Judge(model, LabelSet.THREE)
-    from factcheck.assess import assess
+    from factcheck.reading.assess import assess
 
     assessment, _ = assess(judge, "Water is wet.", Meter(), Framings())
     assert assessment.consistency < 0.8
@@ -86,7 +99,7 @@ def rationale_script(contradiction):
 def test_rationales_gamma_is_one_minus_mean_contradiction():
     model = FakeModel(script=rationale_script(0.25), completions=["Pro one.", "Pro two.", "Con one.", "Con two."])
     judge = Judge(model, LabelSet.BINARY)
-    from factcheck.assess import assess
+    from factcheck.reading.assess import assess
 
     assessment, _ = assess(judge, "Water is wet.", Meter(), Rationales(k=2))
     assert assessment.consistency == pytest.approx(0.75, abs=1e-3)

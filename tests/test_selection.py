@@ -7,17 +7,23 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from factcheck.cache import settings_key
 from factcheck.cli import app
-from factcheck.config import resolve
+from factcheck.config.settings import resolve
 from factcheck.errors import InputError
-from factcheck.fit import apply_section
-from factcheck.labels import LabelSet
+from factcheck.evidence.embed import (
+    SentenceEncoder,
+    WordPiece,
+    default_encoder,
+    encoder_folder,
+    read_safetensors,
+)
+from factcheck.evidence.select import MeaningSelector, WordSelector, selector
+from factcheck.fitting.fit import apply_section
+from factcheck.fitting.samples import Sample
 from factcheck.pipeline import build_checker
-from factcheck.samples import Sample
+from factcheck.reading.labels import LabelSet
+from factcheck.runs.cache import settings_key
 from factcheck.schema import Passage
-from factcheck.select import MeaningSelector, WordSelector, selector
-from factcheck.sentence_encoder import SentenceEncoder, WordPiece, default_encoder, encoder_folder, read_safetensors
 
 from .fakes import FakeModel
 
@@ -27,7 +33,7 @@ VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "the", "cafe", "un", "##believ", "#
 @pytest.fixture
 def fake(monkeypatch, isolated_cache):
     model = FakeModel()
-    monkeypatch.setattr("factcheck.loader.open_model", lambda settings, progress=None: model)
+    monkeypatch.setattr("factcheck.model.loader.open_model", lambda settings, progress=None: model)
     return model
 
 
@@ -131,7 +137,7 @@ def test_the_encoder_reproduces_the_measured_vectors_alone_and_among_longer_text
 def test_gelu_matches_the_exact_erf_form():
     import math
 
-    from factcheck.sentence_encoder import _gelu
+    from factcheck.evidence.embed import _gelu
 
     x = np.linspace(-10, 10, 20001, dtype=np.float32)
     exact = np.array([0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in x.astype(np.float64)])
@@ -192,14 +198,16 @@ def test_the_selection_setting_names_the_selector():
 # --- the setting in a check ------------------------------------------------------------------
 
 def test_the_shipped_profile_chooses_by_meaning_for_two_labels_and_by_words_for_three():
-    binary, three = resolve({"labels": "binary"}), resolve({"labels": "three"})
+    from factcheck.pipeline import configure
+
+    binary, three = configure(resolve({"labels": "binary"}))[0], configure(resolve({"labels": "three"}))[0]
     assert (binary.selection, binary.k, binary.sentences, binary.meaning_weight) == ("meaning", 20, 4, 4.0)
     assert three.selection == "words" and three.meaning_weight == 1.0
-    assert resolve({"labels": "binary", "selection": "words"}).selection == "words"  # a flag wins
+    assert configure(resolve({"labels": "binary", "selection": "words"}))[0].selection == "words"  # a flag wins
 
 
 def test_selection_changes_the_cache_key_and_the_calibration_samples_key():
-    from factcheck.cache import samples_key
+    from factcheck.runs.cache import samples_key
 
     words, meaning = resolve({"selection": "words"}), resolve({"selection": "meaning"})
     assert settings_key(words, "0" * 64) != settings_key(meaning, "0" * 64)
@@ -257,7 +265,8 @@ def test_by_meaning_shows_the_gold_sentence_of_more_real_claims_than_words(data,
     """The 24 FM2 fixture claims over their corpus, each selection with its shipped k and
     sentences: the gold sentence is shown for 20 by meaning, 11 by words (no language model)."""
     from factcheck.retrievers.local_index import LocalIndex, build_index
-    from factcheck.select import coverage
+
+    from factcheck.evidence.select import coverage
 
     build_index([str(data / "fm2" / "corpus_dev.jsonl")], tmp_path / "fm2")
     index = LocalIndex(tmp_path / "fm2")
@@ -304,7 +313,8 @@ def test_the_index_vectors_rank_the_gold_passage_first_for_more_real_claims_than
     """The 24 FM2 fixture claims over their corpus (no language model): the best passage by
     meaning is the gold one for 10, by BM25 for 2."""
     from factcheck.retrievers.local_index import LocalIndex, build_index
-    from factcheck.select import coverage
+
+    from factcheck.evidence.select import coverage
 
     build_index([str(data / "fm2" / "corpus_dev.jsonl")], tmp_path / "fm2", vectors=True)
     index = LocalIndex(tmp_path / "fm2")

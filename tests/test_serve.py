@@ -10,15 +10,15 @@ import threading
 import httpx
 import pytest
 
-from factcheck.backends import Message
-from factcheck.backends.remote import RemoteModel
-from factcheck.backends.serve import ModelEndpoints, ModelHTTPServer
-from factcheck.config import resolve
+from factcheck.config.settings import resolve
 from factcheck.cost import Meter
 from factcheck.errors import InputError, ModelError, ServerRequestFailed
-from factcheck.judge import Judge
-from factcheck.labels import LabelSet
+from factcheck.model import Message
+from factcheck.model.remote import connect
+from factcheck.model.serve import ModelEndpoints, ModelHTTPServer
 from factcheck.pipeline import build_checker
+from factcheck.reading.judge import Judge
+from factcheck.reading.labels import LabelSet
 from factcheck.schema import Claim, Label
 
 from .fakes import FakeModel
@@ -53,8 +53,8 @@ def keyed():
 
 
 def test_the_client_speaks_to_it_as_to_llama_server_and_gets_the_same_tokens(served):
-    remote = RemoteModel(served.base + "/v1")
-    assert remote.flavor == "llama-server" and remote.model_name == "fake.gguf" and remote.supports_grammar
+    remote = connect(served.base + "/v1")
+    assert remote.kind == "llama-server" and remote.model_name == "fake.gguf" and remote.supports_grammar
     assert remote.info.n_ctx == served.model.info.n_ctx
     messages = [Message("system", "Judge claims."), Message("user", "Is <|im_start|>system a claim?")]
     assert remote.render(messages).tokens == served.model.render(messages).tokens  # ids, exactly
@@ -66,7 +66,7 @@ def test_verdicts_and_probabilities_through_it_are_the_in_process_ones(served):
     flags = {"labels": "three", "route": "direct"}
     local = build_checker(resolve(flags), lambda _s: FakeModel())
     through = build_checker(resolve({**flags, "api_base": served.base + "/v1"}),
-                            lambda _s: RemoteModel(served.base + "/v1"))
+                            lambda _s: connect(served.base + "/v1"))
     for text in ("Paris is in France.", "Paris is in Berlin.", "The sky is false."):
         a, b = through.check(Claim(id="c", text=text)), local.check(Claim(id="c", text=text))
         assert a.verdict == b.verdict and a.verdict in (Label.SUPPORTED, Label.REFUTED)
@@ -75,7 +75,7 @@ def test_verdicts_and_probabilities_through_it_are_the_in_process_ones(served):
 
 
 def test_reused_prompt_prefixes_are_reported(served):
-    remote = RemoteModel(served.base + "/v1")
+    remote = connect(served.base + "/v1")
     judge = Judge(remote, LabelSet.THREE)
     meter = Meter()
     judge.closed_book("Paris is in France.", meter)
@@ -84,7 +84,7 @@ def test_reused_prompt_prefixes_are_reported(served):
 
 
 def test_generation_passes_the_grammar_and_returns_the_text(served):
-    remote = RemoteModel(served.base + "/v1")
+    remote = connect(served.base + "/v1")
     out = remote.complete(remote.render([Message("user", "write a query")]), max_tokens=8, grammar='root ::= "x"')
     assert out.text == "a query" and out.generated == len("a query")
 
@@ -92,8 +92,8 @@ def test_generation_passes_the_grammar_and_returns_the_text(served):
 def test_the_key_is_required_where_one_is_set(keyed):
     assert httpx.get(keyed.base + "/health").status_code == 200  # health checks need no key
     with pytest.raises(ModelError, match=r"refused the API key \(HTTP 401\)"):
-        RemoteModel(keyed.base + "/v1", api_key="wrong", retries=0)
-    assert RemoteModel(keyed.base + "/v1", api_key=KEY).flavor == "llama-server"
+        connect(keyed.base + "/v1", api_key="wrong", retries=0)
+    assert connect(keyed.base + "/v1", api_key=KEY).kind == "llama-server"
 
 
 @pytest.mark.parametrize("path, body, status, message", [
@@ -115,7 +115,7 @@ def test_bad_requests_get_one_line_errors_and_the_server_goes_on(served, path, b
 
 
 def test_a_prompt_over_the_context_is_refused_and_the_server_goes_on(served):
-    remote = RemoteModel(served.base + "/v1", retries=0)
+    remote = connect(served.base + "/v1", retries=0)
     too_long = remote.render([Message("user", "x" * (served.model.info.n_ctx + 10))])
     with pytest.raises(ServerRequestFailed, match="exceed the context"):
         remote.next_token(too_long)

@@ -4,14 +4,20 @@ model and synthetic samples."""
 import numpy as np
 import pytest
 
-from factcheck.fit import apply_section, fit_bias, fit_probe, fit_router, fit_section
-from factcheck.labels import LabelSet
+from factcheck.evidence.select import select_sentences
+from factcheck.fitting.fit import (
+    apply_section,
+    fit_bias,
+    fit_probe,
+    fit_router,
+    fit_section,
+)
+from factcheck.fitting.samples import Sample
 from factcheck.pipeline import Checker
-from factcheck.readers import Reader, aggregate_chunks, restrict
-from factcheck.route import SIGNALS
-from factcheck.samples import Sample
+from factcheck.reading.labels import LabelSet
+from factcheck.reading.readers import Reader, aggregate_chunks, restrict
+from factcheck.routing.route import SIGNALS
 from factcheck.schema import Claim, Label, Passage, Route
-from factcheck.select import select_sentences
 
 from .fakes import FakeModel, FakeRetriever
 
@@ -125,7 +131,7 @@ def test_label_bias_fit_finds_the_not_enough_info_offset():
 
 
 def test_a_label_bias_is_kept_only_where_it_helps_claims_it_was_not_fitted_on():
-    from factcheck.fit import _held_out_bias
+    from factcheck.fitting.fit import _held_out_bias
 
     # NOT_ENOUGH_INFO is never on top, but its claims read flatter: an offset fixes that on
     # every fold, so it is kept
@@ -208,7 +214,7 @@ def test_the_answer_map_undoes_what_a_label_bias_cannot():
 
 
 def test_cross_validation_scores_a_section_on_claims_it_was_not_fitted_on():
-    from factcheck.fit import cross_validated_macro_f1
+    from factcheck.fitting.fit import cross_validated_macro_f1
 
     samples = mislabelled_answers()
     scaled = cross_validated_macro_f1(samples, LabelSet.THREE, "joint+scaled")
@@ -225,7 +231,7 @@ def test_cross_validation_scores_a_section_on_claims_it_was_not_fitted_on():
 
 
 def test_calibrate_auto_chooses_the_reader_that_cross_validates_best():
-    from factcheck.calibrate import choose_reader
+    from factcheck.fitting.calibrate import choose_reader
 
     reader, scores = choose_reader(mislabelled_answers(), LabelSet.THREE)  # only a map can undo the mix-up
     assert reader == "joint+scaled" and scores["joint+scaled"] > scores["joint+logits"]
@@ -233,7 +239,7 @@ def test_calibrate_auto_chooses_the_reader_that_cross_validates_best():
 
 
 def test_a_checker_reads_through_its_answer_map():
-    from factcheck.readers import LinearHead
+    from factcheck.reading.readers import LinearHead
 
     # the fake model answers TRUE; a map that sends TRUE to REFUTED must decide the verdict
     flip = LinearHead(labels=[S, R, N], weights=[[0, 4, 0], [4, 0, 0], [0, 0, 4]], intercept=[0, 0, 0])
@@ -250,9 +256,8 @@ def test_a_checker_reads_through_its_answer_map():
 @pytest.mark.parametrize("label_set", [LabelSet.THREE, LabelSet.BINARY])
 def test_a_written_profile_reproduces_its_fit(tmp_path, label_set, reader):
     """Defect: the written profile's thresholds differed from the fitted ones (1.01 -> 1.0)."""
-    from factcheck.profile import read_profile
-    from factcheck.model_files import DEFAULT_MODEL_SHA256
-    from factcheck.profile import write_profile
+    from factcheck.config.profile import read_profile, write_profile
+    from factcheck.model.files import DEFAULT_MODEL_SHA256
 
     samples = synthetic(label_set=label_set)
     section, report = fit_section(samples, label_set, reader=reader, budget_fraction=0.5)
@@ -267,7 +272,7 @@ def test_a_written_profile_reproduces_its_fit(tmp_path, label_set, reader):
 
 
 def test_the_fitted_router_reads_only_where_the_search_looks_worth_it():
-    from factcheck.route import Router
+    from factcheck.routing.route import Router
 
     router = Router(features=["top_score"], weights=[2.0], intercept=-2.0, threshold=0.5)  # read when score > e-1
     strong = FakeRetriever([passage("d#0", "Claim x holds.", score=10.0)])

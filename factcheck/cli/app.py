@@ -15,7 +15,6 @@ import typer.core
 
 from ..errors import EXIT_RUNTIME, FactcheckError
 
-
 # typer would print each argument's Python type beside its name ("CLAIM <list[str]>"); the
 # metavar already says what to give.
 typer.core.TyperArgument.display_type_rich = lambda self, ctx: None
@@ -89,7 +88,7 @@ def fail(exc: BaseException) -> None:
 
 def print_version(value: bool) -> None:
     if value:
-        from ..loader import versions
+        from ..model.loader import versions
 
         print(versions())
         raise typer.Exit()
@@ -110,7 +109,7 @@ def root(
 
 def resolve_settings(flags: dict, **overrides):
     """Settings from a command's ``flags`` (and values the command itself decides)."""
-    from ..config import resolve
+    from ..config.settings import resolve
 
     values = {k: v for k, v in flags.items() if k != "config"}
     return resolve({**values, **overrides}, flags.get("config"))
@@ -118,7 +117,7 @@ def resolve_settings(flags: dict, **overrides):
 
 def load_model(settings):
     """Load the model, with a progress line on stderr while the default model is assembled."""
-    from ..loader import open_model
+    from ..model.loader import open_model
 
     console = stderr_console()
     if not console.is_terminal:

@@ -9,8 +9,24 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import EXIT_OK, EXIT_USAGE, FactcheckError, InputError
-from .app import app, fail, load_model, note_without_evidence, resolve_settings, say_problems, showing_progress, state
-from .options import MODEL_OPTIONS, ROUTING_OPTIONS, SOURCE_OPTIONS, NoCacheOpt, setting_options
+from .app import (
+    app,
+    fail,
+    load_model,
+    note_without_evidence,
+    resolve_settings,
+    say_problems,
+    showing_progress,
+    state,
+)
+from .options import (
+    MODEL_OPTIONS,
+    ROUTING_OPTIONS,
+    SOURCE_OPTIONS,
+    NoCacheOpt,
+    setting_options,
+)
+
 
 @app.command()
 @setting_options("labels", *SOURCE_OPTIONS, *ROUTING_OPTIONS, *MODEL_OPTIONS)
@@ -31,25 +47,24 @@ def batch(
     Exit codes: 0 every claim checked; 1 some records are errors; 2 usage error or no claim
     could be checked; 3 model or runtime error; 130 interrupted (the output is complete up
     to the last record and the next run resumes)."""
-    from ..batch import Output, check_resumable, run_batch
-    from ..cache import run_cache, run_key, settings_id
-    from ..pipeline import OnDemand
-    from ..sources import check_sources
-    from ..inputs import FORMATS, read_items
-    from ..render import BatchProgress, print_summary
-    from ..pipeline import build_checker
+    from ..claims.inputs import FORMATS, read_items
+    from ..evidence.sources import check_sources
+    from ..pipeline import OnDemand, build_checker, configure
+    from ..runs.batch import Output, check_resumable, run_batch
+    from ..runs.cache import run_cache, run_key, settings_id
+    from .render import BatchProgress, print_summary
 
     try:
         if fmt is not None and fmt not in FORMATS:
             raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-        settings = resolve_settings(flags)
+        settings, profile = configure(resolve_settings(flags))
         if workers < 1:
             raise InputError(f"--workers must be at least 1, not {workers}")
         if workers > 1 and not settings.api_base:
             raise InputError("--workers N needs a model server (--api-base): the in-process model "
                              "checks one claim at a time, and its threads already use every core")
         output = Output(out, restart=restart, fmt=output_format)
-        key = run_key(settings)  # once: naming a served model asks the server
+        key = run_key(settings, profile)
         identity = settings_id(key)
         if not extract:  # read every input first: bad files fail before the model loads
             many = len(inputs) > 1
@@ -61,19 +76,19 @@ def batch(
             check_resumable(output, items, identity)
         note_without_evidence(settings)
         check_sources(settings)
-        checker = OnDemand(lambda: build_checker(settings, load_model))  # extraction needs it; a cached run does not
+        checker = OnDemand(lambda: build_checker(settings, load_model, profile))  # extraction needs it; a cached run does not
         started = time.perf_counter()  # the run's time includes extraction
         if extract:
             items = _extracted_items(checker.checker, inputs)
             check_resumable(output, items, identity)
         cache, cache_key = run_cache(key, no_cache)
-        from ..activity import Activity
+        from .activity import Activity
 
         with BatchProgress(len(items), len(output.done & {i.id for i in items}), show=showing_progress()) as progress, \
                 Activity(len(items), show=False) as activity:  # the bar shows progress; this takes Ctrl-C
             def on_record(record) -> None:
                 progress.advance(record)
-                if record.source_errors:  # a source outage is news; error records are counted in the summary
+                if not record.error and record.source_errors:  # an outage is news; errors are counted in the summary
                     say_problems(record)
 
             summary = run_batch(items, checker, output, cache=cache, cache_key=cache_key, settings_id=identity,
@@ -91,9 +106,9 @@ def batch(
 
 
 def _extracted_items(checker, documents: list[str]):
-    from ..activity import Activity
-    from ..extract import extract_claims, read_document
-    from ..inputs import InputItem
+    from ..claims.extract import extract_claims, read_document
+    from ..claims.inputs import InputItem
+    from .activity import Activity
 
     items = []
     for name in documents:
@@ -118,10 +133,9 @@ def extract(
     """Extract atomic, self-contained, check-worthy claims, each with its source span."""
     import json
 
-    from ..extract import extract_claims, read_document
-    from ..judge import Judge
-
-    from ..activity import Activity
+    from ..claims.extract import extract_claims, read_document
+    from ..reading.judge import Judge
+    from .activity import Activity
 
     try:
         texts = [(name, read_document(name)) for name in documents]

@@ -8,15 +8,38 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import EXIT_NOT_SUPPORTED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, FactcheckError, InputError
-from .app import app, fail, load_model, note_without_evidence, resolve_settings, say, say_problems, showing_progress
-from .options import MODEL_OPTIONS, ROUTING_OPTIONS, SOURCE_OPTIONS, NoCacheOpt, setting_options
+from ..errors import (
+    EXIT_NOT_SUPPORTED,
+    EXIT_OK,
+    EXIT_RUNTIME,
+    EXIT_USAGE,
+    FactcheckError,
+    InputError,
+)
+from .app import (
+    app,
+    fail,
+    load_model,
+    note_without_evidence,
+    resolve_settings,
+    say,
+    say_problems,
+    showing_progress,
+)
+from .options import (
+    MODEL_OPTIONS,
+    ROUTING_OPTIONS,
+    SOURCE_OPTIONS,
+    NoCacheOpt,
+    setting_options,
+)
+
 
 def read_claims(claims: list[str], stdin=None) -> list:
     """Claims from arguments; ``-`` or no arguments with piped stdin read one claim a line.
     Returns InputItems, numbered from 1; a claim that is not UTF-8 is an item with an error
     (an error record), so the others are still checked."""
-    from ..inputs import InputItem
+    from ..claims.inputs import InputItem
 
     stdin = stdin or sys.stdin
     if claims and claims != ["-"]:
@@ -53,13 +76,13 @@ def check(
     no_cache: NoCacheOpt = False, *, flags: dict,
 ) -> None:
     """Check claims and print a verdict, confidence and evidence for each, as each finishes."""
-    from ..activity import Activity
-    from ..cache import cached_check, run_cache, run_key
-    from ..output import FORMATS, RecordWriter
-    from ..pipeline import OnDemand, build_checker
-    from ..sources import check_sources
+    from ..evidence.sources import check_sources
+    from ..pipeline import OnDemand, build_checker, configure
     from ..record import error_record
+    from ..runs.cache import cached_check, run_cache, run_key
+    from ..runs.output import FORMATS, RecordWriter
     from ..schema import Claim
+    from .activity import Activity
 
     records = []
     try:
@@ -67,11 +90,11 @@ def check(
         if fmt not in FORMATS:
             raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
         items = read_claims(list(claims or []))
-        settings = resolve_settings(flags)
+        settings, profile = configure(resolve_settings(flags))
         note_without_evidence(settings)
         check_sources(settings)
-        checker = OnDemand(lambda: build_checker(settings, load_model))
-        cache, cache_key = run_cache(run_key(settings), no_cache)
+        checker = OnDemand(lambda: build_checker(settings, load_model, profile))
+        cache, cache_key = run_cache(run_key(settings, profile), no_cache)
         with _results_file(out) as stream, Activity(len(items), show=showing_progress()) as activity:
             writer = RecordWriter(fmt, explain=explain, stream=stream)
             for number, item in enumerate(items, start=1):

@@ -11,6 +11,7 @@ from ..errors import FactcheckError, InputError
 from .app import app, fail, load_model, resolve_settings, say, showing_progress, state
 from .options import MODEL_OPTIONS, SOURCE_OPTIONS, NoCacheOpt, setting_options
 
+
 @app.command("eval")
 @setting_options(*SOURCE_OPTIONS, "consistency", "alpha", "beta", "max_hops", "profile", *MODEL_OPTIONS)
 def eval_command(
@@ -21,8 +22,8 @@ def eval_command(
     no_cache: NoCacheOpt = False, *, flags: dict,
 ) -> None:
     """Score strategies side by side on labeled claims: F1, AUROC, ECE, Brier, cost (with bootstrap 95% intervals)."""
-    from ..evaluate import run_eval, write_report
-    from ..render import BatchProgress, print_eval
+    from ..runs.evaluate import run_eval, write_report
+    from .render import BatchProgress, print_eval
 
     try:
         with BatchProgress(0, 0, show=showing_progress()) as bar:
@@ -53,10 +54,11 @@ def calibrate(
 
     Claims whose labels are all SUPPORTED/REFUTED fit the binary table of the profile, others
     the three-label one; a table not refitted is kept. Needs scikit-learn (the eval extra)."""
-    from ..calibrate import calibrate as fit_profile
-    from ..calibration_set import prepare, read_set, single_part
-    from ..evaluate import read_labeled
-    from ..render import CalibrationProgress, print_fit_report
+    from ..fitting.calibrate import calibrate as fit_profile
+    from ..fitting.calibration_set import prepare, read_set, single_part
+    from ..pipeline import configure
+    from ..runs.evaluate import read_labeled
+    from .render import CalibrationProgress, print_fit_report
 
     try:
         if (claims_file is None) == (calibration_set is None):
@@ -70,7 +72,8 @@ def calibrate(
         with CalibrationProgress(chosen, quiet=state["quiet"]) as progress:
             prepare(chosen, on_build=progress.building)
             target, reports = fit_profile(
-                chosen, lambda plan: resolve_settings(flags, labels=plan.label_set.value, route="retrieve", **plan.settings),
+                chosen, lambda plan: configure(resolve_settings(flags, labels=plan.label_set.value, route="retrieve",
+                                                  **plan.settings))[0],
                 load_model, reader=reader, budget=budget, max_loss=max_loss, out=out,
                 command=_calibrate_command(claims_file, calibration_set, reader, budget, max_loss),
                 on_claim=progress.advance)

@@ -23,7 +23,7 @@ def index_build(
     """Split documents into passages and build a persistent BM25 index."""
     from factcheck.retrievers.local_index import build_index
 
-    from ..render import BatchProgress
+    from .render import BatchProgress
 
     try:
         if vectors:
@@ -58,7 +58,7 @@ def index_info(
     if json_out:
         print(json.dumps(manifest))
         return
-    from ..render import print_index_info
+    from .render import print_index_info
 
     print_index_info(manifest)
 
@@ -74,7 +74,7 @@ def search(
     """Search a local index and print ranked passages with their BM25 scores (or cosines)."""
     from factcheck.retrievers.local_index import LocalIndex
 
-    from ..render import print_passages
+    from .render import print_passages
 
     try:
         index = LocalIndex(folder)

@@ -1,0 +1,52 @@
+"""Turn settings into evidence sources: local indexes and a web source."""
+
+from __future__ import annotations
+
+from ..config.paths import cache_dir
+from ..config.settings import Settings
+from ..retrievers import Retriever
+
+
+def open_sources(settings: Settings) -> list[Retriever]:
+    """Local indexes first, then the web source, in the order they were given. With
+    evidence chosen by meaning, an index built with vectors is searched by meaning as well
+    as by words (measured: benchmarks/README.md, "Search by meaning")."""
+    from factcheck.retrievers.local_index import IndexByMeaning, LocalIndex
+
+    sources: list[Retriever] = []
+    for path in settings.index:
+        index = LocalIndex(path.expanduser())
+        sources.append(index)
+        if settings.selection == "meaning" and index.vectors is not None:
+            sources.append(IndexByMeaning(index))
+    if settings.web:
+        from urllib.parse import urlsplit
+
+        from factcheck.retrievers.http import Fetcher, WebOptions
+
+        from ..errors import InputError
+
+        if settings.web_url and urlsplit(settings.web_url).scheme not in ("http", "https"):
+            raise InputError(f"--web-url must be an http or https URL, not {settings.web_url!r}")
+
+        fetcher = Fetcher(WebOptions(read_timeout=settings.web_timeout,
+                                     allow_private=settings.web_allow_private,
+                                     cache_dir=cache_dir() / "web"))
+        if settings.web == "wikipedia":
+            from factcheck.retrievers.mediawiki import DEFAULT_API, MediaWiki
+
+            sources.append(MediaWiki(fetcher, settings.web_url or DEFAULT_API))
+        else:
+            from factcheck.retrievers.searxng import SearXNG
+
+            if not settings.web_url:
+                raise InputError("--web searxng needs --web-url, the base URL of a SearXNG instance")
+            sources.append(SearXNG(fetcher, settings.web_url))
+    return sources
+
+
+def check_sources(settings: Settings) -> None:
+    """Open and close every source: a bad index or URL fails now, before any claim, even in a
+    run that the result cache answers whole."""
+    for source in open_sources(settings):
+        source.close()

@@ -1,0 +1,71 @@
+"""A model behind an inference server, over HTTP: the same interface as the in-process
+model, so verdicts, records and guarantees stay the same.
+
+Verdicts are read from the top-N next-token log-probabilities at the answer position (one
+token, temperature 0); mass outside the returned alternatives is ``outside_mass``. Each
+server API is one class (``SERVERS``, tried in order; the first that answers is used):
+
+- ``llama_server.LlamaServer``: llama.cpp's llama-server, and ``factcheck serve``;
+- ``openai_chat.LlamaCppPython``: llama-cpp-python's server;
+- ``openai_chat.OpenAIChat``: vLLM and other OpenAI-compatible servers.
+
+To add one: a ``ServerModel`` subclass (base.py) with ``answers`` (one cheap probe that
+recognises it), ``open`` if it needs facts from the server, and the token and evaluation
+methods; then list it in ``SERVERS`` before the servers it is a special case of.
+
+Faults: a server that cannot be reached when factcheck starts is ``ServerUnavailable``
+(exit 3, naming the URL); 429 and 5xx answers, timeouts, dropped connections and truncated
+bodies are retried (factcheck.http); what still fails is ``ServerRequestFailed``, which a
+batch records as an error for that claim before going on. A refused key (401/403) and a
+server without log-probabilities are errors for the whole run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from ...errors import ModelError
+from ..base import Message
+from .base import ServerModel
+from .http import Http, split_api_base
+from .llama_server import LlamaServer
+from .openai_chat import LlamaCppPython, OpenAIChat
+
+SERVERS: tuple[type[ServerModel], ...] = (LlamaServer, LlamaCppPython, OpenAIChat)
+
+__all__ = ["SERVERS", "Http", "ServerModel", "connect", "remote_identity", "served_model_name", "split_api_base"]
+
+
+def connect(api_base: str, *, api_key: str | None = None, model: str | None = None, n_ctx: int = 4096,
+            timeout: float = 120.0, retries: int = 4, backoff: float = 0.5, max_backoff: float = 8.0) -> ServerModel:
+    """The model served at ``api_base``: which API the server speaks, the model's name (its
+    first listed, unless ``model`` names one), then one tiny pass, so a server without
+    log-probabilities fails before a batch starts."""
+    root, v1 = split_api_base(api_base)
+    http = Http(root, api_key, timeout=timeout, retries=retries, backoff=backoff, max_backoff=max_backoff)
+    kind = next(server for server in SERVERS if server.answers(http))
+    served = kind.open(http, model or served_model_name(http), n_ctx, v1)
+    served.next_token(served.render([Message("user", "Answer with one word: yes or no?")]))
+    return served
+
+
+def served_model_name(http: Http, v1_path: str = "/v1") -> str:
+    """The first model the server lists (/v1/models), as it names it."""
+    listing = http.get(f"{v1_path}/models")
+    try:
+        return str(listing["data"][0]["id"])
+    except (KeyError, IndexError, TypeError):
+        raise ModelError(f"the server at {http.root} lists no model at {v1_path}/models: "
+                         f"give the model's name with --api-model") from None
+
+
+def remote_identity(name: str) -> str:
+    """What stands for a served model's SHA-256 (profiles and cache keys need one). The
+    server's file cannot be hashed from here, so the default model is recognised by its
+    file name, and any other model is keyed by its name."""
+    from ..files import DEFAULT_MODEL_FILE, DEFAULT_MODEL_SHA256
+
+    if re.split(r"[\\/]", name)[-1].lower() == DEFAULT_MODEL_FILE.lower():
+        return DEFAULT_MODEL_SHA256
+    return hashlib.sha256(f"served model:{name}".encode()).hexdigest()

@@ -1,0 +1,113 @@
+"""What every server API shares: the model's facts, a tokenizer memo, and how the top-N
+log-probabilities a server returns become a next-token distribution."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from ...errors import ModelError
+from ..base import Completion, ModelInfo, NextToken, Prompt
+from .http import Http, no_logprobs
+
+TOP_LOGPROBS = 20  # vLLM's default --max-logprobs; the label words sit far inside it
+_TOKENIZED_KEPT = 4096  # sentences whose token ids are kept (the same sentence is fitted often)
+
+
+class ServerModel:
+    """A model behind a server, one subclass per server API. Constructing one makes no
+    request: ``open`` asks the server what the subclass needs, then constructs it."""
+
+    kind = ""  # the server API's name, shown by factcheck model info
+    supports_hidden = False  # servers return no hidden state: the probe reader is local-only
+    supports_grammar = False
+
+    def __init__(self, http: Http, name: str, info: ModelInfo) -> None:
+        self.http = http
+        self.root = http.root
+        self.model_name = name
+        self.info = info
+        self._tokenized: dict[str, tuple[int, ...]] = {}
+
+    @classmethod
+    def answers(cls, http: Http) -> bool:
+        """Whether the server at ``http`` speaks this API (one cheap probe)."""
+        raise NotImplementedError
+
+    @classmethod
+    def open(cls, http: Http, name: str, n_ctx: int, server: str) -> ServerModel:
+        return cls(http, name, model_info(name, n_ctx, server, cls.kind))
+
+    # -- tokens ----------------------------------------------------------------------
+
+    def vocab_pieces(self) -> None:
+        return None  # unknown: answers are mapped by their text
+
+    def tokenize(self, text: str) -> list[int]:
+        """Plain text to the server's token ids, special-token syntax read as text."""
+        if not text:
+            return []
+        if (ids := self._tokenized.get(text)) is None:
+            ids = tuple(self._tokenize(text))
+            if len(self._tokenized) < _TOKENIZED_KEPT:
+                self._tokenized[text] = ids
+        return list(ids)
+
+    def _tokenize(self, text: str) -> list[int]:
+        raise NotImplementedError
+
+    # -- evaluation ------------------------------------------------------------------
+
+    def next_token(self, prompt: Prompt, hidden: bool = False) -> NextToken:
+        if hidden:
+            raise ModelError("the probe reader needs the model's hidden state, which a model server does not "
+                             "return: use --reader joint (label logits) with --api-base")
+        start = time.perf_counter()
+        top, evaluated, reused = self._next_token(prompt)
+        return NextToken(evaluated=evaluated, reused=reused, seconds=time.perf_counter() - start, top=top)
+
+    def _next_token(self, prompt: Prompt) -> tuple[dict[str, float], int, int]:
+        """(token text -> probability, prompt tokens evaluated, prompt tokens reused)."""
+        raise NotImplementedError
+
+    def complete(self, prompt: Prompt, max_tokens: int, temperature: float = 0.0,
+                 grammar: str | None = None, seed: int | None = None) -> Completion:
+        start = time.perf_counter()
+        text, evaluated, reused, generated = self._complete(prompt, max_tokens, temperature, grammar, seed)
+        return Completion(text=text, prompt_tokens=evaluated, reused=reused, generated=generated,
+                          seconds=time.perf_counter() - start)
+
+    def _complete(self, prompt: Prompt, max_tokens: int, temperature: float, grammar: str | None,
+                  seed: int | None) -> tuple[str, int, int, int]:
+        """(text, prompt tokens evaluated, reused, tokens generated)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def model_info(name: str, n_ctx: int, server: str, kind: str) -> ModelInfo:
+    from . import remote_identity
+
+    return ModelInfo(path=None, name=name, sha256=remote_identity(name), size=0, context_length=0, n_ctx=n_ctx,
+                     chat_template=None, architecture="unknown (served)", server=server, flavor=kind)
+
+
+def probabilities(entries: list[dict], root: str) -> dict[str, float]:
+    """token text -> probability, most likely first, from logprob or prob entries."""
+    if not entries:
+        raise no_logprobs(root)
+    top: dict[str, float] = {}
+    for entry in entries:
+        text = entry.get("token", entry.get("tok_str"))
+        if text is None:
+            continue
+        p = math.exp(entry["logprob"]) if "logprob" in entry else float(entry.get("prob", 0.0))
+        top[str(text)] = top.get(str(text), 0.0) + p  # two ids can share a text
+    return dict(sorted(top.items(), key=lambda kv: kv[1], reverse=True))
+
+
+def token_ids(answer: Any) -> list[int]:
+    """Token ids from a tokenize answer: plain ids, or objects with an ``id``."""
+    return [int(t["id"]) if isinstance(t, dict) else int(t) for t in answer["tokens"]]

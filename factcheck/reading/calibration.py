@@ -1,0 +1,110 @@
+"""Confidence calibration: a monotone map from a verdict's raw probability to P(right).
+
+Two maps, chosen by ``factcheck calibrate`` on data held apart from the fit:
+
+    platt     P = sigmoid(a * logit(raw) + b): two numbers, smooth, transfers well
+    isotonic  a non-decreasing step function (pool-adjacent-violators), interpolated
+
+Either is fitted per basis (the verdict read from evidence, or from the model's knowledge
+alone), and its output is kept inside [FLOOR, 1 - FLOOR]: a 1.5B model is never certain,
+and "1.00" on a screen would be read as certainty. Applying a map needs no fitting library.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+FLOOR = 0.01  # no printed confidence below 0.01 or above 0.99
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def _bounded(p: float) -> float:
+    return FLOOR + (1 - 2 * FLOOR) * min(max(p, 0.0), 1.0)
+
+
+class ConfidenceMap(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["platt", "isotonic"] = "platt"
+    a: float = 1.0  # platt
+    b: float = 0.0
+    x: list[float] = []  # isotonic
+    y: list[float] = []
+
+    @model_validator(mode="after")
+    def _check(self) -> ConfidenceMap:
+        if self.method == "isotonic":
+            if not self.x or len(self.x) != len(self.y):
+                raise ValueError("isotonic: x and y must be non-empty lists of equal length")
+            if any(b < a for a, b in zip(self.x, self.x[1:])) or any(b < a for a, b in zip(self.y, self.y[1:])):
+                raise ValueError("isotonic: x and y must be non-decreasing")
+        elif self.a < 0:
+            raise ValueError("platt: a must be >= 0 (the map must not reverse the ranking)")
+        return self
+
+    def __call__(self, raw: float) -> float:
+        if self.method == "platt":
+            z = self.a * _logit(raw) + self.b
+            return _bounded(1 / (1 + math.exp(-max(min(z, 50.0), -50.0))))
+        x, y = self.x, self.y
+        if raw <= x[0]:
+            return _bounded(y[0])
+        if raw >= x[-1]:
+            return _bounded(y[-1])
+        i = bisect_right(x, raw)
+        x0, x1, y0, y1 = x[i - 1], x[i], y[i - 1], y[i]
+        return _bounded(y0 if x1 == x0 else y0 + (y1 - y0) * (raw - x0) / (x1 - x0))
+
+
+class Calibration(BaseModel):
+    """One confidence map per basis; a basis without its own map uses ``evidence``'s."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    evidence: ConfidenceMap
+    model: ConfidenceMap | None = None
+
+    def __call__(self, raw: float, basis: str = "evidence") -> float:
+        chosen = self.model if basis != "evidence" and self.model is not None else self.evidence
+        return chosen(raw)
+
+
+def fit_platt(raw: Sequence[float], correct: Sequence[bool]) -> ConfidenceMap:
+    """Logistic regression of correctness on logit(raw), lightly regularised."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.array([[_logit(r)] for r in raw])
+    y = np.array([int(c) for c in correct])
+    if len(set(y)) < 2:  # all right or all wrong: a constant at the observed rate
+        rate = (y.mean() * len(y) + 1) / (len(y) + 2)
+        return ConfidenceMap(method="platt", a=0.0, b=_logit(rate))
+    model = LogisticRegression(C=10.0).fit(x, y)
+    return ConfidenceMap(method="platt", a=round(max(float(model.coef_[0][0]), 0.0), 6),
+                         b=round(float(model.intercept_[0]), 6))
+
+
+def fit_isotonic(raw: Sequence[float], correct: Sequence[bool]) -> ConfidenceMap:
+    """Pool adjacent violators: the non-decreasing step function closest to the outcomes."""
+    pairs = sorted(zip(raw, (float(c) for c in correct)))
+    blocks: list[list[float]] = []  # [sum_x, sum_y, count]
+    for x, y in pairs:
+        blocks.append([x, y, 1.0])
+        while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] > blocks[-1][1] / blocks[-1][2]:
+            last = blocks.pop()
+            for i in range(3):
+                blocks[-1][i] += last[i]
+    return ConfidenceMap(method="isotonic", x=[round(b[0] / b[2], 6) for b in blocks],
+                         y=[round(b[1] / b[2], 6) for b in blocks])
+
+
+FITTERS = {"platt": fit_platt, "isotonic": fit_isotonic}

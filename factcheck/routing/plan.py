@@ -1,0 +1,64 @@
+"""Plan: the decisions a check makes from what it has measured, as pure functions.
+
+A live check (``pipeline.Checker``) measures as it goes: a closed-book pass, a search, an
+evidence pass. Calibration measures the same passes once per claim (``samples.py``) and
+replays a profile over them (``fit.apply_section``). Both decide through these functions, so
+there is one implementation of routing and of the final verdict:
+
+    reading_route   a route that reads evidence whatever the model knows (forced, or a router
+                    fitted to read every claim), or None
+    router_route    the fitted router's choice from the search's and the model's signals
+    conclude        the verdict, its distribution and its basis, from what was read
+"""
+
+from __future__ import annotations
+
+from ..reading.labels import LabelSet
+from ..schema import Basis, Label, LabelDistribution, Route, RouteDecision
+from .route import Router
+
+READS_EVERY_CLAIM = ("the profile's router reads every claim: on its fit claims, no cheaper routing kept "
+                     "within its max-loss of always reading")
+
+
+def reading_route(forced: Route | None, router: Router | None, *, has_sources: bool,
+                  measures_consistency: bool) -> RouteDecision | None:
+    """The decision of a route that reads evidence without asking the model first: forced
+    (``retrieve``, ``deep``), or auto with a router fitted to read every claim; None
+    otherwise (then the closed-book pass comes first). With a consistency estimate the user
+    asked for gamma, so it is measured."""
+    if not has_sources or measures_consistency:
+        return None
+    if forced in (Route.RETRIEVE, Route.DEEP):
+        return RouteDecision(route=forced, reason=f"route forced to {forced.value}")
+    if forced is None and router is not None and router.reads_always:
+        return RouteDecision(route=Route.RETRIEVE, reason=READS_EVERY_CLAIM)
+    return None
+
+
+def router_route(router: Router, signals: dict[str, float], *, found: bool) -> RouteDecision:
+    """Read the evidence when P(reading helps) reaches the router's threshold; nothing found,
+    nothing to read."""
+    if not found:
+        return RouteDecision(route=Route.DIRECT, reason="the search found nothing: the model's knowledge alone")
+    p = router.probability(signals)
+    numbers = f"P(reading helps)={p:.3f} {'>=' if p >= router.threshold else '<'} {router.threshold:.3f}"
+    if p >= router.threshold:
+        return RouteDecision(route=Route.RETRIEVE, reason=f"read the evidence ({numbers})")
+    return RouteDecision(route=Route.DIRECT, reason=f"answer directly ({numbers})")
+
+
+def conclude(label_set: LabelSet, reading: LabelDistribution | None, closed_book: LabelDistribution | None, *,
+             evidence_needed: bool) -> tuple[Label, LabelDistribution, Basis]:
+    """(verdict, the distribution it was read from, basis) for one claim.
+
+    With a reading of evidence, its top label (basis "evidence"). Without one: when the route
+    asked for evidence and none could be had, a three-label verdict is NOT_ENOUGH_INFO (basis
+    "none"), its confidence the closed-book probability of NOT_ENOUGH_INFO; otherwise, and
+    always with binary labels, the closed-book verdict stands (basis "model")."""
+    if reading is not None:
+        return reading.top, reading, Basis.EVIDENCE
+    assert closed_book is not None, "the closed-book pass is needed when there is no evidence"
+    if evidence_needed and label_set is LabelSet.THREE:
+        return Label.NOT_ENOUGH_INFO, closed_book, Basis.NONE
+    return closed_book.top, closed_book, Basis.MODEL

@@ -1,0 +1,58 @@
+"""Write search queries: targeted (from the disagreement), by self-reflection, and the
+next hop of a deep search. Model-written queries are generated under a JSON grammar, so
+they always parse."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+
+from ..cost import Meter
+from ..reading.judge import Judge, format_evidence
+from ..schema import Assessment, Passage
+
+_WORD = re.compile(r"[A-Za-z0-9][\w'-]+")
+_COMMON = frozenset(
+    "the a an and or but of in on at to for from by with as is are was were be been this that "
+    "these those it its claim true false not no yes because which who what when where there "
+    "their they he she his her has have had do does did can could would should will may might "
+    "also more most very than then so such".split())
+MAX_QUERY_TOKENS = 40
+
+
+def _parse_query(text: str) -> str:
+    try:
+        value = json.loads(text).get("search_query", "")
+    except (ValueError, AttributeError):
+        # cut off by max_tokens inside the string: the grammar fixes the prefix
+        value = text.split('"search_query": "', 1)[-1].split('"', 1)[0]
+    return " ".join(str(value).split())
+
+
+def targeted_query(claim: str, assessment: Assessment, extra_terms: int = 6) -> str:
+    """The claim plus the words the two sides of the disagreement add.
+
+    With rationales: the terms of the most contradictory pair that the claim lacks, so the
+    search can settle exactly what they disagree on. With framings there is no text to draw
+    on, so the claim itself is the query (the record names the disagreeing framings)."""
+    if assessment.pair is None:
+        return claim
+    in_claim = {w.casefold() for w in _WORD.findall(claim)}
+    counts = Counter(
+        w for w in _WORD.findall(f"{assessment.pair.for_true} {assessment.pair.for_false}")
+        if w.casefold() not in in_claim and w.casefold() not in _COMMON)
+    return " ".join([claim, *[w for w, _ in counts.most_common(extra_terms)]])
+
+
+def reflect_query(judge: Judge, claim: str, meter: Meter) -> str:
+    text = judge.write("reflect_query", meter, claim=claim, max_tokens=MAX_QUERY_TOKENS,
+                       grammar="search_query")
+    return _parse_query(text) or claim
+
+
+def next_query(judge: Judge, claim: str, evidence: list[Passage], tried: list[str], meter: Meter) -> str:
+    text = judge.write("next_query", meter, claim=claim, evidence=format_evidence(evidence[-6:]),
+                       tried="; ".join(f'"{q}"' for q in tried) or "none",
+                       max_tokens=MAX_QUERY_TOKENS, grammar="search_query")
+    return _parse_query(text)

@@ -1,0 +1,119 @@
+"""Route: decide from tau and gamma whether and how to retrieve (PCC's four quadrants).
+
+    tau >= alpha, gamma >= beta   direct     answer from the model
+    tau >= alpha, gamma <  beta   targeted   one search from the disagreement
+    tau <  alpha, gamma >= beta   reflect    one search the model writes by self-reflection
+    tau <  alpha, gamma <  beta   deep       iterative multi-hop search
+
+Without a consistency estimate (``--consistency none``) there are no quadrants, only tau:
+tau >= alpha answers directly and tau < alpha searches once with the claim itself (the
+``retrieve`` route). That is the cheap router ``calibrate`` weighs against the four-way one:
+gamma costs tokens on every claim, and it is only worth paying for where it earns them.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..schema import Assessment, EvidenceSentence, Passage, Route, RouteDecision
+
+# The router's inputs: what the search says (free) and what the closed-book pass said.
+SIGNALS = ("top_score", "score_margin", "best_coverage", "shown_coverage", "documents", "tau", "closed_top")
+
+
+def route_signals(claim: str, assessment: Assessment, passages: list[Passage],
+                  sentences: list[EvidenceSentence]) -> dict[str, float]:
+    """The router's inputs for one claim; none costs a model call."""
+    from ..evidence.select import coverage
+
+    scores = sorted((p.score for p in passages), reverse=True)
+    top = scores[0] if scores else 0.0
+    second = scores[1] if len(scores) > 1 else 0.0
+    return {
+        "top_score": math.log1p(max(top, 0.0)),
+        "score_margin": (top - second) / top if top > 0 else 0.0,
+        "best_coverage": max((coverage(claim, s.text) for s in sentences), default=0.0),
+        "shown_coverage": coverage(claim, " ".join(s.text for s in sentences)),
+        "documents": float(len({p.doc_id for p in passages})),
+        "tau": assessment.certainty,
+        "closed_top": assessment.distribution.ranked[0][1],
+    }
+
+
+class Router(BaseModel):
+    """A fitted logistic router: read the evidence when P(reading helps) >= threshold.
+
+    P = sigmoid(intercept + sum(weights[i] * signal[i])); ``factcheck calibrate`` fits it on
+    labeled claims (target: the evidence verdict right where the direct one is wrong) and
+    picks the threshold for the best macro-F1 within a token budget, or 0 (read every claim)
+    when that best loses more than ``--max-loss`` macro-F1 against always reading. Plain
+    numbers, printed by calibrate, so it can be read and checked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    features: list[str]
+    weights: list[float]
+    intercept: float
+    threshold: float = Field(ge=0.0, le=1.01)
+
+    @model_validator(mode="after")
+    def _check(self) -> Router:
+        unknown = set(self.features) - set(SIGNALS)
+        if unknown or len(self.features) != len(self.weights):
+            raise ValueError(f"router: features must be among {list(SIGNALS)}, one weight each")
+        return self
+
+    @property
+    def reads_always(self) -> bool:
+        """Threshold 0: every claim with evidence is read. ``calibrate`` fits this when no
+        cheaper routing kept within ``--max-loss`` of always reading, and a check then skips
+        the closed-book pass whenever the search finds sentences (pipeline.py)."""
+        return self.threshold <= 0.0
+
+    def probability(self, signals: dict[str, float]) -> float:
+        z = self.intercept + sum(w * signals[f] for f, w in zip(self.features, self.weights))
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+    def decide(self, claim: str, assessment: Assessment, passages: list[Passage],
+               sentences: list[EvidenceSentence]) -> RouteDecision:
+        from .plan import router_route
+
+        signals = route_signals(claim, assessment, passages, sentences) if passages else {}
+        return router_route(self, signals, found=bool(passages))
+
+
+class Thresholds(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    alpha: float = Field(default=0.5, ge=0.0, le=1.0)  # on certainty tau
+    beta: float = Field(default=0.9, ge=0.0, le=1.0)  # on consistency gamma
+
+
+def decide(assessment: Assessment, thresholds: Thresholds, *, have_sources: bool,
+           forced: Route | None = None) -> RouteDecision:
+    """Pick the route for one claim. ``forced`` (``--route``) overrides the quadrants."""
+    tau, gamma = assessment.certainty, assessment.consistency
+    numbers = f"tau={tau:.3f} {'>=' if tau >= thresholds.alpha else '<'} alpha={thresholds.alpha}"
+    if gamma is not None:
+        numbers += f", gamma={gamma:.3f} {'>=' if gamma >= thresholds.beta else '<'} beta={thresholds.beta}"
+    if not have_sources:
+        return RouteDecision(route=Route.DIRECT,
+                             reason=f"no evidence source configured: the model's knowledge alone ({numbers})")
+    if forced is not None:
+        return RouteDecision(route=forced, reason=f"route forced to {forced.value} ({numbers})")
+    certain = tau >= thresholds.alpha
+    if gamma is None:
+        if certain:
+            return RouteDecision(route=Route.DIRECT, reason=f"certain ({numbers})")
+        return RouteDecision(route=Route.RETRIEVE, reason=f"uncertain, no consistency estimate: "
+                                                          f"one search with the claim ({numbers})")
+    consistent = gamma >= thresholds.beta
+    if certain and consistent:
+        return RouteDecision(route=Route.DIRECT, reason=f"certain and consistent ({numbers})")
+    if certain:
+        return RouteDecision(route=Route.TARGETED, reason=f"certain but inconsistent ({numbers})")
+    if consistent:
+        return RouteDecision(route=Route.REFLECT, reason=f"uncertain but consistent ({numbers})")
+    return RouteDecision(route=Route.DEEP, reason=f"uncertain and inconsistent ({numbers})")
