@@ -24,7 +24,7 @@ FIXTURE = ROOT / "tests" / "fixtures" / "extraction" / "paragraphs.jsonl"
 
 
 def score(rows: list[dict], claims: dict[str, list[str]]) -> dict:
-    from factcheck.evidence.select import terms
+    from factcheck.evidence.text import terms
 
     right = found = extracted = facts = 0
     for row in rows:

@@ -81,8 +81,9 @@ def run_bm25s_query(folder: str) -> dict:
 
 
 def run_rank_bm25(corpus: Path) -> dict:
-    from factcheck.retrievers.web import words
     from rank_bm25 import BM25Okapi
+
+    from factcheck.evidence.text import terms as words
 
     texts = [json.loads(line) for line in corpus.open()]
     start = time.perf_counter()

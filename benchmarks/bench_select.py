@@ -41,11 +41,8 @@ def main() -> None:
     from factcheck.retrievers.local_index import VECTORS_FILE, LocalIndex, build_index
 
     from factcheck.evidence.embed import default_encoder
-    from factcheck.evidence.select import (
-        MeaningSelector,
-        WordSelector,
-        split_with_offsets,
-    )
+    from factcheck.evidence.select import MeaningSelector, WordSelector
+    from factcheck.evidence.text import sentence_spans
 
     index = LocalIndex(index_for("fm2", args.indexes))
     with_vectors = LocalIndex(index_for("fm2", args.indexes, vectors=True))
@@ -69,7 +66,7 @@ def main() -> None:
             start = time.perf_counter()
             selector.select(claim, passages[:k], n)
             seconds[name] += time.perf_counter() - start
-        sentences_scored += sum(len(split_with_offsets(p.text)) for p in passages)
+        sentences_scored += sum(len(sentence_spans(p.text)) for p in passages)
     per_claim = {name: s / len(claims) for name, s in seconds.items()}
     result = {"claims": len(claims), "seconds_per_claim": per_claim,
               "ratio_meaning_to_words": per_claim["meaning"] / per_claim["words"],

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from factcheck.errors import IndexFormatError, InputError
+from factcheck.evidence.text import index_tokens
 from factcheck.schema import Passage
 
 from .base import Retriever
@@ -31,18 +32,6 @@ from .passages import ReadReport, read_documents, split_passages
 
 FORMAT = "factcheck-bm25"
 VERSION = 1
-
-
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def _tokenize(texts: list[str], stemmer) -> list[list[str]]:
-    import bm25s
-
-    return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)
 
 
 VECTORS_FILE = "vectors.npy"
@@ -93,7 +82,7 @@ def build_index(sources: Iterable[str], out: Path, *, max_words: int = 100, vect
         raise InputError("no passages to index: the sources held no readable documents"
                          + (f" ({len(report.skipped)} records skipped)" if report.skipped else ""))
     retriever = bm25s.BM25()
-    tokens = _tokenize(texts, _stemmer())
+    tokens = index_tokens(texts)
     if not any(tokens):
         tmp_passages.unlink(missing_ok=True)
         raise InputError("no indexable words in the sources (only stop words, numbers or single letters)")
@@ -177,11 +166,10 @@ class LocalIndex(Retriever):
             if self.vectors.shape != (len(self._offsets), DIMENSIONS):
                 raise IndexFormatError(f"index {folder} is corrupt ({VECTORS_FILE} does not match its passages): "
                                        f"rebuild it")
-        self._stemmer = _stemmer()
         self._vocab = self._bm25.vocab_dict
 
     def search(self, query: str, k: int) -> list[Passage]:
-        tokens = [t for t in _tokenize([query], self._stemmer)[0] if t in self._vocab]
+        tokens = [t for t in index_tokens([query])[0] if t in self._vocab]
         if not tokens or k <= 0:
             return []
         k = min(k, len(self._offsets))

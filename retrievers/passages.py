@@ -9,16 +9,15 @@ document's id and title.
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from factcheck.errors import InputError
+from factcheck.evidence.text import split_sentences
 from factcheck.schema import Passage
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 TEXT_SUFFIXES = {".txt", ".md"}
 
 
@@ -34,10 +33,6 @@ class ReadReport:
     """What reading the sources skipped, so a build can say so without stopping."""
 
     skipped: list[str] = field(default_factory=list)
-
-
-def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
 def split_passages(doc: Document, source: str, max_words: int = 100) -> list[Passage]:

@@ -6,18 +6,10 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from factcheck.evidence.text import terms
 from factcheck.schema import Passage
 
 from .passages import Document, split_passages
-
-_WORD = re.compile(r"\w\w+", re.UNICODE)
-_STOPWORDS = frozenset(
-    "a an and are as at be by for from has have in is it its of on or that the this to was "
-    "were will with which who whom not no".split())
-
-
-def words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text.casefold()) if w not in _STOPWORDS]
 
 
 def rank_pages(query: str, pages: list[Document], source: str, k: int, max_words: int = 100) -> list[Passage]:
@@ -25,10 +17,10 @@ def rank_pages(query: str, pages: list[Document], source: str, k: int, max_words
     from rank_bm25 import BM25Okapi
 
     passages = [p for page in pages for p in split_passages(page, source=source, max_words=max_words)]
-    query_words = words(query)
+    query_words = terms(query)
     if not passages or not query_words:
         return []
-    bm25 = BM25Okapi([words(f"{p.title} {p.text}") or ["_"] for p in passages])
+    bm25 = BM25Okapi([terms(f"{p.title} {p.text}") or ["_"] for p in passages])
     scores = bm25.get_scores(query_words)
     order = sorted(range(len(passages)), key=lambda i: scores[i], reverse=True)
     return [passages[i].model_copy(update={"score": float(scores[i])}) for i in order[:k] if scores[i] > 0]

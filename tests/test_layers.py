@@ -18,7 +18,7 @@ ABOVE_STAGES = {"pipeline", "runs", "fitting", "claims", "cli"}
 ABOVE_MODEL = STAGES | ABOVE_STAGES
 # What the evidence sources may use of factcheck: their own small interface.
 RETRIEVERS_MAY_USE = {"factcheck", "factcheck.schema", "factcheck.errors", "factcheck.config.paths", "factcheck.http",
-                      "factcheck.evidence.embed"}
+                      "factcheck.evidence.embed", "factcheck.evidence.text"}
 
 
 def modules():
@@ -83,3 +83,13 @@ def test_no_module_imports_from_a_layer_above_it(name):
 def test_no_module_is_over_the_size_a_reader_can_hold():
     sizes = {name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in ALL.items()}
     assert max(sizes.values()) <= 500, sorted(sizes.items(), key=lambda kv: -kv[1])[:3]
+
+
+def test_words_and_sentences_are_split_in_one_place():
+    """Selection, the index, web ranking, queries and extraction share evidence/text.py."""
+    for name, path in ALL.items():
+        if name == "factcheck.evidence.text":
+            continue
+        source = path.read_text(encoding="utf-8")
+        for mark in ("import Stemmer", "STOPWORDS_EN", "bm25s.tokenize", "_SENTENCE_END"):
+            assert mark not in source, f"{name} splits words or sentences its own way ({mark})"

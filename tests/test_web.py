@@ -163,3 +163,13 @@ def test_an_outage_is_exit_3_said_on_stderr_and_not_cached(wiki, monkeypatch, is
     fallback = CliRunner().invoke(app, [*args[:-2], "Snow is white.", "--if-sources-fail", "model", "--no-cache"])
     first = json.loads(fallback.stdout.splitlines()[0])
     assert first["basis"] == "model" and first["source_errors"] and "evidence source failed" in fallback.stderr
+
+
+def test_web_pages_are_ranked_on_the_same_stemmed_terms_as_local_evidence():
+    from factcheck.retrievers.passages import Document
+    from factcheck.retrievers.web import rank_pages
+
+    pages = [Document(id="a", title="Cats", text="Cats sleep for most of the day."),
+             Document(id="b", title="Rivers", text="The river was flooding the valleys after storms.")]
+    ranked = rank_pages("rivers flood valley", pages, source="web:test", k=2)
+    assert [p.doc_id for p in ranked] == ["b"]  # "flood" meets "flooding", "valley" meets "valleys"

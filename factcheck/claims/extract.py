@@ -107,7 +107,7 @@ def supported(claim: str, sentence: str, context: str) -> bool:
     """Whether the document says ``claim``: its content words are found in ``sentence``
     (and, for references it resolves, the sentence before). A claim the model added from its
     own knowledge, or one it made of an opinion, fails."""
-    from ..evidence.select import terms
+    from ..evidence.text import terms
 
     words = set(terms(claim))
     if not words:
@@ -121,7 +121,7 @@ def extract_claims(judge: Judge, text: str, source: str, meter: Meter | None = N
                    on_sentence: Callable[[int, int], None] | None = None) -> list[ExtractedClaim]:
     """The document's check-worthy claims, each supported by its sentence, each once.
     ``on_sentence(done, total)`` reports progress."""
-    from ..evidence.select import terms
+    from ..evidence.text import terms
 
     meter = meter or Meter()
     found: list[ExtractedClaim] = []

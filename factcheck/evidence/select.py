@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import math
 import re
-from functools import cache
 from typing import Literal, Protocol
 
 from ..schema import EvidenceSentence, Passage
+from .text import sentence_spans, terms
 
 Selection = Literal["words", "meaning"]
 
@@ -35,7 +35,6 @@ _LEANS_BACK = re.compile(
     r"^(it|its|they|their|these|this|those|such|he|she|his|her|however|moreover|furthermore|"
     r"thus|therefore|conversely|in contrast|in addition|similarly|likewise|here|there)\b",
     re.IGNORECASE)
-_WORD = re.compile(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*")
 # A sentence that shares less than this share of the claim's content words is not evidence
 # for it: not shown, so it cannot steer the verdict. Chosen on the fit splits (neutral on
 # macro-F1 there); it turns an unrelated corpus into NOT_ENOUGH_INFO and keeps injected text
@@ -47,41 +46,6 @@ COSINE_FLOOR = 0.3
 # Passage rank enters the score as a small prior: relevance within the pool decides, and
 # among equals the sentence from the better-ranked passage wins.
 _RANK_WEIGHT = 0.02
-
-
-@cache
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-@cache
-def _stop_words() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN)
-
-
-def terms(text: str) -> list[str]:
-    """Lower-cased, stemmed content words (the local index's own normalisation)."""
-    stop = _stop_words()
-    words = [w.lower() for w in _WORD.findall(text)]
-    return _stemmer().stemWords([w for w in words if w not in stop and len(w) > 1])
-
-
-def split_with_offsets(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of ``text``."""
-    from factcheck.retrievers.passages import split_sentences
-
-    spans, cursor = [], 0
-    for sentence in split_sentences(text):
-        start = text.find(sentence, cursor)
-        if start < 0:  # split_sentences only strips, so this is defensive
-            continue
-        spans.append((start, start + len(sentence)))
-        cursor = start + len(sentence)
-    return spans
 
 
 def coverage(claim: str, text: str) -> float:
@@ -163,7 +127,7 @@ def evidence_records(candidates: list[tuple[int, int, Passage, int, int]], chose
 def _candidates(passages: list[Passage]) -> list[tuple[int, int, Passage, int, int]]:
     """Every sentence of ``passages``: (rank, position, passage, start, end)."""
     return [(rank, position, passage, start, end) for rank, passage in enumerate(passages)
-            for position, (start, end) in enumerate(split_with_offsets(passage.text))]
+            for position, (start, end) in enumerate(sentence_spans(passage.text))]
 
 
 class Selector(Protocol):

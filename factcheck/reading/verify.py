@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from ..cost import Meter
 from ..routing.plan import conclude
-from ..schema import Assessment, Basis, EvidenceSentence, Label, LabelDistribution, Verdict
+from ..schema import (
+    Assessment,
+    Basis,
+    EvidenceSentence,
+    Label,
+    LabelDistribution,
+    Verdict,
+)
 from .judge import Judge
 from .readers import Reader
 

@@ -5,19 +5,15 @@ they always parse."""
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 
 from ..cost import Meter
+from ..evidence.text import content_words
 from ..reading.judge import Judge, format_evidence
 from ..schema import Assessment, Passage
 
-_WORD = re.compile(r"[A-Za-z0-9][\w'-]+")
-_COMMON = frozenset(
-    "the a an and or but of in on at to for from by with as is are was were be been this that "
-    "these those it its claim true false not no yes because which who what when where there "
-    "their they he she his her has have had do does did can could would should will may might "
-    "also more most very than then so such".split())
+# Words a rationale uses to argue truth, not to name what the search should find.
+_VERDICT_WORDS = frozenset("claim true false not no yes because".split())
 MAX_QUERY_TOKENS = 40
 
 
@@ -38,10 +34,10 @@ def targeted_query(claim: str, assessment: Assessment, extra_terms: int = 6) -> 
     on, so the claim itself is the query (the record names the disagreeing framings)."""
     if assessment.pair is None:
         return claim
-    in_claim = {w.casefold() for w in _WORD.findall(claim)}
+    in_claim = {w.casefold() for w in content_words(claim)}
     counts = Counter(
-        w for w in _WORD.findall(f"{assessment.pair.for_true} {assessment.pair.for_false}")
-        if w.casefold() not in in_claim and w.casefold() not in _COMMON)
+        w for w in content_words(f"{assessment.pair.for_true} {assessment.pair.for_false}")
+        if len(w) > 1 and w.casefold() not in in_claim and w.casefold() not in _VERDICT_WORDS)
     return " ".join([claim, *[w for w, _ in counts.most_common(extra_terms)]])
 
 
