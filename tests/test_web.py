@@ -170,6 +170,8 @@ def test_web_pages_are_ranked_on_the_same_stemmed_terms_as_local_evidence():
     from factcheck.retrievers.web import rank_pages
 
     pages = [Document(id="a", title="Cats", text="Cats sleep for most of the day."),
-             Document(id="b", title="Rivers", text="The river was flooding the valleys after storms.")]
+             Document(id="b", title="Rivers", text="The river was flooding the valleys after storms."),
+             Document(id="c", title="Bread", text="Bread is baked from flour and water."),
+             Document(id="d", title="Stars", text="Stars shine by fusing hydrogen.")]
     ranked = rank_pages("rivers flood valley", pages, source="web:test", k=2)
     assert [p.doc_id for p in ranked] == ["b"]  # "flood" meets "flooding", "valley" meets "valleys"
