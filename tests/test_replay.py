@@ -1,5 +1,5 @@
 """One implementation of a check: replaying a fitted profile over stored passes
-(fit.apply_section, what calibrate scores and chooses by) gives the verdicts, confidences and
+(fitting/replay.py, what calibrate scores and chooses by) gives the verdicts, confidences and
 routes that a live check gives the same claims, on every route (scripted fake model, a real
 local index)."""
 
@@ -11,7 +11,7 @@ from factcheck.retrievers.local_index import build_index
 from factcheck.config.profile import write_profile
 from factcheck.config.settings import resolve
 from factcheck.fitting.calibrate import fit_label_set
-from factcheck.fitting.fit import apply_section
+from factcheck.fitting.replay import apply_section
 from factcheck.fitting.samples import collect
 from factcheck.model.files import DEFAULT_MODEL_SHA256
 from factcheck.pipeline import build_checker, configure

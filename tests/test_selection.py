@@ -18,7 +18,7 @@ from factcheck.evidence.embed import (
     read_safetensors,
 )
 from factcheck.evidence.select import MeaningSelector, WordSelector, selector
-from factcheck.fitting.fit import apply_section
+from factcheck.fitting.replay import apply_section
 from factcheck.fitting.samples import Sample
 from factcheck.pipeline import build_checker
 from factcheck.reading.labels import LabelSet

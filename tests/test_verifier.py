@@ -5,14 +5,12 @@ import numpy as np
 import pytest
 
 from factcheck.evidence.select import select_sentences
-from factcheck.fitting.fit import (
-    apply_section,
-    fit_bias,
-    fit_probe,
-    fit_router,
-    fit_section,
-)
+from factcheck.fitting.bias import fit_bias
+from factcheck.fitting.heads import fit_probe
+from factcheck.fitting.replay import apply_section
+from factcheck.fitting.router import fit_router
 from factcheck.fitting.samples import Sample
+from factcheck.fitting.section import fit_section
 from factcheck.pipeline import Checker
 from factcheck.reading.labels import LabelSet
 from factcheck.reading.readers import Reader, aggregate_chunks, restrict
@@ -131,7 +129,7 @@ def test_label_bias_fit_finds_the_not_enough_info_offset():
 
 
 def test_a_label_bias_is_kept_only_where_it_helps_claims_it_was_not_fitted_on():
-    from factcheck.fitting.fit import _held_out_bias
+    from factcheck.fitting.bias import held_out_bias
 
     # NOT_ENOUGH_INFO is never on top, but its claims read flatter: an offset fixes that on
     # every fold, so it is kept
@@ -139,7 +137,7 @@ def test_a_label_bias_is_kept_only_where_it_helps_claims_it_was_not_fitted_on():
     shapes = {"SUPPORTED": (0.5, 0.3, 0.2), "REFUTED": (0.3, 0.5, 0.2), "NOT_ENOUGH_INFO": (0.4, 0.35, 0.25)}
     gold = [g for g in shapes for _ in range(30)]
     raw = [dict(zip([S, R, N], np.array(shapes[g]) + rng.uniform(0, 0.02, 3))) for g in gold]
-    bias, scores = _held_out_bias(raw, gold, LabelSet.THREE)
+    bias, scores = held_out_bias(raw, gold, LabelSet.THREE)
     assert bias[N] > 0 and scores["fitted"] > scores["none"]
     # answers already balanced and as informative as they get: any offset fitted to one
     # part's noise does no better on the rest, so none is kept
@@ -148,7 +146,7 @@ def test_a_label_bias_is_kept_only_where_it_helps_claims_it_was_not_fitted_on():
     for g in gold:
         p = float(rng.uniform(0.5, 0.9)) if rng.random() < 0.7 else float(rng.uniform(0.1, 0.5))
         raw.append({S: p, R: 1 - p} if g == "SUPPORTED" else {S: 1 - p, R: p})
-    bias, scores = _held_out_bias(raw, gold, LabelSet.BINARY)
+    bias, scores = held_out_bias(raw, gold, LabelSet.BINARY)
     assert all(v == 0.0 for v in bias.values()) and scores["fitted"] <= scores["none"]
 
 
@@ -214,7 +212,7 @@ def test_the_answer_map_undoes_what_a_label_bias_cannot():
 
 
 def test_cross_validation_scores_a_section_on_claims_it_was_not_fitted_on():
-    from factcheck.fitting.fit import cross_validated_macro_f1
+    from factcheck.fitting.section import cross_validated_macro_f1
 
     samples = mislabelled_answers()
     scaled = cross_validated_macro_f1(samples, LabelSet.THREE, "joint+scaled")

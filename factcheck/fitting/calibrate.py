@@ -2,7 +2,7 @@
 
 Measures a ``Sample`` per claim (closed-book pass, search, evidence passes with the hidden
 state; kept in the cache folder, so a refit or an interrupted run costs no model call twice),
-fits the reader's head, the label bias, the confidence maps and the router (``fit.py``), and
+fits the reader's head, the label bias, the confidence maps and the router (section.py), and
 writes them into the model's profile beside any other label set's section it already holds.
 The claims come as a calibration set (``calibration_set.py``): parts, each checked against its
 own evidence, pooled per label set.
@@ -20,8 +20,9 @@ from ..config.settings import Settings
 from ..errors import InputError
 from ..reading.labels import LabelSet
 from .calibration_set import CalibrationSet, LabelSetPlan, Part
-from .fit import MAX_LOSS, READERS, cross_validated_macro_f1, fit_section
+from .router import MAX_LOSS
 from .samples import SampleStore, collect
+from .section import READERS, cross_validated_macro_f1, fit_section
 
 
 def check_options(settings: Settings, *, reader: str, budget: float, max_loss: float) -> None:

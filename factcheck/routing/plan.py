@@ -2,7 +2,7 @@
 
 A live check (``pipeline.Checker``) measures as it goes: a closed-book pass, a search, an
 evidence pass. Calibration measures the same passes once per claim (``samples.py``) and
-replays a profile over them (``fit.apply_section``). Both decide through these functions, so
+replays a profile over them (``fitting.replay.apply_section``). Both decide through these functions, so
 there is one implementation of routing and of the final verdict:
 
     reading_route   a route that reads evidence whatever the model knows (forced, or a router

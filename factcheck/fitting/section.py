@@ -1,0 +1,126 @@
+"""A whole profile section for one label set, fitted from measured samples: the reader's head,
+the label bias, the confidence maps and the router, each fitted on out-of-fold outputs of the
+step before it (so no step is fitted on a head's own training claims). Fitting needs
+scikit-learn (``pip install 'factcheck-pcc[eval]'``); applying a profile does not."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..errors import InputError
+from ..reading.labels import LabelSet, label_names
+from ..runs.metrics import macro_f1
+from ..schema import Label
+from .bias import decide, held_out_bias
+from .cv import folds
+from .heads import (
+    ANSWER_MAP_STRENGTHS,
+    PROBE_STRENGTHS,
+    choose_strength,
+    fit_head,
+    fit_probe,
+    raw_probs,
+)
+from .maps import choose_calibration
+from .replay import apply_section, closed_distribution
+from .router import MAX_LOSS, RoutePoint, always_read_tokens, fit_router, reading_tokens
+from .samples import Sample
+
+READERS = ("joint+probe", "joint+scaled", "joint+logits", "chunks+logits")
+
+
+def sample_label_set(sample: Sample) -> LabelSet:
+    """The label set a sample was measured with (its closed-book pass's labels)."""
+    return LabelSet.BINARY if len(sample.closed) == 2 else LabelSet.THREE
+
+
+def fit_reading(samples: Sequence[Sample], label_set: LabelSet, reader: str,
+                 probe_samples: Sequence[Sample] | None) -> tuple[dict, dict, list[dict[Label, float]], dict]:
+    """The reading part of a section: the reader's head and the label bias. Returns the
+    section so far, its report, the head's (out-of-fold) outputs on ``samples`` and the bias."""
+    if len(samples) < 20:
+        raise InputError(f"calibration needs at least 20 checked claims with evidence, got {len(samples)}")
+    names = label_names(label_set)
+    gold = [s.gold for s in samples]
+    if not set(gold) <= set(names):
+        raise InputError(f"gold labels {sorted(set(gold) - set(names))} do not belong to the {label_set.value} label set")
+    section: dict = {"reader": reader.split("+")[0], "consistency": "none"}
+    report: dict = {"claims": len(samples), "reader": reader}
+    if reader == "joint+probe":
+        pool = [s for s in (probe_samples or samples) if s.hidden is not None]  # claims read with evidence
+        strength, scores, pool_outputs = choose_strength(pool, PROBE_STRENGTHS, "probe")
+        probe = fit_probe(pool, strength)
+        section["probe"] = probe.model_dump(mode="json")
+        report.update(probe_claims=len(pool), probe_strength=strength, probe_cv_macro_f1=scores)
+        # out-of-fold outputs for claims the probe trained on; the probe as is for the others
+        oof = dict(zip((id(s) for s in pool), pool_outputs))
+        raw = [oof[id(s)] if id(s) in oof else probe(s.hidden) for s in samples]
+    elif reader == "joint+scaled":
+        # a map of this label set's answers; the label bias and everything after it are
+        # fitted on its out-of-fold outputs
+        strength, scores, raw = choose_strength(samples, ANSWER_MAP_STRENGTHS, "answer map")
+        section["answer_map"] = fit_head(samples, strength, "answer map").model_dump(mode="json")
+        report.update(answer_map_strength=strength, answer_map_cv_macro_f1=scores)
+    else:
+        raw = [raw_probs(s, reader) for s in samples]
+    bias, bias_cv = held_out_bias(raw, gold, label_set)
+    section["label_bias"] = {k.value: v for k, v in bias.items()}
+    report.update(label_bias_cv_macro_f1=bias_cv)
+    return section, report, raw, bias
+
+
+def fit_section(samples: Sequence[Sample], label_set: LabelSet, *, reader: str = "joint+probe",
+                budget_fraction: float = 0.5, probe_samples: Sequence[Sample] | None = None,
+                router_threshold: str = "in_sample", max_loss: float = MAX_LOSS) -> tuple[dict, dict]:
+    """Fit one label set's profile section on ``samples`` (measured with that label set):
+    the reader's probe (on ``probe_samples``, default ``samples``), the label bias, the
+    confidence maps per basis and the router (its threshold chosen ``router_threshold``:
+    in_sample or out_of_fold). Returns (section, report of the fit)."""
+    section, report, raw, bias = fit_reading(samples, label_set, reader, probe_samples)
+    names = label_names(label_set)
+    gold = [s.gold for s in samples]
+    evidence = decide(raw, label_set, bias)
+    ev_conf = [d.probs[d.top] for d in evidence]
+    ev_ok = [d.top.value == g for d, g in zip(evidence, gold)]
+    ev_map, ev_cv = choose_calibration(ev_conf, ev_ok)
+    closed = [closed_distribution(s) for s in samples]
+    model_map, model_cv = choose_calibration([d.probs[d.top] for d in closed],
+                                              [d.top.value == g for d, g in zip(closed, gold)])
+    section["calibration"] = {"evidence": ev_map.model_dump(mode="json"), "model": model_map.model_dump(mode="json")}
+    read_cost = [s.closed_tokens + reading_tokens(s, reader, after_closed=True) for s in samples]
+    router, points = fit_router(samples, [d.top.value for d in closed], [d.top.value for d in evidence], names,
+                                read_cost, budget_fraction, threshold_from=router_threshold, max_loss=max_loss,
+                                reader=reader)
+    section["router"] = router.model_dump(mode="json")
+    chosen = next(p for p in points if p.threshold == router.threshold)
+    always_tokens = always_read_tokens(samples, reader)
+    within_budget = [p for p in points if p.tokens_per_claim <= budget_fraction * always_tokens]
+    if router.reads_always:  # a check then skips the closed-book pass wherever it reads
+        chosen = RoutePoint(0.0, chosen.macro_f1, always_tokens, 1.0)
+    report.update(label_bias=section["label_bias"], calibration_cv=ev_cv | {"model_" + k: v for k, v in model_cv.items()},
+                  evidence_macro_f1=round(macro_f1(gold, [d.top.value for d in evidence], names), 4),
+                  router_macro_f1=round(chosen.macro_f1, 4), router_read_rate=round(chosen.read_rate, 3),
+                  router_tokens=round(chosen.tokens_per_claim, 1), router_reads_always=router.reads_always,
+                  router_best_within_budget=round(max((p.macro_f1 for p in within_budget), default=0.0), 4),
+                  max_loss=max_loss,
+                  always_read_tokens=round(always_tokens, 1), budget_fraction=budget_fraction)
+    return section, report
+
+
+def cross_validated_macro_f1(samples: Sequence[Sample], label_set: LabelSet, reader: str,
+                             probe_samples: Sequence[Sample] | None = None, seed: int = 0) -> float:
+    """Macro-F1 of the reading (head, then label bias) on claims it was not fitted on:
+    k-fold over ``samples``, each fold's reading fitted on the others (the probe's pool less
+    the fold). The fair way to choose a reader, since a head fitted in-sample flatters
+    itself in proportion to its size. Calibration and router do not change a verdict read
+    from evidence, so they are not fitted here."""
+    gold, predicted = [], []
+    for fold in folds(len(samples), seed):
+        held = {id(samples[i]) for i in fold}
+        train = [s for s in samples if id(s) not in held]
+        pool = [s for s in probe_samples if id(s) not in held] if probe_samples is not None else None
+        section, _, _, _ = fit_reading(train, label_set, reader, pool)
+        outcomes = apply_section([samples[i] for i in fold], section, label_set, "retrieve")
+        gold += [o.gold for o in outcomes]
+        predicted += [o.verdict for o in outcomes]
+    return macro_f1(gold, predicted, label_names(label_set))
