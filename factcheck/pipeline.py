@@ -106,10 +106,9 @@ class Checker:
         if needed and not sentences:
             warnings.append("no evidence found: " + ("not enough information to decide" if verdict.basis == "none"
                                                     else "the verdict rests on the model's knowledge alone"))
-        record = build_record(claim, assessment, decision, verdict, sentences, queries, meter,
-                              self.model.info, warnings, self.calibration)
-        return record.model_copy(update={"hops": hops, "thresholds": self.thresholds.model_dump(),
-                                         "selection": self.selector.name if sentences else None})
+        return build_record(claim, assessment, decision, verdict, sentences, queries, meter, self.model.info,
+                            warnings, self.calibration, hops=hops, thresholds=self.thresholds.model_dump(),
+                            selection=self.selector.name if sentences else None)
 
     def _select(self, claim: str, passages: list[Passage], meter: Meter):
         with meter.stage("select"):  # by meaning, ~0.2 s of encoder time: a cost the record shows

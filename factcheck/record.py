@@ -13,6 +13,7 @@ from .schema import (
     ErrorRecord,
     EvidenceItem,
     EvidenceSentence,
+    Hop,
     ModelRef,
     RecordError,
     RouteDecision,
@@ -22,7 +23,8 @@ from .schema import (
 
 def build_record(claim: Claim, assessment: Assessment | None, decision: RouteDecision, verdict: Verdict,
                  sentences: list[EvidenceSentence], queries: list[str], meter: Meter, model: ModelInfo,
-                 warnings: list[str], calibration: Calibration | None = None) -> CheckRecord:
+                 warnings: list[str], calibration: Calibration | None = None, *, hops: list[Hop] | None = None,
+                 thresholds: dict[str, float] | None = None, selection: str | None = None) -> CheckRecord:
     used = set(verdict.used_passages)
     if verdict.shown is not None:  # exactly the sentences the model read
         shown = set(verdict.shown)
@@ -45,7 +47,10 @@ def build_record(claim: Claim, assessment: Assessment | None, decision: RouteDec
         route_reason=decision.reason,
         basis=verdict.basis,
         reader=verdict.reader,
+        selection=selection,
+        thresholds=thresholds or {},
         queries=queries,
+        hops=hops or [],
         evidence=[EvidenceItem(**p.model_dump(), used=p.id in used) for p in sentences],
         model=ModelRef(name=model.name, sha256=model.sha256, server=model.server),
         timings_ms={k: round(v, 2) for k, v in meter.timings_ms.items()},
