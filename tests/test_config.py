@@ -118,3 +118,35 @@ def test_config_file_wins_over_the_profile_and_config_show_says_where_each_value
     assert rows["k"]["value"] == 4 and rows["k"]["source"].startswith("profile ")
     assert rows["threads"]["source"] == "default"
     assert rows["router"] == {"value": None, "source": "none fitted"}  # fitted objects are shown beside settings
+
+
+def test_config_show_hashes_no_model_file_and_model_info_names_the_profile(tmp_path, isolated_dirs, isolated_cache,
+                                                                          monkeypatch):
+    import hashlib
+    import json
+
+    from typer.testing import CliRunner
+
+    from factcheck.cli import app
+    from factcheck.model.files import remembered_sha256
+
+    from .fakes import FakeModel
+
+    model = tmp_path / "mine.gguf"
+    model.write_bytes(b"GGUF" + b"\0" * 100)
+    sha = hashlib.sha256(model.read_bytes()).hexdigest()
+    profiles = isolated_dirs / "factcheck" / "profiles"
+    profiles.mkdir(parents=True)
+    (profiles / f"{sha}.toml").write_text(f'[meta]\nmodel_sha256 = "{sha}"\nfitted_at = "2026-12-01T10:00:00Z"\n'
+                                          f'[three]\nalpha = 0.33\n')
+    shown = CliRunner().invoke(app, ["config", "show", "--model", str(model)])
+    assert shown.exit_code == 0 and "not known until the model loads" in shown.stdout
+    assert remembered_sha256(model) is None  # showing settings read no model file
+    fake = FakeModel()
+    fake.info = fake.info.__class__(**{**fake.info.__dict__, "sha256": sha, "path": model})
+    monkeypatch.setattr("factcheck.model.loader.open_model", lambda settings, progress=None: fake)
+    info = CliRunner().invoke(app, ["model", "info", "--json", "--model", str(model)])
+    data = json.loads(info.stdout)
+    assert data["profile"] == str(profiles / f"{sha}.toml") and data["profile_fitted_at"] == "2026-12-01T10:00:00Z"
+    shown = CliRunner().invoke(app, ["config", "show", "--json", "--model", str(model)])  # hashed now: found
+    assert json.loads(shown.stdout)["alpha"]["value"] == 0.33
