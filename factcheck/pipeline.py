@@ -46,7 +46,7 @@ class Checker:
                  deep_token_budget: int = 4000, calibration: Calibration | None = None,
                  sentences: int = 6, reader: Reader | None = None, router: Router | None = None,
                  sufficiency: float = 0.5, selector: Selector | None = None,
-                 if_sources_fail: str = "error") -> None:
+                 if_sources_fail: str = "error", profile: str | None = None) -> None:
         self.model = model
         self.judge = Judge(model, labels)
         self.sentences = sentences
@@ -63,6 +63,7 @@ class Checker:
         self.deep_token_budget = deep_token_budget
         self.calibration = calibration
         self.if_sources_fail = if_sources_fail  # "error", or "model": the model's own verdict
+        self.profile = profile  # the applied profile's short digest, named on every record
 
     def check(self, claim: Claim) -> CheckRecord:
         """Check one claim. Raises InputError for an empty claim, and SourcesUnavailable when
@@ -108,7 +109,7 @@ class Checker:
                                                     else "the verdict rests on the model's knowledge alone"))
         return build_record(claim, assessment, decision, verdict, sentences, queries, meter, self.model.info,
                             warnings, self.calibration, hops=hops, thresholds=self.thresholds.model_dump(),
-                            selection=self.selector.name if sentences else None)
+                            selection=self.selector.name if sentences else None, profile=self.profile)
 
     def _select(self, claim: str, passages: list[Passage], meter: Meter):
         with meter.stage("select"):  # by meaning, ~0.2 s of encoder time: a cost the record shows
@@ -263,4 +264,5 @@ def build_checker(settings: Settings, load, profile: Profile | None = None) -> C
                       answer_map=fitted.answer_map),
         router=fitted.router if settings.consistency == "none" else None,
         sufficiency=settings.sufficiency, selector=chosen, if_sources_fail=settings.if_sources_fail,
+        profile=profile.digest[:16] if profile is not None and profile.digest else None,
     )

@@ -24,7 +24,8 @@ from .schema import (
 def build_record(claim: Claim, assessment: Assessment | None, decision: RouteDecision, verdict: Verdict,
                  sentences: list[EvidenceSentence], queries: list[str], meter: Meter, model: ModelInfo,
                  warnings: list[str], calibration: Calibration | None = None, *, hops: list[Hop] | None = None,
-                 thresholds: dict[str, float] | None = None, selection: str | None = None) -> CheckRecord:
+                 thresholds: dict[str, float] | None = None, selection: str | None = None,
+                 profile: str | None = None) -> CheckRecord:
     used = set(verdict.used_passages)
     if verdict.shown is not None:  # exactly the sentences the model read
         shown = set(verdict.shown)
@@ -36,6 +37,8 @@ def build_record(claim: Claim, assessment: Assessment | None, decision: RouteDec
         verdict=verdict.label,
         confidence=round(calibration(verdict.confidence, verdict.basis) if calibration else verdict.confidence, 6),
         confidence_raw=round(verdict.confidence, 6),
+        calibrated=calibration is not None,
+        profile=profile,
         label_probs={label: round(p, 6) for label, p in dist.probs.items()},
         outside_mass=round(dist.outside_mass, 6),
         entropy_bits=round(dist.entropy_bits, 6),

@@ -188,6 +188,8 @@ class CheckRecord(_Record):
     verdict: Label
     confidence: float  # calibrated P(verdict is right) when a profile has a calibration
     confidence_raw: float | None = None  # the verdict's probability before calibration
+    calibrated: bool = False  # whether ``confidence`` went through a fitted confidence map
+    profile: str | None = None  # the profile applied: the first 16 hex digits of its file's SHA-256
     label_probs: dict[Label, float] = Field(default_factory=dict)
     outside_mass: float | None = None
     entropy_bits: float | None = None

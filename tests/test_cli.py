@@ -407,3 +407,30 @@ def test_a_run_answered_from_the_cache_loads_no_model(monkeypatch, isolated_cach
     assert all(r["from_cache"] for r in records(again.stdout))
     run("check", "--json", "Water is wet.", "Snow is white.")
     assert loads == [1, 1]  # a claim not in the cache: the model loads
+
+
+def test_a_model_without_a_profile_says_so_once_and_its_records_say_uncalibrated(fake, tmp_path):
+    model = tmp_path / "other.gguf"  # a model file of its own: no profile is fitted for it
+    model.write_bytes(b"GGUF" + b"\0" * 64)
+    first = run("check", "--json", "--model", str(model), "Water is wet.")
+    notes = [line for line in first.stderr.splitlines() if "no profile is fitted" in line]
+    assert len(notes) == 1 and "factcheck calibrate --builtin" in notes[0]
+    record = records(first.stdout)[0]
+    assert record["calibrated"] is False and record["profile"] is None
+    again = run("check", "--json", "--no-cache", "--model", str(model), "Grass is green.")
+    assert "no profile is fitted" not in again.stderr  # once a model: the record says it from then on
+
+
+def test_a_fitted_profile_is_named_on_every_record(fake, tmp_path):
+    import hashlib
+
+    from factcheck.config.profile import write_profile
+    from factcheck.reading.labels import LabelSet
+
+    profile = tmp_path / "p.toml"
+    section = {"calibration": {"evidence": {"method": "platt", "a": 1.0, "b": 0.0}}}
+    write_profile(profile, {LabelSet.THREE: section}, {})  # for the default model, as the fake stands in for it
+    result = run("check", "--json", "--profile", str(profile), "Water is wet.")
+    record = records(result.stdout)[0]
+    assert record["calibrated"] is True and "no profile is fitted" not in result.stderr
+    assert record["profile"] == hashlib.sha256(profile.read_bytes()).hexdigest()[:16]

@@ -155,6 +155,40 @@ def note_without_evidence(settings) -> None:
              "for the default model): add --index DIR (see factcheck index build) or --web wikipedia")
 
 
+def note_uncalibrated(settings, profile, checker):
+    """When the model has loaded, once for each model (remembered in the cache folder): a
+    model without a fitted profile gives uncalibrated confidences, so say so and name the
+    command that fits one. Returns ``checker``."""
+    import json
+    import shlex
+
+    from ..config.paths import cache_dir
+    from ..model.loader import model_identity
+
+    if profile.fitted.calibration is not None or state["quiet"]:
+        return checker
+    identity = model_identity(settings) or str(settings.model)
+    noted = cache_dir() / "uncalibrated-models.json"
+    try:
+        seen = set(json.loads(noted.read_text()))
+    except (OSError, ValueError):
+        seen = set()
+    key = f"{identity}:{settings.labels.value}"
+    if key in seen:
+        return checker
+    which = (["--api-base", settings.api_base, "--api-model", settings.api_model or ""] if settings.api_base
+             else ["--model", str(settings.model)] if settings.model else [])
+    fit = shlex.join(["factcheck", "calibrate", "--builtin", *which])
+    say("note:", "yellow", f"no profile is fitted for this model's {settings.labels.value}-label checks, so its "
+                           f"confidences are uncalibrated (records say calibrated: false); fit one with: {fit}")
+    try:
+        noted.parent.mkdir(parents=True, exist_ok=True)
+        noted.write_text(json.dumps(sorted(seen | {key})))
+    except OSError:
+        pass  # said again next time: no harm
+    return checker
+
+
 GLOBAL_FLAGS = ("--debug", "--quiet", "-q")
 
 

@@ -13,6 +13,7 @@ from .app import (
     app,
     fail,
     load_model,
+    note_uncalibrated,
     note_without_evidence,
     resolve_settings,
     say_problems,
@@ -76,7 +77,7 @@ def batch(
             check_resumable(output, items, identity)
         note_without_evidence(settings)
         check_sources(settings)
-        checker = OnDemand(lambda: build_checker(settings, load_model, profile))  # extraction needs it; a cached run does not
+        checker = OnDemand(lambda: note_uncalibrated(settings, profile, build_checker(settings, load_model, profile)))  # extraction needs it; a cached run does not
         started = time.perf_counter()  # the run's time includes extraction
         if extract:
             items = _extracted_items(checker.checker, inputs)

@@ -20,6 +20,7 @@ from .app import (
     app,
     fail,
     load_model,
+    note_uncalibrated,
     note_without_evidence,
     resolve_settings,
     say,
@@ -93,7 +94,7 @@ def check(
         settings, profile = configure(resolve_settings(flags))
         note_without_evidence(settings)
         check_sources(settings)
-        checker = OnDemand(lambda: build_checker(settings, load_model, profile))
+        checker = OnDemand(lambda: note_uncalibrated(settings, profile, build_checker(settings, load_model, profile)))
         cache, cache_key = run_cache(run_key(settings, profile), no_cache)
         with _results_file(out) as stream, Activity(len(items), show=showing_progress()) as activity:
             writer = RecordWriter(fmt, explain=explain, stream=stream)

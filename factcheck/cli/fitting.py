@@ -43,6 +43,7 @@ def eval_command(
 def calibrate(
     claims_file: Annotated[Optional[Path], typer.Argument(metavar="[CLAIMS]", help="Labeled claims, JSON Lines ({id, claim, label}), checked against --index or --web.", show_default=False)] = None,
     calibration_set: Annotated[Optional[Path], typer.Option("--set", metavar="FILE", help="A calibration set instead: labeled parts, each with its own corpus or index, per label set (TOML; README, Calibration).", show_default=False)] = None,
+    builtin: Annotated[bool, typer.Option("--builtin", help="Fit on the calibration set that ships with factcheck: 830 labeled claims of SciFact, Check-COVID and FM2 with the documents their searches need, for both label sets.")] = False,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="PATH", help="Profile to write (default: ~/.config/factcheck/profiles/<model sha256>.toml, used automatically for that model).", show_default=False)] = None,
     reader: Annotated[str, typer.Option("--reader", metavar="READER", help="How evidence is read: auto (joint+scaled or joint+logits, whichever cross-validates better on these claims), joint+scaled (the label words through a fitted linear map), joint+logits (the label words, with a bias where it holds out), joint+probe (a learned head on the hidden state: fit it on data like yours) or chunks+logits.")] = "auto",
     budget: Annotated[float, typer.Option("--budget", metavar="SHARE", help="Router budget: most model tokens per claim, as a share of always reading evidence.")] = 0.5,
@@ -55,14 +56,21 @@ def calibrate(
     Claims whose labels are all SUPPORTED/REFUTED fit the binary table of the profile, others
     the three-label one; a table not refitted is kept. Needs scikit-learn (the eval extra)."""
     from ..fitting.calibrate import calibrate as fit_profile
-    from ..fitting.calibration_set import prepare, read_set, single_part
+    from ..fitting.calibration_set import (
+        builtin_set_path,
+        prepare,
+        read_set,
+        single_part,
+    )
     from ..pipeline import configure
     from ..runs.evaluate import read_labeled
     from .render import CalibrationProgress, print_fit_report
 
     try:
-        if (claims_file is None) == (calibration_set is None):
-            raise InputError("give either CLAIMS (with --index or --web) or --set FILE")
+        if sum((claims_file is not None, calibration_set is not None, builtin)) != 1:
+            raise InputError("give one of CLAIMS (with --index or --web), --set FILE or --builtin")
+        if builtin:
+            calibration_set = builtin_set_path()
         if calibration_set is not None:
             if flags.get("index"):
                 raise InputError("--index goes with CLAIMS: each part of a --set names its own corpus or index")
@@ -75,7 +83,8 @@ def calibrate(
                 chosen, lambda plan: configure(resolve_settings(flags, labels=plan.label_set.value, route="retrieve",
                                                   **plan.settings))[0],
                 load_model, reader=reader, budget=budget, max_loss=max_loss, out=out,
-                command=_calibrate_command(claims_file, calibration_set, reader, budget, max_loss),
+                command=_calibrate_command(claims_file, None if builtin else calibration_set, reader, budget,
+                                           max_loss, builtin=builtin),
                 on_claim=progress.advance)
         for label_set, report in reports.items():
             print_fit_report(report, label_set)
@@ -84,11 +93,13 @@ def calibrate(
         fail(exc)
 
 
-def _calibrate_command(claims_file, calibration_set, reader: str, budget: float, max_loss: float) -> str:
+def _calibrate_command(claims_file, calibration_set, reader: str, budget: float, max_loss: float,
+                       builtin: bool = False) -> str:
     """How a profile was fitted, for its [meta] table: what was fitted on and any fit option changed."""
     import shlex
 
-    words = ["factcheck", "calibrate", *(["--set", str(calibration_set)] if calibration_set else [str(claims_file)])]
+    fitted_on = ["--builtin"] if builtin else ["--set", str(calibration_set)] if calibration_set else [str(claims_file)]
+    words = ["factcheck", "calibrate", *fitted_on]
     for option, value, default in (("--reader", reader, "auto"), ("--budget", budget, 0.5), ("--max-loss", max_loss, 0.02)):
         if value != default:
             words += [option, str(value)]

@@ -149,6 +149,13 @@ def read_set(path: Path) -> CalibrationSet:
     return result
 
 
+def builtin_set_path() -> Path:
+    """The calibration set that ships with factcheck (fitting/builtin/set.toml)."""
+    from importlib import resources
+
+    return Path(str(resources.files("factcheck").joinpath("fitting", "builtin", "set.toml")))
+
+
 def single_part(claims_file: Path, claims: list[LabeledClaim], index: list[Path]) -> CalibrationSet:
     """``factcheck calibrate CLAIMS --index DIR``: one part, its label set from its labels
     (the settings come from the command line, so the set gives none)."""
