@@ -6,11 +6,12 @@ token, temperature 0); mass outside the returned alternatives is ``outside_mass`
 server API is one class (``SERVERS``, tried in order; the first that answers is used):
 
 - ``llama_server.LlamaServer``: llama.cpp's llama-server, and ``factcheck serve``;
+- ``ollama.Ollama``: Ollama, natively (/api/generate) or OpenAI-style (/v1/completions);
 - ``openai_chat.LlamaCppPython``: llama-cpp-python's server;
 - ``openai_chat.OpenAIChat``: vLLM and other OpenAI-compatible servers.
 
 To add one: a ``ServerModel`` subclass (base.py) with ``answers`` (one cheap probe that
-recognises it), ``open`` if it needs facts from the server, and the token and evaluation
+recognises it), ``served_name`` and ``open`` if it needs facts from the server, and the token and evaluation
 methods; then list it in ``SERVERS`` before the servers it is a special case of.
 
 Faults: a server that cannot be reached when factcheck starts is ``ServerUnavailable``
@@ -30,9 +31,10 @@ from ..base import Message
 from .base import ServerModel
 from .http import Http, split_api_base
 from .llama_server import LlamaServer
+from .ollama import Ollama
 from .openai_chat import LlamaCppPython, OpenAIChat
 
-SERVERS: tuple[type[ServerModel], ...] = (LlamaServer, LlamaCppPython, OpenAIChat)
+SERVERS: tuple[type[ServerModel], ...] = (LlamaServer, Ollama, LlamaCppPython, OpenAIChat)
 
 __all__ = ["SERVERS", "Http", "ServerModel", "connect", "remote_identity", "served_model_name", "split_api_base"]
 
@@ -42,10 +44,10 @@ def connect(api_base: str, *, api_key: str | None = None, model: str | None = No
     """The model served at ``api_base``: which API the server speaks, the model's name (its
     first listed, unless ``model`` names one), then one tiny pass, so a server without
     log-probabilities fails before a batch starts."""
-    root, v1 = split_api_base(api_base)
+    root, _ = split_api_base(api_base)
     http = Http(root, api_key, timeout=timeout, retries=retries, backoff=backoff, max_backoff=max_backoff)
     kind = next(server for server in SERVERS if server.answers(http))
-    served = kind.open(http, model or served_model_name(http), n_ctx, v1)
+    served = kind.open(http, model or kind.served_name(http), n_ctx, api_base.strip().rstrip("/"))
     served.next_token(served.render([Message("user", "Answer with one word: yes or no?")]))
     return served
 

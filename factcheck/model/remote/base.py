@@ -36,8 +36,16 @@ class ServerModel:
         raise NotImplementedError
 
     @classmethod
-    def open(cls, http: Http, name: str, n_ctx: int, server: str) -> ServerModel:
-        return cls(http, name, model_info(name, n_ctx, server, cls.kind))
+    def served_name(cls, http: Http) -> str:
+        """The model the server serves when none is named: the first it lists."""
+        from . import served_model_name
+
+        return served_model_name(http)
+
+    @classmethod
+    def open(cls, http: Http, name: str, n_ctx: int, api_base: str) -> ServerModel:
+        """The model ``name`` at ``http``; ``api_base`` as the user gave it."""
+        return cls(http, name, model_info(name, n_ctx, api_base, cls.kind))
 
     # -- tokens ----------------------------------------------------------------------
 

@@ -103,4 +103,4 @@ def no_logprobs(root: str, said: str = "") -> ModelError:
     said = f" (it said: {said[:160]})" if said else ""
     return ModelError(f"the model server at {root} returned no log-probabilities{said}: factcheck reads "
                       f"verdicts from them, so the server must return logprobs (llama.cpp's llama-server, "
-                      f"vLLM, and llama-cpp-python's server with its default --logits_all true do)")
+                      f"vLLM, Ollama from v0.12.11 and llama-cpp-python's server do; LM Studio's does not yet)")

@@ -30,9 +30,9 @@ class LlamaServer(ServerModel):
         return isinstance(props, dict) and "default_generation_settings" in props
 
     @classmethod
-    def open(cls, http: Http, name: str, n_ctx: int, server: str) -> LlamaServer:
+    def open(cls, http: Http, name: str, n_ctx: int, api_base: str) -> LlamaServer:
         settings = http.get("/props").get("default_generation_settings", {})
-        return cls(http, name, model_info(name, int(settings.get("n_ctx") or n_ctx), server, cls.kind))
+        return cls(http, name, model_info(name, int(settings.get("n_ctx") or n_ctx), api_base, cls.kind))
 
     def _tokenize(self, text: str) -> list[int]:
         return token_ids(self.http.post("/tokenize", {"content": text, "parse_special": False, "add_special": False}))
