@@ -10,7 +10,8 @@ import typer
 # Every option that is a setting, declared once: name -> (type, flags, metavar, help).
 _SETTINGS = {
     "model": (Path, ("--model", "-m",), "PATH",
-              "GGUF model file (default: the bundled Qwen2.5-Coder-1.5B). Env FACTCHECK_MODEL."),
+              "GGUF model file, or gemma3-270m (the gemma extra) (default: the bundled Qwen2.5-Coder-1.5B). "
+              "Env FACTCHECK_MODEL."),
     "gpu_layers": (int, ("--gpu-layers",), "N",
                    "Layers to offload to the GPU (-1 all). Env FACTCHECK_GPU_LAYERS."),
     "threads": (int, ("--threads",), "N",

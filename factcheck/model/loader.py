@@ -11,9 +11,12 @@ from . import LanguageModel
 from .files import (
     DEFAULT_MODEL_NAME,
     DEFAULT_MODEL_SHA256,
+    NAMED_MODELS,
     check_gguf,
     ensure_default_model,
+    ensure_named_model,
     file_sha256,
+    named_model,
     remembered_sha256,
 )
 
@@ -24,6 +27,8 @@ def model_file(settings: Settings, progress: Progress | None = None) -> tuple[Pa
     """Return (path, sha256, display name or None) of the model the settings ask for."""
     if settings.model is None:
         return ensure_default_model(progress), DEFAULT_MODEL_SHA256, DEFAULT_MODEL_NAME
+    if name := named_model(settings.model):
+        return ensure_named_model(name), NAMED_MODELS[name][2], name
     path = settings.model.expanduser()
     check_gguf(path)
     return path, file_sha256(path), None
@@ -42,6 +47,8 @@ def model_identity(settings: Settings, *, look: bool = True) -> str | None:
         return remote_identity(settings.api_model or served_name(settings))
     if settings.model is None:
         return DEFAULT_MODEL_SHA256
+    if name := named_model(settings.model):
+        return NAMED_MODELS[name][2]
     path = settings.model.expanduser()
     try:
         return file_sha256(path) if look else remembered_sha256(path)
