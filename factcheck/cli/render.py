@@ -199,6 +199,20 @@ def print_fit_report(report: dict, label_set) -> None:
     if report.get("router_reads_always"):
         lines.append(f"router: within the budget the best macro-F1 was {report['router_best_within_budget']:.3f}, more "
                      f"than --max-loss {report['max_loss']} below always reading, so auto reads every claim")
+    if "evidence_macro_f1_ci" in report:  # bootstrap 95% intervals over the fit claims
+        def ci(key):
+            low, high = report[key]
+            return f"[{low:.3f}, {high:.3f}]"
+
+        lines.append(f"held-out figures, 95% intervals over the {report['claims']} claims: macro-F1 without evidence "
+                     f"{report['direct_macro_f1']:.3f} {ci('direct_macro_f1_ci')}, reading evidence "
+                     f"{report['evidence_macro_f1']:.3f} {ci('evidence_macro_f1_ci')}, as routed "
+                     f"{report['routed_macro_f1']:.3f} {ci('routed_macro_f1_ci')}")
+        pays = (not report.get("router_reads_always") and report["routing_token_share"] < 1.0
+                and report["routing_gain_ci"][0] >= -report["max_loss"])
+        lines.append(f"routing {'pays' if pays else 'does not pay'} for this model: "
+                     f"{report['routing_token_share']:.0%} of always reading's tokens, macro-F1 change "
+                     f"{report['routing_gain']:+.3f} {ci('routing_gain_ci')} (budget {report['budget_fraction']:.0%})")
     for line in lines:
         console.print(Text(line), soft_wrap=True)
 
