@@ -56,7 +56,7 @@ def test_its_label_words_are_found_in_its_own_vocabulary_and_no_qwen_template_is
         text = model.detokenize(prompt.tokens)
         assert "<|im_start|>" not in text and "Is water wet?" in text  # its own (or a plain) template
         assert model.next_token(prompt).probs.shape[0] == len(model.vocab_pieces()) > 200_000  # Gemma's 262k
-        model.close()
+        del model
     finally:
         for k, v in old.items():
             if v is None:
@@ -87,7 +87,7 @@ def test_calibrate_fits_gemma_its_own_profile_which_its_checks_use_and_the_defau
     profile = Path(gemma_env["XDG_CONFIG_HOME"]) / "factcheck" / "profiles" / f"{GEMMA_SHA256}.toml"
     data = tomllib.loads(profile.read_text())
     assert data["meta"]["model_sha256"] == GEMMA_SHA256 and {"three", "binary"} <= set(data)
-    assert "held-out" in fitted.stdout or "cross-validated" in fitted.stdout
+    assert "held-out figures" in fitted.stderr and "routing" in fitted.stderr  # the fit's report
     digest = hashlib.sha256(profile.read_bytes()).hexdigest()[:16]
     gemma = factcheck("check", "--json", "--model", "gemma3-270m", "--ctx", "1024", "The Eiffel Tower is in Paris.",
                       env=gemma_env)

@@ -107,9 +107,10 @@ def fm2_claims(data):
 
 def _checker(settings_flags, model):
     from factcheck.config.settings import resolve
-    from factcheck.pipeline import build_checker
+    from factcheck.pipeline import build_checker, configure
 
-    return build_checker(resolve(settings_flags), lambda _settings: model)
+    settings, profile = configure(resolve(settings_flags))  # as a user's check: the model's profile applied
+    return build_checker(settings, lambda _settings: model, profile)
 
 
 @pytest.mark.parametrize("which, flavor", [("server", "llama-server"),

@@ -11,7 +11,7 @@ from factcheck.retrievers.local_index import build_index
 
 from factcheck.config.settings import resolve
 from factcheck.evidence.select import coverage
-from factcheck.pipeline import build_checker
+from factcheck.pipeline import build_checker, configure
 from factcheck.reading.labels import LabelSet
 from factcheck.schema import Claim, Label, Route
 
@@ -29,8 +29,8 @@ def indexes(data, tmp_path_factory):
 
 
 def checker(real_model, index, labels=LabelSet.THREE, **flags):
-    settings = resolve({"ctx": 2048, "labels": labels.value, "index": [index], **flags})
-    return build_checker(settings, lambda _settings: real_model)
+    settings, profile = configure(resolve({"ctx": 2048, "labels": labels.value, "index": [index], **flags}))
+    return build_checker(settings, lambda _settings: real_model, profile)
 
 
 def test_the_sentence_that_decides_is_shown_used_and_refutes(real_model, indexes):

@@ -13,9 +13,13 @@ there is one implementation of routing and of the final verdict:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..reading.labels import LabelSet
 from ..schema import Basis, Label, LabelDistribution, Route, RouteDecision
-from .route import Router
+
+if TYPE_CHECKING:  # route.py's Router.decide asks this module: a type here, not an import
+    from .route import Router
 
 READS_EVERY_CLAIM = ("the profile's router reads every claim: on its fit claims, no cheaper routing kept "
                      "within its max-loss of always reading")

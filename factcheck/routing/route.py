@@ -18,6 +18,7 @@ import math
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..schema import Assessment, EvidenceSentence, Passage, Route, RouteDecision
+from .plan import router_route
 
 # The router's inputs: what the search says (free) and what the closed-book pass said.
 SIGNALS = ("top_score", "score_margin", "best_coverage", "shown_coverage", "documents", "tau", "closed_top")
@@ -78,8 +79,6 @@ class Router(BaseModel):
 
     def decide(self, claim: str, assessment: Assessment, passages: list[Passage],
                sentences: list[EvidenceSentence]) -> RouteDecision:
-        from .plan import router_route
-
         signals = route_signals(claim, assessment, passages, sentences) if passages else {}
         return router_route(self, signals, found=bool(passages))
 
