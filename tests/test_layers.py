@@ -14,7 +14,7 @@ FOLDERS = {"factcheck": "factcheck", "retrievers": "factcheck.retrievers", "prom
 # (evidence, reading, routing) and the record they build; the pipeline; then what is built
 # on top of it (runs, fitting, claims from documents) and the command line.
 STAGES = {"evidence", "reading", "routing", "record", "schema", "cost"}
-ABOVE_STAGES = {"pipeline", "runs", "fitting", "claims", "cli"}
+ABOVE_STAGES = {"pipeline", "runs", "fitting", "claims", "report", "cli"}
 ABOVE_MODEL = STAGES | ABOVE_STAGES
 # What the evidence sources may use of factcheck: their own small interface.
 RETRIEVERS_MAY_USE = {"factcheck", "factcheck.schema", "factcheck.errors", "factcheck.config.paths", "factcheck.http",

@@ -8,6 +8,7 @@ Exit codes: 0 every claim SUPPORTED; 1 at least one REFUTED or NOT_ENOUGH_INFO;
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -187,6 +188,15 @@ def note_uncalibrated(settings, profile, checker):
     except OSError:
         pass  # said again next time: no harm
     return checker
+
+
+def write_report(records, path) -> None:
+    """``--report PATH`` of check and batch: the run's records (or a records file) as a report."""
+    from ..report import build, format_for, from_records, read_records, write
+
+    claims = read_records(records) if isinstance(records, Path) else from_records(records)
+    write(build(claims, format_for(path, None)), path)
+    say("report:", "", str(path))
 
 
 GLOBAL_FLAGS = ("--debug", "--quiet", "-q")

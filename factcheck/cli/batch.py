@@ -19,12 +19,14 @@ from .app import (
     say_problems,
     showing_progress,
     state,
+    write_report,
 )
 from .options import (
     MODEL_OPTIONS,
     ROUTING_OPTIONS,
     SOURCE_OPTIONS,
     NoCacheOpt,
+    ReportOpt,
     setting_options,
 )
 
@@ -41,7 +43,7 @@ def batch(
     workers: Annotated[int, typer.Option("--workers", "-w", metavar="N", help="Claims in flight at once against a model server (--api-base) with N slots; output stays in input order.")] = 1,
     restart: Annotated[bool, typer.Option("--restart", help="Empty the --out file and check every claim again, instead of resuming.")] = False,
     output_format: Annotated[str, typer.Option("--output-format", metavar="jsonl|tsv|csv|markdown", help="Records on stdout as JSON Lines, or as rows (--format names the input's format).")] = "jsonl",
-    no_cache: NoCacheOpt = False, *, flags: dict,
+    report: ReportOpt = None, no_cache: NoCacheOpt = False, *, flags: dict,
 ) -> None:
     """Check every claim of files or stdin; one JSON record per claim, resumable.
 
@@ -87,7 +89,10 @@ def batch(
 
         with BatchProgress(len(items), len(output.done & {i.id for i in items}), show=showing_progress()) as progress, \
                 Activity(len(items), show=False) as activity:  # the bar shows progress; this takes Ctrl-C
+            made = []
+
             def on_record(record) -> None:
+                made.append(record)
                 progress.advance(record)
                 if not record.error and record.source_errors:  # an outage is news; errors are counted in the summary
                     say_problems(record)
@@ -95,6 +100,8 @@ def batch(
             summary = run_batch(items, checker, output, cache=cache, cache_key=cache_key, settings_id=identity,
                                 on_record=on_record, workers=workers, should_stop=lambda: activity.stopping,
                                 started=started)
+        if report is not None:  # the whole output file, with records of earlier runs it resumed
+            write_report(made if out is None else out, report)
     except FactcheckError as exc:
         fail(exc)
     if not state["quiet"]:

@@ -26,12 +26,14 @@ from .app import (
     say,
     say_problems,
     showing_progress,
+    write_report,
 )
 from .options import (
     MODEL_OPTIONS,
     ROUTING_OPTIONS,
     SOURCE_OPTIONS,
     NoCacheOpt,
+    ReportOpt,
     setting_options,
 )
 
@@ -74,7 +76,7 @@ def check(
     out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="FILE", help="Write the results to FILE instead of stdout.", show_default=False)] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Show each claim as a panel: every sentence read, the ones the verdict rests on, the route and why.")] = False,
     exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 whatever the verdicts (errors still exit 2 or 3): for set -e scripts.")] = False,
-    no_cache: NoCacheOpt = False, *, flags: dict,
+    report: ReportOpt = None, no_cache: NoCacheOpt = False, *, flags: dict,
 ) -> None:
     """Check claims and print a verdict, confidence and evidence for each, as each finishes."""
     from ..evidence.sources import check_sources
@@ -109,6 +111,8 @@ def check(
                 with activity.between():
                     say_problems(record)
                     writer.write(record)  # as it finishes: a script or a reader sees each at once
+        if report is not None:
+            write_report(records, report)
     except FactcheckError as exc:
         fail(exc)
     if len(records) < len(items):

@@ -64,6 +64,9 @@ SETTING_OPTIONS = {
     name: Annotated[Optional[kind], typer.Option(*flags, metavar=metavar, help=help_text, show_default=False)]
     for name, (kind, flags, metavar, help_text) in _SETTINGS.items()
 }
+ReportOpt = Annotated[Optional[Path], typer.Option(
+    "--report", metavar="PATH", show_default=False,
+    help="Also write a fact-check report: HTML, or Markdown for a .md name (factcheck report).")]
 MODEL_OPTIONS = ("model", "gpu_layers", "threads", "ctx", "api_base", "api_key", "api_model", "config")
 SOURCE_OPTIONS = ("index", "web", "web_url", "k", "selection", "if_sources_fail")
 ROUTING_OPTIONS = ("consistency", "alpha", "beta", "route", "max_hops", "profile")

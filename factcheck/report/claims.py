@@ -1,0 +1,125 @@
+"""Records as a report shows them: each claim with its verdict, in words and an icon, and
+its span in the source document."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from ..errors import InputError
+from ..schema import CheckRecord, ErrorRecord, parse_record
+
+
+class Verdict(str, Enum):
+    """A verdict as a reader sees it: a word and an icon, never colour alone."""
+
+    SUPPORTED = "supported"
+    REFUTED = "refuted"
+    NOT_ENOUGH_INFO = "nei"
+    ERROR = "error"
+
+    @property
+    def word(self) -> str:
+        return {"supported": "Supported", "refuted": "Refuted", "nei": "Not enough info", "error": "Not checked"}[self.value]
+
+    @property
+    def icon(self) -> str:
+        return {"supported": "\u2713", "refuted": "\u2717", "nei": "?", "error": "!"}[self.value]
+
+
+# Which verdict a span shows when several claims share it: the one most in need of an editor.
+SEVERITY = (Verdict.REFUTED, Verdict.ERROR, Verdict.NOT_ENOUGH_INFO, Verdict.SUPPORTED)
+
+
+@dataclass
+class ReportClaim:
+    record: CheckRecord | ErrorRecord
+    verdict: Verdict
+    span: tuple[int, int] | None = None  # character offsets in the source document
+    source: str | None = None  # the document the claim was extracted from
+
+    @property
+    def confidence(self) -> float | None:
+        return None if isinstance(self.record, ErrorRecord) else self.record.confidence
+
+
+def verdict_of(record: CheckRecord | ErrorRecord) -> Verdict:
+    if isinstance(record, ErrorRecord):
+        return Verdict.ERROR
+    return {"SUPPORTED": Verdict.SUPPORTED, "REFUTED": Verdict.REFUTED}.get(record.verdict.value, Verdict.NOT_ENOUGH_INFO)
+
+
+def read_records(path: Path | str) -> list[ReportClaim]:
+    """The records of a JSON Lines file (``-``: stdin). A line that is not a record is an error
+    naming its line: a report that silently dropped claims would mislead."""
+    import sys
+
+    text = sys.stdin.read() if str(path) == "-" else _read(Path(path))
+    claims = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = parse_record(line)
+        except ValueError as exc:
+            first = str(exc).splitlines()[0] if str(exc) else "not a record"
+            raise InputError(f"{path}: line {number} is not a factcheck record ({first})") from None
+        extra = record.extra or {}
+        source = extra.get("source") if isinstance(extra.get("source"), str) else None
+        claims.append(ReportClaim(record, verdict_of(record), source=source))
+    if not claims:
+        raise InputError(f"{path}: no records: give the JSON Lines that factcheck batch or check --json wrote")
+    return claims
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"records file not found: {path}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not UTF-8 text: give the JSON Lines that factcheck wrote") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def locate(claims: list[ReportClaim], document: str) -> None:
+    """Each claim's span in ``document``: the offsets ``batch --extract`` recorded, when the text
+    there is still the sentence it recorded; else where that sentence now is; else none."""
+    for claim in claims:
+        extra = claim.record.extra or {}
+        start, end, sentence = extra.get("start"), extra.get("end"), extra.get("sentence")
+        if not isinstance(sentence, str) or not sentence:
+            continue
+        if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(document) \
+                and " ".join(document[start:end].split()) == " ".join(sentence.split()):
+            claim.span = (start, end)
+        elif (found := document.find(sentence)) >= 0:
+            claim.span = (found, found + len(sentence))
+
+
+def summary(claims: list[ReportClaim]) -> dict:
+    """Counts per verdict, the claims most likely wrong first (refuted, most confident first),
+    the claims that could not be checked, and the models and settings the records name."""
+    counts = Counter(c.verdict for c in claims)
+    refuted = sorted((c for c in claims if c.verdict is Verdict.REFUTED), key=lambda c: -(c.confidence or 0))
+    checked = [c.record for c in claims if isinstance(c.record, CheckRecord)]
+    models = sorted({f"{r.model.name} ({r.model.sha256[:12]})" + (f" at {r.model.server}" if r.model.server else "")
+                     for r in checked if r.model})
+    settings = sorted({json.dumps({"reader": r.reader, "selection": r.selection, "calibrated": r.calibrated,
+                                   "profile": r.profile}, sort_keys=True) for r in checked})
+    return {"total": len(claims), "counts": {v: counts.get(v, 0) for v in Verdict}, "most_likely_wrong": refuted,
+            "not_checked": [c for c in claims if c.verdict is Verdict.ERROR], "models": models,
+            "settings": [json.loads(s) for s in settings]}
+
+
+def from_records(records: list[CheckRecord | ErrorRecord]) -> list[ReportClaim]:
+    """The claims of records a run has just made (``check --report``, ``batch --report``)."""
+    out = []
+    for record in records:
+        source = (record.extra or {}).get("source")
+        out.append(ReportClaim(record, verdict_of(record), source=source if isinstance(source, str) else None))
+    return out

@@ -1,0 +1,163 @@
+"""The fact-check report's builders: escaping, claims placed on their spans, error records,
+Markdown, and the command."""
+
+import json
+import re
+
+from typer.testing import CliRunner
+
+from factcheck.cli import app
+from factcheck.report import build, from_records, read_records
+from factcheck.report.html import render as render_html
+from factcheck.report.markdown import render as render_markdown
+from factcheck.schema import CheckRecord, ErrorRecord, EvidenceItem, RecordError
+
+DOCUMENT = ("The Eiffel Tower is in Paris. It was finished in 1889.\n\n"
+            "The Moon is made of cheese, say some. Water boils at 100 degrees Celsius at sea level.\n")
+
+
+def span_of(sentence: str) -> dict:
+    start = DOCUMENT.index(sentence)
+    return {"source": "doc.txt", "start": start, "end": start + len(sentence), "sentence": sentence}
+
+
+def checked(rid, claim, verdict, confidence, extra=None, evidence=None, **more):
+    return CheckRecord(id=rid, claim=claim, verdict=verdict, confidence=confidence, confidence_raw=confidence,
+                       route="retrieve", basis="evidence" if evidence else "model", calibrated=True,
+                       label_probs={verdict: confidence}, evidence=evidence or [], extra=extra or {}, **more)
+
+
+def sentence(text, used=True, doc_id="doc-1", source="index:notes", title="Notes"):
+    return EvidenceItem(id=f"{doc_id}#0@0", passage_id=f"{doc_id}#0", doc_id=doc_id, title=title, text=text,
+                        source=source, start=0, end=len(text), used=used)
+
+
+def records():
+    return [
+        checked("1", "The Eiffel Tower is in Paris.", "SUPPORTED", 0.93,
+                span_of("The Eiffel Tower is in Paris."), [sentence("The tower stands in Paris.")]),
+        checked("2", "The Moon is made of cheese.", "REFUTED", 0.88, span_of("The Moon is made of cheese, say some."),
+                [sentence("The Moon is rock.", source="web:wikipedia", doc_id="Moon", title="Moon")]),
+        checked("3", "It was finished in 1889.", "NOT_ENOUGH_INFO", 0.41,
+                {**span_of("It was finished in 1889."), "start": 3, "end": 9}),  # stale offsets: found by its text
+        checked("4", "A claim from a sentence since deleted.", "SUPPORTED", 0.7,
+                {"source": "doc.txt", "start": 0, "end": 5, "sentence": "Gone from the document."}),
+        ErrorRecord(id="5", claim="Water boils at 100 degrees Celsius.", extra=span_of(
+            "Water boils at 100 degrees Celsius at sea level."), error=RecordError(reason="the model server failed",
+                                                                                  kind="runtime")),
+    ]
+
+
+def test_every_claim_is_marked_on_its_span_with_its_verdict_in_words():
+    claims = from_records(records())
+    page = render_html(claims, DOCUMENT)
+    marks = re.findall(r'<a class="mark v-(\w+)" href="#([\w-]+)"[^>]*>(.*?)<span class="tag"', page)
+    assert [(v, target, text) for v, target, text in marks] == [
+        ("supported", "c-1", "The Eiffel Tower is in Paris."), ("nei", "c-3", "It was finished in 1889."),
+        ("refuted", "c-2", "The Moon is made of cheese, say some."),
+        ("error", "c-5", "Water boils at 100 degrees Celsius at sea level.")]
+    assert "1 claim(s) could not be placed in the document" in page  # claim 4: its sentence is gone
+    for word in ("Supported", "Refuted", "Not enough info", "Not checked"):  # never colour alone
+        assert word in page
+    assert 'id="c-4"' in page and "the model server failed" in page
+
+
+def test_hostile_text_renders_as_text():
+    hostile = '<script>alert(1)</script>" onmouseover="steal()'
+    evil = [checked("x\"><script>", hostile, "REFUTED", 0.9, {"source": "d", "sentence": "nope"},
+                    [sentence(hostile, title=hostile, doc_id='javascript:alert(1)"')])]
+    page = render_html(from_records(evil), "doc " + hostile)
+    assert "<script>alert(1)" not in page and 'onmouseover="steal' not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&quot; onmouseover=&quot;steal()" in page
+    assert page.count("<script>") == 1  # the report's own, inline
+    assert 'href="javascript' not in page
+    md = render_markdown(from_records(evil))
+    assert "<script>" not in md and "&lt;script&gt;" in md
+
+
+def test_the_page_is_self_contained():
+    page = render_html(from_records(records()), DOCUMENT)
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+    assert not re.search(r'<(link|img|iframe)\b|<script\s+src|@import|url\(', page)
+    # the only addresses are evidence links, followed only when clicked
+    assert re.findall(r'href="(https?://[^"]+)"', page) == ["https://en.wikipedia.org/wiki/Moon"]
+
+
+def test_without_a_document_the_claims_are_listed_and_the_summary_puts_the_likely_wrong_first():
+    page = render_html(from_records(records()), None)
+    assert 'class="mark' not in page and 'class="no-document"' in page
+    assert page.index("Most likely wrong") < page.index('id="claims"')
+    assert re.search(r"Refuted: <strong>1</strong>.*Not checked: <strong>1</strong>", page, re.S)
+
+
+def test_markdown_has_a_row_per_claim_escaped_for_tables():
+    rows = records() + [checked("6", "a | b * c", "SUPPORTED", 0.6)]
+    md = render_markdown(from_records(rows))
+    table = [line for line in md.splitlines() if line.startswith("| ") and not line.startswith("| #")]
+    assert len(table) == 6 and "a \\| b \\* c" in md
+    assert "✗ Refuted" in md and "! Not checked" in md and "the model server failed" in md
+    assert md.index("## Most likely wrong") < md.index("## Claims")
+
+
+def test_the_command_reads_records_and_writes_either_format(tmp_path):
+    (tmp_path / "doc.txt").write_text(DOCUMENT)
+    out = tmp_path / "checked.jsonl"
+    out.write_text("".join(r.model_dump_json() + "\n" for r in records()))
+    import os
+
+    here = os.getcwd()
+    os.chdir(tmp_path)  # the records name doc.txt, as batch --extract run here would
+    try:
+        result = CliRunner().invoke(app, ["report", str(out), "-o", str(tmp_path / "report.html")])
+        assert result.exit_code == 0, result.output
+        page = (tmp_path / "report.html").read_text()
+        assert "Fact-check report: doc.txt" in page and page.count('class="mark ') == 4
+        result = CliRunner().invoke(app, ["report", str(out), "-o", str(tmp_path / "report.md")])
+        assert (tmp_path / "report.md").read_text().startswith("# Fact\\-check report: doc.txt")
+    finally:
+        os.chdir(here)
+    out.write_text(out.read_text() + "{not json\n")
+    result = CliRunner().invoke(app, ["report", str(out)])
+    assert result.exit_code == 2 and "line 6 is not a factcheck record" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_records_read_back_as_written():
+    claims = read_records_from(records())
+    assert [c.verdict.value for c in claims] == ["supported", "refuted", "nei", "supported", "error"]
+
+
+def read_records_from(rows, tmp=None):
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp()) / "r.jsonl"
+    path.write_text("".join(json.dumps(json.loads(r.model_dump_json())) + "\n" for r in rows))
+    return read_records(path)
+
+
+def test_build_needs_a_readable_source_when_one_is_named(tmp_path):
+    import pytest
+
+    from factcheck.errors import InputError
+
+    with pytest.raises(InputError, match="cannot read the source document"):
+        build(from_records(records()), "html", tmp_path / "missing.txt")
+
+
+def test_check_and_batch_write_the_report_directly(tmp_path, monkeypatch):
+    from .fakes import FakeModel
+
+    model = FakeModel()
+    monkeypatch.setattr("factcheck.model.loader.open_model", lambda settings, progress=None: model)
+    page = tmp_path / "check.html"
+    result = CliRunner().invoke(app, ["check", "--json", "--report", str(page), "Water is wet.", "Fire is cold."])
+    assert result.exit_code in (0, 1), result.output
+    html = page.read_text()
+    assert html.count('<article class="claim') == 2 and "Water is wet." in html
+    claims = tmp_path / "claims.txt"
+    claims.write_text("Water is wet.\nFire is cold.\n")
+    out, md = tmp_path / "out.jsonl", tmp_path / "report.md"
+    result = CliRunner().invoke(app, ["batch", str(claims), "-o", str(out), "--report", str(md)])
+    assert result.exit_code == 0, result.output
+    assert md.read_text().startswith("# Fact\\-check report") and md.read_text().count("\n| ") >= 3
