@@ -210,7 +210,9 @@ def print_fit_report(report: dict, label_set) -> None:
                      f"{report['routed_macro_f1']:.3f} {ci('routed_macro_f1_ci')}")
         pays = (not report.get("router_reads_always") and report["routing_token_share"] < 1.0
                 and report["routing_gain_ci"][0] >= -report["max_loss"])
-        lines.append(f"routing {'pays' if pays else 'does not pay'} for this model: "
+        verdict = ("pays" if pays else "does not pay" if report.get("router_reads_always")
+                   else "is not shown to pay")  # it saves tokens, but the change's interval passes --max-loss
+        lines.append(f"routing {verdict} for this model: "
                      f"{report['routing_token_share']:.0%} of always reading's tokens, macro-F1 change "
                      f"{report['routing_gain']:+.3f} {ci('routing_gain_ci')} (budget {report['budget_fraction']:.0%})")
     for line in lines:
