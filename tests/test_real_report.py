@@ -2,7 +2,7 @@
 real ``batch --extract`` of a real document checked by the real default model, and the DOM
 shows every claim marked, its evidence on a click, filters that hide what they should, and no
 request leaving the page. Screenshots (desktop and narrow) go to the test's temp folder, and
-to docs/ with FACTCHECK_SCREENSHOTS=docs. Slow: marked ``model``."""
+to docs/ with REPORT_SCREENSHOTS=docs. Slow: marked ``model``."""
 
 import json
 import os
@@ -19,11 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 DOCUMENT = """# The Eiffel Tower and water
 
-The Eiffel Tower is in Paris. It was completed in 1889 for the World's Fair.
+The Eiffel Tower is in Paris. It was completed in 1925 for the World's Fair.
 The tower is made of wrought iron and is about 330 metres tall.
 
-At standard pressure, pure water boils at 100 degrees Celsius. Pure water freezes at 50 degrees
-Celsius at standard pressure.
+At standard pressure, pure water boils at 100 degrees Celsius.
+Pure water freezes at 50 degrees Celsius at standard pressure.
 """
 
 
@@ -66,6 +66,8 @@ def test_every_claim_is_marked_and_a_click_shows_its_evidence(report):
         for mark in marks:  # the verdict in words, not colour alone
             assert any(w in mark.get_attribute("aria-label") for w in ("Supported", "Refuted", "Not enough info",
                                                                         "Not checked"))
+        page.save_screenshot(str(folder / "report-desktop.png"))  # as it opens: the summary and the document
+        _to_docs(folder / "report-desktop.png")
         first = marks[0]
         target = first.get_attribute("data-claims").split()[0]
         first.click()
@@ -74,9 +76,8 @@ def test_every_claim_is_marked_and_a_click_shows_its_evidence(report):
         details = card.find_element(By.TAG_NAME, "details")
         assert details.get_attribute("open") is not None and details.text.strip()
         assert "Route" in details.text
-        page.save_screenshot(str(folder / "report-desktop.png"))
+        page.save_screenshot(str(folder / "report-claim.png"))
         assert browser.requested_urls(page) == [(folder / "report.html").as_uri()]  # nothing else was asked for
-        _to_docs(folder / "report-desktop.png")
 
 
 def test_filters_and_search_hide_what_they_should(report):
@@ -115,5 +116,5 @@ def test_a_narrow_screen_shows_one_column(report):
 
 
 def _to_docs(shot: Path) -> None:
-    if os.environ.get("FACTCHECK_SCREENSHOTS") == "docs":
+    if os.environ.get("REPORT_SCREENSHOTS") == "docs":
         (ROOT / "docs" / shot.name).write_bytes(shot.read_bytes())

@@ -161,3 +161,10 @@ def test_check_and_batch_write_the_report_directly(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["batch", str(claims), "-o", str(out), "--report", str(md)])
     assert result.exit_code == 0, result.output
     assert md.read_text().startswith("# Fact\\-check report") and md.read_text().count("\n| ") >= 3
+
+
+def test_a_run_with_no_claims_gets_a_report_that_says_so(tmp_path):
+    (tmp_path / "empty.jsonl").write_text("")
+    result = CliRunner().invoke(app, ["report", str(tmp_path / "empty.jsonl"), "-f", "markdown"])
+    assert result.exit_code == 0 and "0 claims" in result.stdout
+    assert "<p>0 claims.</p>" in render_html([], None)
