@@ -118,3 +118,26 @@ def test_a_narrow_screen_shows_one_column(report):
 def _to_docs(shot: Path) -> None:
     if os.environ.get("REPORT_SCREENSHOTS") == "docs":
         (ROOT / "docs" / shot.name).write_bytes(shot.read_bytes())
+
+
+def test_the_keyboard_reaches_a_claim_and_opens_it(report):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    folder, _ = report
+    with browser.chromium() as page:
+        page.get((folder / "report.html").as_uri())
+        body = page.find_element(By.TAG_NAME, "body")
+        for _ in range(60):  # Tab through the summary's links and the filters to the first marked claim
+            body.send_keys(Keys.TAB) if page.switch_to.active_element.tag_name == "body" else \
+                page.switch_to.active_element.send_keys(Keys.TAB)
+            active = page.switch_to.active_element
+            if "mark" in (active.get_attribute("class") or ""):
+                break
+        else:
+            raise AssertionError("no marked claim is reachable by Tab")
+        target = active.get_attribute("data-claims").split()[0]
+        active.send_keys(Keys.ENTER)
+        card = page.find_element(By.ID, target)
+        assert "selected" in card.get_attribute("class")
+        assert card.find_element(By.TAG_NAME, "details").get_attribute("open") is not None

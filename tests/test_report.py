@@ -168,3 +168,29 @@ def test_a_run_with_no_claims_gets_a_report_that_says_so(tmp_path):
     result = CliRunner().invoke(app, ["report", str(tmp_path / "empty.jsonl"), "-f", "markdown"])
     assert result.exit_code == 0 and "0 claims" in result.stdout
     assert "<p>0 claims.</p>" in render_html([], None)
+
+
+def _contrast(a: str, b: str) -> float:
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_colours_pass_wcag_aa_contrast_in_the_light_and_the_dark_theme():
+    from importlib import resources
+
+    css = resources.files("factcheck.report").joinpath("report.css").read_text()
+    light = dict(re.findall(r"--([\w-]+): (#[0-9a-f]{6})", css.split("@media (prefers-color-scheme: dark)")[0]))
+    dark = dict(re.findall(r"--([\w-]+): (#[0-9a-f]{6})", css.split("@media (prefers-color-scheme: dark)")[1].split("}")[0]))
+    assert light.keys() == dark.keys() and len(light) >= 14
+    for theme in (light, dark):
+        pairs = [("fg", "bg"), ("muted", "bg"), ("fg", "panel"), ("muted", "panel")]
+        pairs += [(v, f"{v}-bg") for v in ("supported", "refuted", "nei", "error")]  # marks and badges
+        for fg, bg in pairs:  # text: 4.5:1 (WCAG 2.1 AA, 1.4.3)
+            assert _contrast(theme[fg], theme[bg]) >= 4.5, (fg, bg, _contrast(theme[fg], theme[bg]))
+        for colour in ("supported", "refuted", "nei", "error", "focus"):  # borders and focus rings: 3:1 (1.4.11)
+            assert _contrast(theme[colour], theme["bg"]) >= 3.0, colour
