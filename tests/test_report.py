@@ -113,7 +113,7 @@ def test_the_command_reads_records_and_writes_either_format(tmp_path):
         page = (tmp_path / "report.html").read_text()
         assert "Fact-check report: doc.txt" in page and page.count('class="mark ') == 4
         result = CliRunner().invoke(app, ["report", str(out), "-o", str(tmp_path / "report.md")])
-        assert (tmp_path / "report.md").read_text().startswith("# Fact\\-check report: doc.txt")
+        assert (tmp_path / "report.md").read_text().startswith("# Fact-check report: doc.txt")
     finally:
         os.chdir(here)
     out.write_text(out.read_text() + "{not json\n")
@@ -160,7 +160,7 @@ def test_check_and_batch_write_the_report_directly(tmp_path, monkeypatch):
     out, md = tmp_path / "out.jsonl", tmp_path / "report.md"
     result = CliRunner().invoke(app, ["batch", str(claims), "-o", str(out), "--report", str(md)])
     assert result.exit_code == 0, result.output
-    assert md.read_text().startswith("# Fact\\-check report") and md.read_text().count("\n| ") >= 3
+    assert md.read_text().startswith("# Fact-check report") and md.read_text().count("\n| ") >= 3
 
 
 def test_a_run_with_no_claims_gets_a_report_that_says_so(tmp_path):
@@ -194,3 +194,10 @@ def test_colours_pass_wcag_aa_contrast_in_the_light_and_the_dark_theme():
             assert _contrast(theme[fg], theme[bg]) >= 4.5, (fg, bg, _contrast(theme[fg], theme[bg]))
         for colour in ("supported", "refuted", "nei", "error", "focus"):  # borders and focus rings: 3:1 (1.4.11)
             assert _contrast(theme[colour], theme["bg"]) >= 3.0, colour
+
+
+def test_markdown_text_cannot_start_a_heading_a_list_or_a_table_cell():
+    from factcheck.report.markdown import text
+
+    assert [text(v) for v in ("# Big", "- item", "1. first", "a | b", "<img src=x>")] == [
+        "\\# Big", "\\- item", "1\\. first", "a \\| b", "&lt;img src=x&gt;"]

@@ -9,7 +9,7 @@ import re
 from ..schema import ErrorRecord
 from .claims import ReportClaim, Verdict, summary
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+_SPECIAL = re.compile(r"([\\`*_\[\]|~])")  # what can start markup inside a line
 
 
 def text(value: str, limit: int | None = None) -> str:
@@ -18,7 +18,9 @@ def text(value: str, limit: int | None = None) -> str:
     if limit and len(value) > limit:
         value = value[: limit - 1].rstrip() + "…"
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _SPECIAL.sub(r"\\\1", value)
+    value = _SPECIAL.sub(r"\\\1", value)
+    value = re.sub(r"^(\d+)([.)])", r"\1\\\2", value)  # "1." would start a list: "1\."
+    return "\\" + value if value[:1] in ("#", "-", "+", "=") else value  # a heading or a list item
 
 
 def render(claims: list[ReportClaim], title: str = "Fact-check report") -> str:
