@@ -434,3 +434,9 @@ def test_a_fitted_profile_is_named_on_every_record(fake, tmp_path):
     record = records(result.stdout)[0]
     assert record["calibrated"] is True and "no profile is fitted" not in result.stderr
     assert record["profile"] == hashlib.sha256(profile.read_bytes()).hexdigest()[:16]
+
+
+def test_help_lists_the_everyday_commands_first():
+    result = run("--help")
+    listed = [line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()]
+    assert listed[:3] == ["check", "batch", "extract"] and listed.index("report") < listed.index("serve")
