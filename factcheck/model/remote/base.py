@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from abc import ABC, abstractmethod
 from typing import Any
 
 from ...errors import ModelError
@@ -15,7 +16,7 @@ TOP_LOGPROBS = 20  # vLLM's default --max-logprobs; the label words sit far insi
 _TOKENIZED_KEPT = 4096  # sentences whose token ids are kept (the same sentence is fitted often)
 
 
-class ServerModel:
+class ServerModel(ABC):
     """A model behind a server, one subclass per server API. Constructing one makes no
     request: ``open`` asks the server what the subclass needs, then constructs it."""
 
@@ -31,9 +32,9 @@ class ServerModel:
         self._tokenized: dict[str, tuple[int, ...]] = {}
 
     @classmethod
+    @abstractmethod
     def answers(cls, http: Http) -> bool:
         """Whether the server at ``http`` speaks this API (one cheap probe)."""
-        raise NotImplementedError
 
     @classmethod
     def served_name(cls, http: Http) -> str:
@@ -62,8 +63,9 @@ class ServerModel:
                 self._tokenized[text] = ids
         return list(ids)
 
+    @abstractmethod
     def _tokenize(self, text: str) -> list[int]:
-        raise NotImplementedError
+        """The server's token ids for plain text."""
 
     # -- evaluation ------------------------------------------------------------------
 
@@ -75,9 +77,9 @@ class ServerModel:
         top, evaluated, reused = self._next_token(prompt)
         return NextToken(evaluated=evaluated, reused=reused, seconds=time.perf_counter() - start, top=top)
 
+    @abstractmethod
     def _next_token(self, prompt: Prompt) -> tuple[dict[str, float], int, int]:
         """(token text -> probability, prompt tokens evaluated, prompt tokens reused)."""
-        raise NotImplementedError
 
     def complete(self, prompt: Prompt, max_tokens: int, temperature: float = 0.0,
                  grammar: str | None = None, seed: int | None = None) -> Completion:
@@ -86,10 +88,10 @@ class ServerModel:
         return Completion(text=text, prompt_tokens=evaluated, reused=reused, generated=generated,
                           seconds=time.perf_counter() - start)
 
+    @abstractmethod
     def _complete(self, prompt: Prompt, max_tokens: int, temperature: float, grammar: str | None,
                   seed: int | None) -> tuple[str, int, int, int]:
         """(text, prompt tokens evaluated, reused, tokens generated)."""
-        raise NotImplementedError
 
     def close(self) -> None:
         self.http.close()
