@@ -190,6 +190,18 @@ def note_uncalibrated(settings, profile, checker):
     return checker
 
 
+def on_demand_checker(settings, profile):
+    """The Checker of a check or batch run, built when the first claim needs the model: the
+    evidence sources checked first, a note when there are none, and a note once for a model
+    without a profile when it loads."""
+    from ..evidence.sources import check_sources
+    from ..pipeline import OnDemand, build_checker
+
+    note_without_evidence(settings)
+    check_sources(settings)
+    return OnDemand(lambda: note_uncalibrated(settings, profile, build_checker(settings, load_model, profile)))
+
+
 def write_report(records, path) -> None:
     """``--report PATH`` of check and batch: the run's records (or a records file) as a report."""
     from ..report import build, format_for, from_records, read_records, write

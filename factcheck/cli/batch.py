@@ -13,8 +13,7 @@ from .app import (
     app,
     fail,
     load_model,
-    note_uncalibrated,
-    note_without_evidence,
+    on_demand_checker,
     resolve_settings,
     say_problems,
     showing_progress,
@@ -51,8 +50,7 @@ def batch(
     could be checked; 3 model or runtime error; 130 interrupted (the output is complete up
     to the last record and the next run resumes)."""
     from ..claims.inputs import FORMATS, read_items
-    from ..evidence.sources import check_sources
-    from ..pipeline import OnDemand, build_checker, configure
+    from ..pipeline import configure
     from ..runs.batch import Output, check_resumable, run_batch
     from ..runs.cache import run_cache, run_key, settings_id
     from .render import BatchProgress, print_summary
@@ -77,9 +75,7 @@ def batch(
             if not items:
                 raise InputError("no claims in the input: nothing to check")
             check_resumable(output, items, identity)
-        note_without_evidence(settings)
-        check_sources(settings)
-        checker = OnDemand(lambda: note_uncalibrated(settings, profile, build_checker(settings, load_model, profile)))  # extraction needs it; a cached run does not
+        checker = on_demand_checker(settings, profile)  # extraction needs the model; a cached run does not
         started = time.perf_counter()  # the run's time includes extraction
         if extract:
             items = _extracted_items(checker.checker, inputs)

@@ -19,9 +19,7 @@ from ..errors import (
 from .app import (
     app,
     fail,
-    load_model,
-    note_uncalibrated,
-    note_without_evidence,
+    on_demand_checker,
     resolve_settings,
     say,
     say_problems,
@@ -79,8 +77,7 @@ def check(
     report: ReportOpt = None, no_cache: NoCacheOpt = False, *, flags: dict,
 ) -> None:
     """Check claims and print a verdict, confidence and evidence for each, as each finishes."""
-    from ..evidence.sources import check_sources
-    from ..pipeline import OnDemand, build_checker, configure
+    from ..pipeline import configure
     from ..record import error_record
     from ..runs.cache import cached_check, run_cache, run_key
     from ..runs.output import FORMATS, RecordWriter
@@ -94,9 +91,7 @@ def check(
             raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
         items = read_claims(list(claims or []))
         settings, profile = configure(resolve_settings(flags))
-        note_without_evidence(settings)
-        check_sources(settings)
-        checker = OnDemand(lambda: note_uncalibrated(settings, profile, build_checker(settings, load_model, profile)))
+        checker = on_demand_checker(settings, profile)
         cache, cache_key = run_cache(run_key(settings, profile), no_cache)
         with _results_file(out) as stream, Activity(len(items), show=showing_progress()) as activity:
             writer = RecordWriter(fmt, explain=explain, stream=stream)
