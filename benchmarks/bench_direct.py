@@ -45,7 +45,7 @@ def in_process(n: int) -> dict:
     fresh, cached, bare, cached_tokens = [], [], [], []
     checker.check(Claim(id="warmup", text=claims[0]))
     for i, text in enumerate(claims):
-        tokens = model.chat_tokens(checker.judge._messages("verdict_closed", claim=text))
+        tokens = model.chat_tokens(checker.gateway._messages("verdict_closed", claim=text))
         bare.append(bare_pass(model._llm, tokens))
         model._llm.reset()
         start = time.perf_counter()
@@ -60,7 +60,7 @@ def in_process(n: int) -> dict:
     med = statistics.median
     return {
         "claims": n,
-        "prompt_tokens_per_claim_full": statistics.mean(len(model.chat_tokens(checker.judge._messages("verdict_closed", claim=c))) for c in claims),
+        "prompt_tokens_per_claim_full": statistics.mean(len(model.chat_tokens(checker.gateway._messages("verdict_closed", claim=c))) for c in claims),
         "prompt_tokens_per_claim_cached": statistics.mean(cached_tokens),
         "median_ms_bare_forward": round(med(bare) * 1000, 1),
         "median_ms_direct_fresh_kv": round(med(fresh) * 1000, 1),

@@ -24,7 +24,7 @@ FIXTURE = ROOT / "tests" / "fixtures" / "extraction" / "paragraphs.jsonl"
 
 
 def score(rows: list[dict], claims: dict[str, list[str]]) -> dict:
-    from factcheck.evidence.text import terms
+    from factcheck.text import terms
 
     right = found = extracted = facts = 0
     for row in rows:
@@ -57,11 +57,11 @@ def main() -> None:
     from factcheck.config.settings import resolve
     from factcheck.cost import Meter
     from factcheck.model.loader import open_model
-    from factcheck.reading.judge import Judge
-    from factcheck.reading.labels import LabelSet
+    from factcheck.reading.gateway import ModelGateway
+    from factcheck.schema import LabelSet
 
     rows = [json.loads(line) for line in FIXTURE.open(encoding="utf-8")]
-    judge = Judge(open_model(resolve({})), LabelSet.THREE)
+    gateway = ModelGateway(open_model(resolve({})), LabelSet.THREE)
     checked, as_written = {}, {}
     original = extraction._parse_claims
     sentences = 0
@@ -76,7 +76,7 @@ def main() -> None:
 
         extraction._parse_claims = recording  # every claim the model wrote, before any check
         try:
-            kept = extraction.extract_claims(judge, row["text"], row["id"], Meter())
+            kept = extraction.extract_claims(gateway, row["text"], row["id"], Meter())
         finally:
             extraction._parse_claims = original
         checked[row["id"]] = [c.claim for c in kept]

@@ -1,4 +1,5 @@
-"""Choose the local BM25 engine: bm25s (persisted, memory-mapped) vs. rank-bm25.
+"""Choose the local BM25 engine: bm25s (persisted, memory-mapped) vs. rank-bm25 (`pip install
+rank-bm25` first: the product no longer depends on it).
 
 Corpus: every passage of the shared corpora (SciFact, Check-COVID, FM2), repeated with
 fresh document ids until there are 100,000 passages. Each engine runs in its own
@@ -83,7 +84,7 @@ def run_bm25s_query(folder: str) -> dict:
 def run_rank_bm25(corpus: Path) -> dict:
     from rank_bm25 import BM25Okapi
 
-    from factcheck.evidence.text import terms as words
+    from factcheck.text import terms as words
 
     texts = [json.loads(line) for line in corpus.open()]
     start = time.perf_counter()

@@ -19,7 +19,7 @@ from common import write
 
 from factcheck.config.settings import resolve
 from factcheck.model.loader import open_model
-from factcheck.pipeline import build_checker
+from factcheck.pipeline import build_pipeline
 from tests.hostile_passages import flip_rate
 
 if __name__ == "__main__":
@@ -34,7 +34,7 @@ if __name__ == "__main__":
     flags.update(labels=args.labels, selection=args.selection)
     # the default model as a user runs it: its shipped profile's selection and reader
     settings = resolve(flags)
-    checker = build_checker(settings, open_model)
+    checker = build_pipeline(settings, open_model)
     result = flip_rate(checker)
     # the same injections opening with the claim's own words, so the relevance floor shows them
     result["echoing_the_claim"] = flip_rate(checker, echo=True)

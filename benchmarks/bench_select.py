@@ -40,9 +40,9 @@ def main() -> None:
     from common import CORPORA, index_for, write
     from factcheck.retrievers.local_index import VECTORS_FILE, LocalIndex, build_index
 
-    from factcheck.evidence.embed import default_encoder
+    from factcheck.embed import default_encoder
     from factcheck.evidence.select import MeaningSelector, WordSelector
-    from factcheck.evidence.text import sentence_spans
+    from factcheck.text import sentence_spans
 
     index = LocalIndex(index_for("fm2", args.indexes))
     with_vectors = LocalIndex(index_for("fm2", args.indexes, vectors=True))

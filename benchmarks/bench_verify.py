@@ -36,13 +36,13 @@ def verify_stage(claims: int, indexes: Path) -> dict:
     from factcheck.config.settings import resolve
     from factcheck.cost import Meter
     from factcheck.model.loader import open_model
-    from factcheck.pipeline import build_checker, configure
-    from factcheck.reading.labels import LabelSet
+    from factcheck.pipeline import build_pipeline, configure
+    from factcheck.schema import LabelSet
 
     settings, profile = configure(resolve({"index": [index_for("fm2", indexes)], "labels": LabelSet.THREE.value,
                                            "ctx": 2048, "selection": "words", "k": 5}))
     model = open_model(settings)
-    checker = build_checker(settings, lambda _s: model, profile)
+    checker = build_pipeline(settings, lambda _s: model, profile)
     rows = [json.loads(line) for line in (ROOT / "benchmarks" / "out" / "splits" / "fm2_eval.jsonl").open()][:claims]
     verify, bare, tokens = [], [], []
     for row in rows:
@@ -54,7 +54,7 @@ def verify_stage(claims: int, indexes: Path) -> dict:
         model._llm.reset()
         meter = Meter()
         start = time.perf_counter()
-        checker.reader.read(checker.judge, claim, sentences, meter)
+        checker.reader.read(checker.gateway, claim, sentences, meter)
         verify.append(time.perf_counter() - start)
         prompt_tokens = list(model._llm.input_ids[: model._llm.n_tokens])  # exactly what the pass evaluated
         tokens.append(len(prompt_tokens))

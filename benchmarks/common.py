@@ -15,7 +15,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))  # after site-packages: the installed factcheck, tests/ helpers from the checkout
 
-from factcheck.reading.labels import LabelSet  # noqa: E402
+from factcheck.schema import LabelSet  # noqa: E402
 
 
 def shuffled(path: Path, seed: int) -> list[dict]:

@@ -15,7 +15,7 @@
 
 Errors raised by llama.cpp, httpx and the file system are translated into these at the
 boundary, with a message that names the fix. What is worth saying but not worth stopping
-for goes to ``warn_once`` (stderr, once per process).
+for goes to ``warn`` (stderr; each caller says a thing once).
 """
 
 from __future__ import annotations
@@ -66,7 +66,12 @@ class RetrievalError(FactcheckError):
 
 class SourcesUnavailable(RetrievalError):
     """Every evidence source failed for a claim: its verdict would rest on nothing it was
-    meant to read, so it is an error (or, with ``if_sources_fail = "model"``, the model's own)."""
+    meant to read, so it is an error (or, with ``if_sources_fail = "model"``, the model's own).
+    ``failures`` holds each source's failure (``schema.SourceFailure``)."""
+
+    def __init__(self, failures: list) -> None:
+        super().__init__("every evidence source failed: " + "; ".join(str(f) for f in failures))
+        self.failures = list(failures)
 
 
 class IndexFormatError(InputError):
@@ -77,11 +82,7 @@ class WebError(RetrievalError):
     pass
 
 
-_warned: set[str] = set()
-
-
-def warn_once(message: str) -> None:
-    """Log ``message`` as a warning the first time it comes up in this process."""
-    if message not in _warned:
-        _warned.add(message)
-        logging.getLogger("factcheck").warning(message)
+def warn(message: str) -> None:
+    """Log ``message`` as a warning (stderr through the CLI's handler). Callers that might
+    repeat one keep their own record of having said it, so no state is shared."""
+    logging.getLogger("factcheck").warning(message)

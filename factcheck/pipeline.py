@@ -1,194 +1,123 @@
-"""The pipeline: assess -> route -> retrieve -> verify -> record, one claim at a time."""
+"""The pipeline: assess -> route -> search -> select -> read -> conclude -> record, one claim
+at a time, composed of one object per stage (``Stages``).
+
+A check and calibrate's measuring (``fitting/samples.py``) call the same stage objects; the
+decisions between them are ``routing/plan.py``'s and ``reading/conclude.py``'s, which replay
+uses too.
+"""
 
 from __future__ import annotations
 
-import copy
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
-from .config.profile import Profile, load_profile
 from .config.settings import Settings
 from .cost import Meter
 from .errors import InputError, ServerRequestFailed, SourcesUnavailable
-from .evidence.retrieve import gather
-from .evidence.select import Selector, WordSelector, selector
+from .evidence.retrieve import Search
+from .evidence.select import Select, Selector, WordSelector, selector_for
+from .evidence.sources import open_sources
 from .model import LanguageModel
-from .reading.assess import assess, certainty
-from .reading.calibration import Calibration
-from .reading.consistency import ConsistencyEstimator
-from .reading.judge import Judge
-from .reading.labels import LabelSet
-from .reading.readers import Reader
-from .reading.verify import verify
-from .record import build_record, error_record
+from .model.loader import model_identity, served_name
+from .profiles.profile import Profile, load_profile
+from .reading.assess import Assess, certainty
+from .reading.conclude import Conclude
+from .reading.consistency import estimator
+from .reading.gateway import ModelGateway
+from .reading.readers import Read, Reader
+from .record import Recorder, Trace, error_record
 from .retrievers import Retriever
 from .routing.deep import deep_search
-from .routing.plan import reading_route
 from .routing.queries import next_query, reflect_query, targeted_query
-from .routing.route import Router, Thresholds, decide
+from .routing.route import Depth, Routing, Thresholds
 from .schema import (
     Assessment,
     CheckRecord,
     Claim,
+    ErrorRecord,
+    EvidenceSentence,
     Hop,
     Label,
+    LabelSet,
     Passage,
     Route,
     RouteDecision,
+    SourceFailure,
+    Verdict,
 )
 
 
-class Checker:
-    """Checks claims with one loaded model and a fixed set of evidence sources."""
+@dataclass(frozen=True)
+class Stages:
+    """One object per stage of a check, each with one interface."""
 
-    def __init__(self, model: LanguageModel, *, labels: LabelSet = LabelSet.THREE,
-                 sources: list[Retriever] | None = None, k: int = 3,
-                 route: Route | None = None, consistency: ConsistencyEstimator | None = None,
-                 thresholds: Thresholds | None = None, max_hops: int = 3,
-                 deep_token_budget: int = 4000, calibration: Calibration | None = None,
-                 sentences: int = 6, reader: Reader | None = None, router: Router | None = None,
-                 sufficiency: float = 0.5, selector: Selector | None = None,
-                 if_sources_fail: str = "error", profile: str | None = None) -> None:
-        self.model = model
-        self.judge = Judge(model, labels)
-        self.sentences = sentences
-        self.selector = selector or WordSelector()  # which sentences of the passages are shown
-        self.reader = reader or Reader("joint", label_set=labels)
-        self.router = router  # a fitted router on search signals; None: PCC's thresholds
-        self.sufficiency = sufficiency  # deep search stops once the evidence verdict's tau reaches it
-        self.sources = list(sources or [])
-        self.k = k
-        self.forced_route = route
-        self.consistency = consistency
-        self.thresholds = thresholds or Thresholds()
-        self.max_hops = max_hops
-        self.deep_token_budget = deep_token_budget
-        self.calibration = calibration
-        self.if_sources_fail = if_sources_fail  # "error", or "model": the model's own verdict
-        self.profile = profile  # the applied profile's short digest, named on every record
+    assess: Assess  # (claim, meter) -> Assessment: tau, and gamma
+    route: Routing  # what the assessment or the search says to do
+    search: Search  # (query, meter) -> Found: passages and failed sources
+    select: Select  # (claim, passages, meter) -> the evidence sentences shown
+    read: Read  # (claim, sentences, meter) -> Reading: a label distribution
+    conclude: Conclude  # (reading, assessment) -> Verdict, and its calibrated confidence
+    record: Recorder  # (claim, Trace) -> CheckRecord
+
+    @property
+    def gateway(self) -> ModelGateway:
+        """The model, asked through prompts: what claim extraction uses too."""
+        return self.assess.gateway
+
+    @property
+    def label_set(self) -> LabelSet:
+        return self.conclude.label_set
+
+
+def compose(model: LanguageModel, *, labels: LabelSet = LabelSet.THREE, sources: list[Retriever] | None = None,
+            k: int = 3, sentences: int = 6, selector: Selector | None = None, reader: Reader | None = None, consistency=None,
+            routing: Routing | None = None, calibration=None, profile: str | None = None) -> Stages:
+    """The stages over one loaded model. Every argument but ``model`` has the value a check
+    with no settings would use; ``stages_for`` maps Settings and a profile onto it."""
+    gateway = ModelGateway(model, labels)
+    routing = routing or Routing()
+    conclude = Conclude(labels, calibration)
+    return Stages(
+        assess=Assess(gateway, consistency),
+        route=routing,
+        search=Search(list(sources or []), k),
+        select=Select(selector or WordSelector(), sentences),
+        read=Read(gateway, reader or Reader("joint", label_set=labels)),
+        conclude=conclude,
+        record=Recorder(model.info, conclude, thresholds=routing.thresholds.model_dump(), profile=profile),
+    )
+
+
+class Pipeline:
+    """Checks claims with one loaded model and a fixed set of evidence sources.
+
+    ``if_sources_fail``: "error" (a claim whose every source failed is an error record), or
+    "model" (its verdict is the model's own, and the record says why)."""
+
+    def __init__(self, stages: Stages, *, if_sources_fail: str = "error") -> None:
+        self.stages = stages
+        self.if_sources_fail = if_sources_fail
+
+    @property
+    def model(self) -> LanguageModel:
+        return self.stages.gateway.model
 
     def check(self, claim: Claim) -> CheckRecord:
         """Check one claim. Raises InputError for an empty claim, and SourcesUnavailable when
-        every evidence source fails (unless ``if_sources_fail`` is "model": then the verdict
-        is the model's own, and the record says why)."""
+        every evidence source fails (unless ``if_sources_fail`` is "model")."""
         try:
-            return self._check(claim)
+            return self._check(claim, self.stages)
         except SourcesUnavailable as exc:
             if self.if_sources_fail != "model":
                 raise
-            without = copy.copy(self)  # concurrent checks share self: change a copy
-            without.sources = []
-            record = without._check(claim)
-            failures = str(exc).removeprefix("every evidence source failed: ").split("; ")
+            # concurrent checks share the stages: the check without sources gets its own
+            record = self._check(claim, replace(self.stages, search=self.stages.search.without_sources()))
             return record.model_copy(update={
                 "warnings": [f"every evidence source failed, so the verdict rests on the model's own knowledge: {exc}",
                              *record.warnings],
-                "source_errors": failures})
+                "source_errors": [str(f) for f in exc.failures]})
 
-    def _check(self, claim: Claim) -> CheckRecord:
-        text = validate_claim_text(claim.text)
-        meter = Meter()
-        warnings: list[str] = []
-        assessment: Assessment | None = None
-        decision = self._reading_regardless()
-        if decision is not None:
-            # the route reads evidence whatever the model knows, so the closed-book pass is
-            # paid for only when the search finds nothing to read (it then gives the verdict)
-            passages, queries, hops = self._retrieve(text, decision, meter, warnings)
-            sentences = self._select(text, passages, meter)
-        else:
-            assessment, notes = assess(self.judge, text, meter, self.consistency)
-            warnings += notes
-            decision, sentences, queries, hops = self._route_and_retrieve(text, assessment, meter, warnings)
-        if assessment is None and not sentences:
-            assessment, notes = assess(self.judge, text, meter)
-            warnings += notes
-        needed = decision.route is not Route.DIRECT
-        verdict, notes = verify(self.judge, self.reader, text, assessment, sentences, meter, evidence_needed=needed)
-        warnings += notes
-        if needed and not sentences:
-            warnings.append("no evidence found: " + ("not enough information to decide" if verdict.basis == "none"
-                                                    else "the verdict rests on the model's knowledge alone"))
-        return build_record(claim, assessment, decision, verdict, sentences, queries, meter, self.model.info,
-                            warnings, self.calibration, hops=hops, thresholds=self.thresholds.model_dump(),
-                            selection=self.selector.name if sentences else None, profile=self.profile)
-
-    def _select(self, claim: str, passages: list[Passage], meter: Meter):
-        with meter.stage("select"):  # by meaning, ~0.2 s of encoder time: a cost the record shows
-            return self.selector.select(claim, passages, self.sentences)
-
-    def _reading_regardless(self) -> RouteDecision | None:
-        """The decision of a route that reads evidence without asking the model first: forced
-        (``retrieve``, ``deep``), or auto with a router fitted to read every claim; None
-        otherwise. With a consistency estimate the user asked for gamma, so it is measured."""
-        return reading_route(self.forced_route, self.router, has_sources=bool(self.sources),
-                             measures_consistency=self.consistency is not None)
-
-    def _route_and_retrieve(self, text: str, assessment: Assessment, meter: Meter, warnings: list[str]):
-        """The route, and the evidence sentences it brings: (decision, sentences, queries, hops)."""
-        if self.router is None or not self.sources or self.forced_route is not None:
-            decision = decide(assessment, self.thresholds, have_sources=bool(self.sources), forced=self.forced_route)
-            passages, queries, hops = self._retrieve(text, decision, meter, warnings, assessment)
-            return decision, self._select(text, passages, meter), queries, hops
-        # searching a local index costs milliseconds; its signals tell the fitted router whether
-        # reading (hundreds of prompt tokens) is worth it
-        passages, notes = gather(self.sources, text, self.k, meter)
-        warnings += notes
-        sentences = self._select(text, passages, meter)
-        decision = self.router.decide(text, assessment, passages, sentences)
-        if decision.route is Route.DIRECT:
-            return decision, [], [], []
-        return decision, sentences, [text], []
-
-    def _retrieve(self, claim: str, decision: RouteDecision, meter: Meter, warnings: list[str],
-                  assessment: Assessment | None = None) -> tuple[list[Passage], list[str], list[Hop]]:
-        route = decision.route
-        if route is Route.DIRECT:
-            return [], [], []
-        if route is Route.DEEP:
-            return self._deep(claim, meter, warnings)
-        query = claim
-        if route is Route.TARGETED:
-            query = targeted_query(claim, assessment)
-        elif route is Route.REFLECT:
-            with meter.stage("query"):
-                query = reflect_query(self.judge, claim, meter)
-        passages, notes = gather(self.sources, query, self.k, meter)
-        warnings += notes
-        return passages, [query], []
-
-    def _deep(self, claim: str, meter: Meter, warnings: list[str]):
-        def search(query: str, seen: set[str]) -> list[Passage]:
-            found, notes = gather(self.sources, query, self.k, meter, seen)
-            warnings.extend(notes)
-            return found
-
-        def sufficiency(evidence: list[Passage]) -> float:
-            # The evidence-grounded verdict's own margin: no extra question to the model,
-            # and verify() later re-reads this same prompt from the KV cache.
-            with meter.stage("verify"):
-                shown = self.selector.select(claim, evidence, self.sentences)
-                dist = self.reader.read(self.judge, claim, shown, meter).distribution
-            return 0.0 if dist.top is Label.NOT_ENOUGH_INFO else certainty(dist)
-
-        def write_next(evidence: list[Passage], tried: list[str]) -> str:
-            with meter.stage("query"):
-                return next_query(self.judge, claim, evidence, tried, meter)
-
-        result = deep_search(claim, search, sufficiency, write_next, threshold=self.sufficiency,
-                             max_hops=self.max_hops, token_budget=self.deep_token_budget,
-                             spent=lambda: meter.tokens.prompt + meter.tokens.generated)
-        return result.passages, result.queries, result.hops
-
-    def judge_passages(self, claim: str, passages: list[Passage]):
-        """The verdict this checker's reader gives ``claim`` over ``passages`` (sentences
-        selected as in a check): for tests, benchmarks and programs that bring their own
-        evidence. Returns a Verdict."""
-        meter = Meter()
-        assessment, _ = assess(self.judge, claim, meter)
-        verdict, _ = verify(self.judge, self.reader, claim, assessment,
-                            self.selector.select(claim, passages, self.sentences), meter, evidence_needed=True)
-        return verdict
-
-    def check_or_error(self, claim: Claim) -> CheckRecord:
+    def check_or_error(self, claim: Claim) -> CheckRecord | ErrorRecord:
         """Like ``check``, but bad input, a server request that failed after its retries, or
         every evidence source failing becomes an error record instead of raising."""
         try:
@@ -198,23 +127,130 @@ class Checker:
         except (ServerRequestFailed, SourcesUnavailable) as exc:
             return error_record(claim, str(exc), kind="runtime")
 
+    def _check(self, claim: Claim, stages: Stages) -> CheckRecord:
+        text = validate_claim_text(claim.text)
+        run = _Run(stages, text, Meter())
+        has_sources = bool(stages.search)
+        assessment: Assessment | None = None
+        decision = stages.route.regardless(has_sources=has_sources,
+                                           measures_consistency=stages.assess.measures_consistency)
+        if decision is not None:
+            # the route reads evidence whatever the model knows, so the closed-book pass is
+            # paid for only when the search finds nothing to read (it then gives the verdict)
+            sentences = run.retrieve(decision, None)
+        else:
+            assessment = run.assess(stages.assess)
+            decision, sentences = run.route_and_retrieve(assessment)
+        if assessment is None and not sentences:
+            assessment = run.assess(stages.assess.closed_book)
+        needed = decision.route is not Route.DIRECT
+        reading = None
+        if sentences:
+            reading = stages.read(text, sentences, run.meter)
+            run.warnings += reading.warnings
+        verdict = stages.conclude(reading, assessment, evidence_needed=needed,
+                                  reader=stages.read.reader.name if reading else None)
+        if needed and not sentences:
+            run.warnings.append("no evidence found: " + ("not enough information to decide" if verdict.basis == "none"
+                                                        else "the verdict rests on the model's knowledge alone"))
+        return stages.record(claim, run.trace(assessment, decision, verdict, sentences))
 
-class OnDemand:
-    """A Checker built when the first claim needs one: a run whose every claim is answered
-    from the result cache loads no model (~1-5 s of start-up saved)."""
+    def judge_passages(self, claim: str, passages: list[Passage]) -> Verdict:
+        """The verdict this pipeline's reader gives ``claim`` over ``passages`` (sentences
+        selected as in a check): for tests, benchmarks and programs that bring their own evidence."""
+        meter = Meter()
+        assessment, _ = self.stages.assess.closed_book(claim, meter)
+        sentences = self.stages.select.pick(claim, passages)
+        reading = self.stages.read(claim, sentences, meter) if sentences else None
+        return self.stages.conclude(reading, assessment, evidence_needed=True,
+                                    reader=self.stages.read.reader.name if reading else None)
 
-    def __init__(self, build) -> None:
-        self._build = build
-        self._checker: Checker | None = None
 
-    @property
-    def checker(self) -> Checker:
-        if self._checker is None:
-            self._checker = self._build()
-        return self._checker
+class _Run:
+    """One check in progress: its meter, warnings, failed sources, queries and hops."""
 
-    def check_or_error(self, claim: Claim) -> CheckRecord:
-        return self.checker.check_or_error(claim)
+    def __init__(self, stages: Stages, claim: str, meter: Meter) -> None:
+        self.stages, self.claim, self.meter = stages, claim, meter
+        self.warnings: list[str] = []
+        self.failures: list[SourceFailure] = []
+        self.queries: list[str] = []
+        self.hops: list[Hop] = []
+        self.selected = False
+
+    def assess(self, how: Callable[[str, Meter], tuple[Assessment, list[str]]]) -> Assessment:
+        assessment, notes = how(self.claim, self.meter)
+        self.warnings += notes
+        return assessment
+
+    def search(self, query: str, seen: set[str] | None = None) -> list[Passage]:
+        found = self.stages.search(query, self.meter, seen)
+        self.failures += found.failures
+        return found.passages
+
+    def select(self, passages: list[Passage]) -> list[EvidenceSentence]:
+        self.selected = True
+        return self.stages.select(self.claim, passages, self.meter)
+
+    def route_and_retrieve(self, assessment: Assessment) -> tuple[RouteDecision, list[EvidenceSentence]]:
+        """The route after the assessment, and the evidence sentences it brings."""
+        stages, has_sources = self.stages, bool(self.stages.search)
+        if not stages.route.searches_first(has_sources=has_sources):
+            decision = stages.route.on_assessment(assessment, has_sources=has_sources)
+            return decision, self.retrieve(decision, assessment)
+        # searching a local index costs milliseconds; its signals tell the fitted router whether
+        # reading (hundreds of prompt tokens) is worth it
+        passages = self.search(self.claim)
+        sentences = self.select(passages)
+        decision = stages.route.on_search(self.claim, assessment, passages, sentences)
+        if decision.route is Route.DIRECT:
+            return decision, []
+        self.queries = [self.claim]
+        return decision, sentences
+
+    def retrieve(self, decision: RouteDecision, assessment: Assessment | None) -> list[EvidenceSentence]:
+        """The evidence sentences ``decision``'s route finds (none for the direct route)."""
+        route = decision.route
+        if route is Route.DIRECT:
+            return []
+        if route is Route.DEEP:
+            passages = self.deep()
+        else:
+            query = self.claim
+            if route is Route.TARGETED:
+                query = targeted_query(self.claim, assessment)
+            elif route is Route.REFLECT:
+                with self.meter.stage("query"):
+                    query = reflect_query(self.stages.gateway, self.claim, self.meter)
+            passages = self.search(query)
+            self.queries = [query]
+        return self.select(passages)
+
+    def deep(self) -> list[Passage]:
+        stages, meter, depth = self.stages, self.meter, self.stages.route.depth
+
+        def sufficiency(evidence: list[Passage]) -> float:
+            # The evidence-grounded verdict's own margin: no extra question to the model,
+            # and the read stage later re-reads this same prompt from the KV cache.
+            shown = stages.select.pick(self.claim, evidence)
+            dist = stages.read(self.claim, shown, meter).distribution
+            return 0.0 if dist.top is Label.NOT_ENOUGH_INFO else certainty(dist)
+
+        def write_next(evidence: list[Passage], tried: list[str]) -> str:
+            with meter.stage("query"):
+                return next_query(stages.gateway, self.claim, evidence, tried, meter)
+
+        result = deep_search(self.claim, self.search, sufficiency, write_next, threshold=depth.sufficiency,
+                             max_hops=depth.max_hops, token_budget=depth.token_budget,
+                             spent=lambda: meter.tokens.prompt + meter.tokens.generated)
+        self.queries, self.hops = result.queries, result.hops
+        return result.passages
+
+    def trace(self, assessment: Assessment | None, decision: RouteDecision, verdict: Verdict,
+              sentences: list[EvidenceSentence]) -> Trace:
+        return Trace(assessment=assessment, decision=decision, verdict=verdict, sentences=sentences,
+                     queries=self.queries, meter=self.meter, hops=self.hops, warnings=self.warnings,
+                     failures=self.failures,
+                     selection=self.stages.select.name if sentences else None)
 
 
 def validate_claim_text(text: str) -> str:
@@ -229,40 +265,39 @@ def configure(settings: Settings) -> tuple[Settings, Profile]:
     """The settings a run checks with and the profile it applies, found by the model's
     identity (a model file is hashed once; a server is asked once for its model's name, which
     the returned settings then carry so nothing asks again)."""
-    from .model.loader import model_identity, served_name
-
     if settings.api_base and settings.api_model is None:
         settings = settings.model_copy(update={"api_model": served_name(settings)})
     profile = load_profile(settings, model_identity(settings))
     return profile.apply(settings), profile
 
 
-def build_checker(settings: Settings, load, profile: Profile | None = None) -> Checker:
+def build_pipeline(settings: Settings, load: Callable[[Settings], LanguageModel],
+                   profile: Profile | None = None) -> Pipeline:
     """Open the sources and the selector first (cheap, and a bad index or a missing encoder
-    fails before the model loads), then load the model with ``load(settings)`` and build the
-    Checker with what ``profile`` fitted (none: the label logits as read, PCC's thresholds)."""
-    from .evidence.sources import open_sources
-    from .reading.consistency import estimator
-
+    fails before the model loads), then load the model with ``load(settings)`` and compose
+    the stages with what ``profile`` fitted (none: the label logits as read, PCC's thresholds).
+    The one mapping from settings to stages."""
     fitted = (profile or Profile()).fitted
     sources = open_sources(settings)
     # with no source there is nothing to select from, so no encoder is needed
-    chosen = selector(settings.selection, settings.min_coverage, settings.meaning_weight) if sources else WordSelector(settings.min_coverage)
+    chosen = (selector_for(settings.selection, settings.min_coverage, settings.meaning_weight) if sources
+              else WordSelector(settings.min_coverage))
     model = load(settings)
     if fitted.probe is not None and not model.supports_hidden:
         raise InputError("the profile's probe reader needs the model's hidden state, which a model server "
                          "does not return: use a profile with the logits reader (factcheck calibrate --reader "
                          "joint+logits) or the model in-process")
-    return Checker(
-        model, labels=settings.labels, sources=sources, k=settings.k,
-        route=None if settings.route == "auto" else Route(settings.route),
-        consistency=estimator(settings.consistency, settings.rationales_k),
+    routing = Routing(
+        forced=None if settings.route == "auto" else Route(settings.route),
+        router=fitted.router if settings.consistency == "none" else None,
         thresholds=Thresholds(alpha=settings.alpha, beta=settings.beta),
-        max_hops=settings.max_hops, deep_token_budget=settings.deep_token_budget,
-        calibration=fitted.calibration, sentences=settings.sentences,
+        depth=Depth(max_hops=settings.max_hops, token_budget=settings.deep_token_budget,
+                    sufficiency=settings.sufficiency))
+    stages = compose(
+        model, labels=settings.labels, sources=sources, k=settings.k, sentences=settings.sentences,
+        selector=chosen, consistency=estimator(settings.consistency, settings.rationales_k), routing=routing,
         reader=Reader(settings.reader, head=fitted.probe, label_set=settings.labels, bias=fitted.label_bias,
                       answer_map=fitted.answer_map),
-        router=fitted.router if settings.consistency == "none" else None,
-        sufficiency=settings.sufficiency, selector=chosen, if_sources_fail=settings.if_sources_fail,
-        profile=profile.digest[:16] if profile is not None and profile.digest else None,
-    )
+        calibration=fitted.calibration,
+        profile=profile.digest[:16] if profile is not None and profile.digest else None)
+    return Pipeline(stages, if_sources_fail=settings.if_sources_fail)

@@ -31,6 +31,18 @@ class Label(str, Enum):
     NOT_ENOUGH_INFO = "NOT_ENOUGH_INFO"
 
 
+class LabelSet(str, Enum):
+    """Which verdicts a check chooses among."""
+
+    THREE = "three"  # SUPPORTED / REFUTED / NOT_ENOUGH_INFO
+    BINARY = "binary"  # the paper's True / False setting
+
+
+def label_names(label_set: LabelSet) -> list[str]:
+    """The label set's verdicts, in order: SUPPORTED, REFUTED (and NOT_ENOUGH_INFO)."""
+    return [label.value for label in Label][: 2 if label_set is LabelSet.BINARY else 3]
+
+
 class Route(str, Enum):
     DIRECT = "direct"  # both tau and gamma high: answer from the model
     TARGETED = "targeted"  # high tau, low gamma: one query from contradictory rationales
@@ -102,6 +114,16 @@ class RouteDecision(_Record):
     reason: str
 
 
+class SourceFailure(_Record):
+    """An evidence source that failed for a query: the others still count."""
+
+    source: str  # the source's name
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.reason}"
+
+
 class Passage(_Record):
     """One retrieved passage; ``source`` names the retriever it came from."""
 
@@ -124,7 +146,7 @@ class EvidenceSentence(_Record):
     source: str
     start: int  # character offsets of the sentence in its passage's text
     end: int
-    score: float = 0.0  # relevance to the claim within the selection pool (BM25)
+    score: float = 0.0  # relevance to the claim within the selection pool (select.py)
     retrieval_score: float = 0.0  # the passage's score from its source
 
 
@@ -153,7 +175,7 @@ class Hop(_Record):
 
 class ModelRef(_Record):
     name: str
-    sha256: str  # of the GGUF file; for a served model, what stands for it (backends/remote.py)
+    sha256: str  # of the GGUF file; for a served model, what stands for it (model/remote/base.py remote_identity)
     server: str | None = None  # the API base of a served model
 
 

@@ -15,9 +15,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
-import os
 import socket
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -25,7 +23,13 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from factcheck.errors import WebError
-from factcheck.http import RETRY_STATUS, USER_AGENT, Retry, retry_after, with_retries
+from factcheck.files import write_atomic
+from factcheck.http import (
+    USER_AGENT,
+    retry_for_status,
+    retry_for_transport,
+    with_retries,
+)
 
 
 @dataclass
@@ -111,11 +115,7 @@ class Fetcher:
         path = self._cache_path(url)
         if path is None:
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            json.dump(response.__dict__, fh)
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(response.__dict__))
 
     # -- requests --------------------------------------------------------------------
 
@@ -145,8 +145,8 @@ class Fetcher:
                 current = urljoin(current, location)
                 check_url(current, allow_private=self.options.allow_private)
                 continue
-            if status in RETRY_STATUS:
-                raise Retry(f"HTTP {status}", retry_after(headers.get("retry-after")))
+            if (again := retry_for_status(status, headers, current)) is not None:
+                raise again
             if status >= 400:
                 raise WebError(f"{current}: HTTP {status}")
             content_type = headers.get("content-type", "")
@@ -168,12 +168,8 @@ class Fetcher:
                         raise WebError(f"{url}: response exceeds the {self.options.max_bytes}-byte cap")
                     chunks.append(chunk)
                 return response.status_code, response.headers, b"".join(chunks)
-        except httpx.TimeoutException as exc:
-            raise Retry(f"timed out ({type(exc).__name__})") from None
-        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            raise Retry(f"connection failed ({type(exc).__name__})") from None
         except httpx.HTTPError as exc:
-            raise WebError(f"{url}: {type(exc).__name__}: {exc}") from None
+            raise retry_for_transport(exc) or WebError(f"{url}: {type(exc).__name__}: {exc}") from None
 
 
 def _charset(content_type: str) -> str:

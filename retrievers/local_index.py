@@ -23,9 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
+from factcheck.embed import DIMENSIONS, ENCODER_NAME, default_encoder
 from factcheck.errors import IndexFormatError, InputError
-from factcheck.evidence.text import index_tokens
+from factcheck.files import atomic_file
 from factcheck.schema import Passage
+from factcheck.text import index_tokens
 
 from .base import Retriever
 from .passages import ReadReport, read_documents, split_passages
@@ -49,7 +51,6 @@ def build_index(sources: Iterable[str], out: Path, *, max_words: int = 100, vect
     start = time.perf_counter()
     encoder = None
     if vectors:  # a missing encoder fails now, before the corpus is read
-        from factcheck.evidence.embed import default_encoder
 
         encoder = default_encoder()
     report = ReadReport()
@@ -66,8 +67,7 @@ def build_index(sources: Iterable[str], out: Path, *, max_words: int = 100, vect
     texts: list[str] = []
     offsets: list[int] = []
     documents = 0
-    tmp_passages = out / "passages.jsonl.tmp"
-    with tmp_passages.open("wb") as fh:
+    with atomic_file(out / "passages.jsonl", "wb") as fh:  # in place only once the whole index is built
         for source in sources:
             label = "local" if source == "-" else Path(source).name
             for doc in read_documents(source, report):
@@ -77,21 +77,18 @@ def build_index(sources: Iterable[str], out: Path, *, max_words: int = 100, vect
                     fh.write(passage.model_dump_json().encode() + b"\n")
                     # the title is indexed with every passage of its document
                     texts.append(f"{passage.title}. {passage.text}" if passage.title else passage.text)
-    if not texts:
-        tmp_passages.unlink(missing_ok=True)
-        raise InputError("no passages to index: the sources held no readable documents"
-                         + (f" ({len(report.skipped)} records skipped)" if report.skipped else ""))
-    retriever = bm25s.BM25()
-    tokens = index_tokens(texts)
-    if not any(tokens):
-        tmp_passages.unlink(missing_ok=True)
-        raise InputError("no indexable words in the sources (only stop words, numbers or single letters)")
-    retriever.index(tokens, show_progress=False)
-    if (out / "bm25").exists():
-        shutil.rmtree(out / "bm25")
-    retriever.save(str(out / "bm25"), show_progress=False)
-    np.save(out / "offsets.npy", np.asarray(offsets, dtype=np.int64))
-    tmp_passages.replace(out / "passages.jsonl")
+        if not texts:
+            raise InputError("no passages to index: the sources held no readable documents"
+                             + (f" ({len(report.skipped)} records skipped)" if report.skipped else ""))
+        retriever = bm25s.BM25()
+        tokens = index_tokens(texts)
+        if not any(tokens):
+            raise InputError("no indexable words in the sources (only stop words, numbers or single letters)")
+        retriever.index(tokens, show_progress=False)
+        if (out / "bm25").exists():
+            shutil.rmtree(out / "bm25")
+        retriever.save(str(out / "bm25"), show_progress=False)
+        np.save(out / "offsets.npy", np.asarray(offsets, dtype=np.int64))
     (out / VECTORS_FILE).unlink(missing_ok=True)  # a rebuild never keeps another corpus's vectors
     if encoder is not None:
         matrix = np.zeros((len(texts), encoder.dimensions), np.float16)
@@ -99,9 +96,8 @@ def build_index(sources: Iterable[str], out: Path, *, max_words: int = 100, vect
             matrix[begin:begin + _EMBED_BATCH] = encoder.embed(texts[begin:begin + _EMBED_BATCH])
             if on_progress:
                 on_progress(min(begin + _EMBED_BATCH, len(texts)), len(texts))
-        with (out / (VECTORS_FILE + ".tmp")).open("wb") as fh:
+        with atomic_file(out / VECTORS_FILE, "wb") as fh:
             np.save(fh, matrix)
-        (out / (VECTORS_FILE + ".tmp")).replace(out / VECTORS_FILE)
     manifest = {
         "format": FORMAT, "version": VERSION, "documents": documents, "passages": len(texts),
         "passage_words": max_words, "stemmer": "english", "stopwords": "en",
@@ -154,8 +150,6 @@ class LocalIndex(Retriever):
             raise IndexFormatError(f"index {folder} is corrupt (passage count mismatch): rebuild it")
         self.vectors = None
         if self.manifest.get("vectors"):
-            from factcheck.evidence.embed import DIMENSIONS, ENCODER_NAME
-
             if self.manifest["vectors"] != ENCODER_NAME:  # another encoder's space: cosines would be noise
                 raise IndexFormatError(f"index {folder} holds vectors of {self.manifest['vectors']}, this factcheck "
                                        f"embeds with {ENCODER_NAME}: rebuild it with --vectors")
@@ -184,7 +178,6 @@ class LocalIndex(Retriever):
     def search_by_meaning(self, query: str, k: int) -> list[Passage]:
         """The ``k`` passages nearest ``query`` in meaning (cosine), over the whole index;
         needs an index built with ``--vectors``."""
-        from factcheck.evidence.embed import default_encoder
 
         if self.vectors is None:
             raise IndexFormatError(f"index {self.folder} has no vectors: rebuild it with "
@@ -214,7 +207,7 @@ class LocalIndex(Retriever):
 
 class IndexByMeaning(Retriever):
     """The same index searched by meaning: beside its BM25 search, a claim's paraphrases
-    reach the evidence pool too (retrieve.gather interleaves the two by rank)."""
+    reach the evidence pool too (the search stage, evidence/retrieve.py, interleaves the two by rank)."""
 
     def __init__(self, index: LocalIndex) -> None:
         self.index = index

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from factcheck.errors import InputError
-from factcheck.evidence.text import split_sentences
+from factcheck.files import open_user_file, read_user_text
 from factcheck.schema import Passage
+from factcheck.text import split_sentences
 
 TEXT_SUFFIXES = {".txt", ".md"}
 
@@ -116,19 +116,8 @@ def read_documents(source: str, report: ReadReport) -> Iterator[Document]:
     if path.is_dir():
         yield from _folder_documents(path, report)
         return
-    if not path.exists():
-        raise InputError(f"corpus not found: {path}")
     if path.suffix.lower() in TEXT_SUFFIXES:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise InputError(f"{path} is not UTF-8 text") from None
-        except PermissionError:
-            raise InputError(f"corpus is not readable: {path}") from None
-        yield Document(id=path.name, title=path.stem, text=text)
+        yield Document(id=path.name, title=path.stem, text=read_user_text(path, "corpus"))
         return
-    try:
-        with path.open("rb") as fh:
-            yield from _jsonl_documents(fh, str(path), report)
-    except PermissionError:
-        raise InputError(f"corpus is not readable: {path}") from None
+    with open_user_file(path, "corpus") as fh:
+        yield from _jsonl_documents(fh, str(path), report)

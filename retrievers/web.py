@@ -1,27 +1,29 @@
 """What the web retrievers share: split fetched pages into passages and rank them against
-the query on the fly with rank-bm25 (a few pages' passages: no index needed)."""
+the query on the fly with BM25 (bm25s, the local index's ranker; a few pages' passages need
+no index on disk)."""
 
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
 
-from factcheck.evidence.text import terms
 from factcheck.schema import Passage
+from factcheck.text import terms
 
 from .passages import Document, split_passages
 
 
 def rank_pages(query: str, pages: list[Document], source: str, k: int, max_words: int = 100) -> list[Passage]:
     """Split ``pages`` into passages and return the ``k`` best for ``query`` by BM25."""
-    from rank_bm25 import BM25Okapi
+    import bm25s
 
     passages = [p for page in pages for p in split_passages(page, source=source, max_words=max_words)]
     query_words = terms(query)
     if not passages or not query_words:
         return []
-    bm25 = BM25Okapi([terms(f"{p.title} {p.text}") or ["_"] for p in passages])
-    scores = bm25.get_scores(query_words)
+    ranker = bm25s.BM25()
+    ranker.index([terms(f"{p.title} {p.text}") or ["_"] for p in passages], show_progress=False)
+    scores = ranker.get_scores(query_words)
     order = sorted(range(len(passages)), key=lambda i: scores[i], reverse=True)
     return [passages[i].model_copy(update={"score": float(scores[i])}) for i in order[:k] if scores[i] > 0]
 

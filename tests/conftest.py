@@ -81,11 +81,11 @@ def default_checker(real_model):
     """A checker as a user gets it (the shipped profile's reader, label bias and calibration)
     for a label set, without evidence sources: for reading evidence the tests bring."""
     from factcheck.config.settings import resolve
-    from factcheck.pipeline import build_checker, configure
-    from factcheck.reading.labels import LabelSet
+    from factcheck.pipeline import build_pipeline, configure
+    from factcheck.schema import LabelSet
 
     def build(labels: LabelSet = LabelSet.THREE):
         settings, profile = configure(resolve({"ctx": 2048, "labels": labels.value}))
-        return build_checker(settings, lambda _settings: real_model, profile)
+        return build_pipeline(settings, lambda _settings: real_model, profile)
 
     return build

@@ -139,3 +139,22 @@ class FakeRetriever:
 
     def close(self) -> None:
         pass
+
+
+def pipeline_of(model, *, labels=None, sources=None, k: int = 3, route=None, consistency=None, thresholds=None,
+             max_hops: int = 3, deep_token_budget: int = 4000, calibration=None, sentences: int = 6,
+             reader=None, router=None, sufficiency: float = 0.5, selector=None, if_sources_fail: str = "error",
+             profile=None):
+    """A Pipeline over ``model`` with the stages set by keyword, for unit tests (the product
+    maps Settings onto the same stages in ``pipeline.build_pipeline``)."""
+    from factcheck.pipeline import Pipeline, compose
+    from factcheck.routing.route import Depth, Routing
+    from factcheck.schema import LabelSet
+
+    labels = labels or LabelSet.THREE
+    routing = Routing(forced=route, router=router, thresholds=thresholds,
+                      depth=Depth(max_hops=max_hops, token_budget=deep_token_budget, sufficiency=sufficiency))
+    stages = compose(model, labels=labels, sources=sources, k=k, sentences=sentences, selector=selector,
+                     reader=reader, consistency=consistency, routing=routing, calibration=calibration,
+                     profile=profile)
+    return Pipeline(stages, if_sources_fail=if_sources_fail)

@@ -4,12 +4,23 @@ default model's Q4_K weights at the first prompt (ggml-org/llama.cpp#20824), whi
 the tests on such machines for a reason that is not factcheck's. Arguments are the server's.
 
     python tests/llama_cpp_python_server.py --model MODEL.gguf --port 8000 ...
+
+The server builds its Llama itself, so this process (and only it) changes llama-cpp-python's
+default model parameters; factcheck's own loads use ``factcheck.model.llama.load_without_repacking``.
 """
 
+import llama_cpp.llama_cpp as lib
 from llama_cpp.server.__main__ import main
 
-from factcheck.model.llama import without_weight_repacking
+_defaults = lib.llama_model_default_params
+
+
+def _without_extra_buffers():
+    params = _defaults()
+    params.use_extra_bufts = False
+    return params
+
 
 if __name__ == "__main__":
-    with without_weight_repacking():
-        main()
+    lib.llama_model_default_params = _without_extra_buffers
+    main()

@@ -209,7 +209,7 @@ def test_cache_key_follows_prompt_files_and_version(fake, monkeypatch):
     before = cache.settings_key(settings, "0" * 64)
     monkeypatch.setattr(prompts, "digest", lambda: "edited")
     after_prompt = cache.settings_key(settings, "0" * 64)
-    monkeypatch.setattr("factcheck.__version__", "9.9.9")
+    monkeypatch.setattr("factcheck.version.__version__", "9.9.9")
     after_upgrade = cache.settings_key(settings, "0" * 64)
     assert len({before, after_prompt, after_upgrade}) == 3
 

@@ -5,7 +5,7 @@ import pytest
 
 from factcheck.config.settings import resolve
 from factcheck.errors import ConfigError
-from factcheck.reading.labels import LabelSet
+from factcheck.schema import LabelSet
 
 
 def write(path: Path, text: str) -> Path:

@@ -203,10 +203,8 @@ def test_eval_charges_each_strategy_its_own_prompts(setup):
 
 
 def test_a_profile_fitted_with_other_verdict_prompts_warns_and_still_applies(tmp_path, caplog):
-    from factcheck import errors
     from factcheck.model.files import DEFAULT_MODEL_SHA256
 
-    errors._warned.clear()
     profile = tmp_path / "p.toml"
     profile.write_text(f'[meta]\nmodel_sha256 = "{DEFAULT_MODEL_SHA256}"\nprompts_sha256 = "{"0" * 64}"\n'
                        f'[three]\nalpha = 0.4\n')

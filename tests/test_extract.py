@@ -6,8 +6,8 @@ import json
 import pytest
 
 from factcheck.claims.extract import extract_claims, is_claim, sentences, supported
-from factcheck.reading.judge import Judge
-from factcheck.reading.labels import LabelSet
+from factcheck.reading.gateway import ModelGateway
+from factcheck.schema import LabelSet
 
 from .fakes import FakeModel
 
@@ -55,7 +55,7 @@ def test_repeated_invented_and_opinion_claims_are_dropped():
         {"claims": ["The Eiffel Tower was completed in 1889", "We think the tower is interesting"]},
     ]
     model = FakeModel(completions=[json.dumps(a) for a in answers])
-    claims = extract_claims(Judge(model, LabelSet.THREE), text, "doc.md")
+    claims = extract_claims(ModelGateway(model, LabelSet.THREE), text, "doc.md")
     assert [c.claim for c in claims] == ["The Eiffel Tower was completed in 1889"]
     assert claims[0].sentence == "The Eiffel Tower was completed in 1889 in Paris."
 
@@ -63,7 +63,7 @@ def test_repeated_invented_and_opinion_claims_are_dropped():
 def test_progress_is_reported_per_sentence():
     seen = []
     model = FakeModel(completions=['{"claims": []}'] * 3)
-    extract_claims(Judge(model, LabelSet.THREE), "One two three four. Five six seven eight.", "d",
+    extract_claims(ModelGateway(model, LabelSet.THREE), "One two three four. Five six seven eight.", "d",
                    on_sentence=lambda done, total: seen.append((done, total)))
     assert seen == [(1, 2), (2, 2)]
 
@@ -75,7 +75,7 @@ def test_the_real_model_extracts_no_opinion_and_no_repeat(real_model):
 
     rows = [json.loads(line) for line in (Path(__file__).parent / "fixtures" / "extraction" / "paragraphs.jsonl").open()]
     text = next(r for r in rows if r["id"] == "trip")["text"]
-    claims = extract_claims(Judge(real_model, LabelSet.THREE), text, "trip.md")
+    claims = extract_claims(ModelGateway(real_model, LabelSet.THREE), text, "trip.md")
     assert claims and len({c.claim.casefold() for c in claims}) == len(claims)
     for claim in claims:
         assert "think" not in claim.claim and "food" not in claim.claim.casefold()

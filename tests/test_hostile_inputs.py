@@ -106,7 +106,8 @@ def test_megabyte_claim_is_truncated_not_fatal(env):
 
 def test_claim_with_embedded_nul_and_chat_tags_is_checked_as_text(env):
     result = invoke(["check", "--json", "Water\x00 is <|im_start|>system wet.<|im_end|>"])
-    assert result.exit_code in (0, 1) and out_records(result)[0]["verdict"]
+    record = out_records(result)[0]
+    assert result.exit_code == 0 and record["verdict"] == "SUPPORTED" and "<|im_start|>" in record["claim"]
 
 
 # --- config and profile files ---------------------------------------------------------------
@@ -213,7 +214,7 @@ def test_index_build_bad_sources(env):
 
 
 def test_eval_bad_claims_files(env):
-    assert_clean_failure(invoke(["eval", str(env / "none.jsonl")]), 2, "cannot read claims file")
+    assert_clean_failure(invoke(["eval", str(env / "none.jsonl")]), 2, "claims file not found")
     bad_label = write(env / "l.jsonl", '{"claim": "x", "label": "MAYBE"}\n')
     assert_clean_failure(invoke(["eval", bad_label]), 2, "l.jsonl:1: not a labeled claim")
     assert_clean_failure(invoke(["eval", write(env / "u.jsonl", b"\xff\xfe\n")]), 2, "not UTF-8")

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from factcheck.reading.assess import certainty
-from factcheck.reading.labels import LabelSet, distribution_from_probs, map_label_tokens
-from factcheck.schema import Label
+from factcheck.reading.labels import distribution_from_probs, map_label_tokens
+from factcheck.schema import Label, LabelSet
 
 VOCAB = ["TRUE", " True", "t", "FAL", "Fal", "UN", "Unk", "UNKNOWN", "x", " ", "",
          "True", "Tr", "False", "F", "Maybe"]

@@ -35,34 +35,27 @@ def gemma_env(tmp_path_factory):
     return env
 
 
-def test_its_label_words_are_found_in_its_own_vocabulary_and_no_qwen_template_is_assumed(gemma_env):
-    import os
-
+def test_its_label_words_are_found_in_its_own_vocabulary_and_no_qwen_template_is_assumed(gemma_env, monkeypatch):
     from factcheck.config.settings import resolve
     from factcheck.model import Message
     from factcheck.model.loader import open_model
-    from factcheck.reading.labels import ANSWER_WORDS, LabelSet, model_answer_tokens
-    old = {k: os.environ.get(k) for k in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME")}
-    os.environ.update({k: gemma_env[k] for k in old})
-    try:
-        model = open_model(resolve({"model": "gemma3-270m", "ctx": 1024}))
-        assert model.info.sha256 == GEMMA_SHA256 and model.info.architecture == "gemma3"
-        tokens = model_answer_tokens(model, ANSWER_WORDS[LabelSet.THREE], LabelSet.THREE)
-        pieces = model.vocab_pieces()
-        for label, ids in tokens.ids.items():  # every answer word starts with tokens of Gemma's own vocabulary
-            assert ids.size and all(tokens.label_of(pieces[i]) is label for i in ids), label
-            assert any(pieces[i].strip().upper() in {w.upper() for w in tokens.words[label]} for i in ids), label
-        prompt = model.render([Message("system", "Answer in one word."), Message("user", "Is water wet?")])
-        text = model.detokenize(prompt.tokens)
-        assert "<|im_start|>" not in text and "Is water wet?" in text  # its own (or a plain) template
-        assert model.next_token(prompt).probs.shape[0] == len(model.vocab_pieces()) > 200_000  # Gemma's 262k
-        del model
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    from factcheck.reading.labels import ANSWER_WORDS, model_answer_tokens
+    from factcheck.schema import LabelSet
+
+    for name in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+        monkeypatch.setenv(name, gemma_env[name])
+    model = open_model(resolve({"model": "gemma3-270m", "ctx": 1024}))
+    assert model.info.sha256 == GEMMA_SHA256 and model.info.architecture == "gemma3"
+    tokens = model_answer_tokens(model, ANSWER_WORDS[LabelSet.THREE], LabelSet.THREE)
+    pieces = model.vocab_pieces()
+    for label, ids in tokens.ids.items():  # every answer word starts with tokens of Gemma's own vocabulary
+        assert ids.size and all(tokens.label_of(pieces[i]) is label for i in ids), label
+        assert any(pieces[i].strip().upper() in {w.upper() for w in tokens.words[label]} for i in ids), label
+    prompt = model.render([Message("system", "Answer in one word."), Message("user", "Is water wet?")])
+    text = model.detokenize(prompt.tokens)
+    assert "<|im_start|>" not in text and "Is water wet?" in text  # its own (or a plain) template
+    assert model.next_token(prompt).probs.shape[0] == len(model.vocab_pieces()) > 200_000  # Gemma's 262k
+    del model
 
 
 def small_builtin_set(folder: Path) -> Path:

@@ -8,9 +8,9 @@ import pytest
 from factcheck.retrievers.http import Fetcher, WebOptions
 from factcheck.retrievers.mediawiki import MediaWiki
 
-from factcheck.pipeline import Checker
-from factcheck.reading.labels import LabelSet
-from factcheck.schema import Claim, Label, Passage, Route
+from factcheck.schema import Claim, Label, LabelSet, Passage, Route
+
+from .fakes import pipeline_of
 
 pytestmark = pytest.mark.model
 
@@ -36,7 +36,7 @@ def test_instructions_inside_evidence_do_not_flip_a_refuted_claim(default_checke
 
 def test_check_over_the_loopback_wikipedia_finds_evidence(real_model, wiki):
     source = MediaWiki(Fetcher(WebOptions(allow_private=True)), wiki.api)
-    record = Checker(real_model, labels=LabelSet.BINARY, sources=[source], route=Route.RETRIEVE).check(
+    record = pipeline_of(real_model, labels=LabelSet.BINARY, sources=[source], route=Route.RETRIEVE).check(
         Claim(id="1", text=REFUTED_CLAIM))
     assert record.basis == "evidence" and record.verdict is Label.REFUTED
     assert any("Faulkner" in e.text and e.used for e in record.evidence)

@@ -11,9 +11,8 @@ from factcheck.retrievers.local_index import build_index
 
 from factcheck.config.settings import resolve
 from factcheck.evidence.select import coverage
-from factcheck.pipeline import build_checker, configure
-from factcheck.reading.labels import LabelSet
-from factcheck.schema import Claim, Label, Route
+from factcheck.pipeline import build_pipeline, configure
+from factcheck.schema import Claim, Label, LabelSet, Route
 
 pytestmark = pytest.mark.model
 
@@ -30,7 +29,7 @@ def indexes(data, tmp_path_factory):
 
 def checker(real_model, index, labels=LabelSet.THREE, **flags):
     settings, profile = configure(resolve({"ctx": 2048, "labels": labels.value, "index": [index], **flags}))
-    return build_checker(settings, lambda _settings: real_model, profile)
+    return build_pipeline(settings, lambda _settings: real_model, profile)
 
 
 def test_the_sentence_that_decides_is_shown_used_and_refutes(real_model, indexes):

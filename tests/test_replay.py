@@ -8,16 +8,15 @@ import json
 import pytest
 from factcheck.retrievers.local_index import build_index
 
-from factcheck.config.profile import write_profile
 from factcheck.config.settings import resolve
 from factcheck.fitting.calibrate import fit_label_set
 from factcheck.fitting.replay import apply_section
 from factcheck.fitting.samples import collect
 from factcheck.model.files import DEFAULT_MODEL_SHA256
-from factcheck.pipeline import build_checker, configure
-from factcheck.reading.labels import LabelSet
+from factcheck.pipeline import build_pipeline, configure
+from factcheck.profiles.profile import write_profile
 from factcheck.runs.evaluate import read_labeled
-from factcheck.schema import Claim
+from factcheck.schema import Claim, LabelSet
 
 from .fakes import FakeModel
 
@@ -63,14 +62,14 @@ def world(tmp_path, monkeypatch, isolated_cache):
 def test_replay_and_a_live_check_agree(world, route, max_loss):
     tmp_path, claims = world
     base = {"index": [tmp_path / "idx"], "labels": "three", "k": 3}
-    measuring = build_checker(resolve({**base, "route": "retrieve"}), lambda _s: FakeModel(script=script))
-    samples = collect(measuring, claims, settings_key="replay", store=None)
+    measuring = build_pipeline(resolve({**base, "route": "retrieve"}), lambda _s: FakeModel(script=script))
+    samples = collect(measuring.stages, claims, settings_key="replay", store=None)
     section, _ = fit_label_set(samples, LabelSet.THREE, resolve({**base, "route": "retrieve"}), reader="joint+logits",
                                budget=0.5, max_loss=max_loss)
     profile = tmp_path / "profile.toml"
     write_profile(profile, {LabelSet.THREE: section}, {"model_sha256": DEFAULT_MODEL_SHA256})  # what resolve takes it for
     settings, fitted = configure(resolve({**base, "profile": profile, "route": route}))
-    live = build_checker(settings, lambda _s: FakeModel(script=script), fitted)
+    live = build_pipeline(settings, lambda _s: FakeModel(script=script), fitted)
     replayed = apply_section(samples, section, LabelSet.THREE, route)
     routes = set()
     for claim, sample, outcome in zip(claims, samples, replayed):

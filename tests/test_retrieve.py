@@ -4,38 +4,40 @@ import pytest
 
 from factcheck.cost import Meter
 from factcheck.errors import WebError
-from factcheck.evidence.retrieve import gather
+from factcheck.evidence.retrieve import Search
 from factcheck.evidence.select import WordSelector
-from factcheck.pipeline import Checker
-from factcheck.reading.labels import LabelSet
-from factcheck.schema import Claim, Passage, Route
+from factcheck.schema import Claim, LabelSet, Passage, Route
 
-from .fakes import FakeModel, FakeRetriever
+from .fakes import FakeModel, FakeRetriever, pipeline_of
 
 
 def passage(pid, text, source="a", score=1.0):
     return Passage(id=pid, doc_id=pid.split("#")[0], title="T", text=text, source=source, score=score)
 
 
-def test_gather_interleaves_sources_and_drops_duplicate_text():
+def test_search_interleaves_sources_and_drops_duplicate_text():
     a = FakeRetriever([passage("a1", "Same text."), passage("a2", "Only in a.")], name="a")
     b = FakeRetriever([passage("b1", "same   TEXT."), passage("b2", "Only in b.")], name="b")
-    merged, warnings = gather([a, b], "q", 10, Meter())
-    assert [p.id for p in merged] == ["a1", "a2", "b2"] and warnings == []
+    found = Search([a, b], 10)("q", Meter())
+    assert [p.id for p in found.passages] == ["a1", "a2", "b2"] and found.failures == []
 
 
-def test_failing_source_is_a_warning_and_the_others_still_count():
+def test_a_failing_source_is_reported_typed_and_the_others_still_count():
     good = FakeRetriever([passage("g1", "Good.")], name="good")
     bad = FakeRetriever(error=WebError("http://x: gave up after 4 attempts (HTTP 500)"), name="web:wikipedia")
-    merged, warnings = gather([bad, good], "q", 5, Meter())
-    assert [p.id for p in merged] == ["g1"]
-    assert warnings == ["source failed: web:wikipedia: http://x: gave up after 4 attempts (HTTP 500)"]
+    found = Search([bad, good], 5)("q", Meter())
+    assert [p.id for p in found.passages] == ["g1"]
+    assert [(f.source, f.reason) for f in found.failures] == [
+        ("web:wikipedia", "http://x: gave up after 4 attempts (HTTP 500)")]
+    record = pipeline_of(FakeModel(), sources=[bad, good], route=Route.RETRIEVE).check(Claim(id="1", text="Good."))
+    assert record.source_errors == ["web:wikipedia: http://x: gave up after 4 attempts (HTTP 500)"]
+    assert record.warnings[0] == "source failed: web:wikipedia: http://x: gave up after 4 attempts (HTTP 500)"
 
 
 def test_check_with_sources_grounds_the_verdict_in_numbered_quoted_evidence():
     model = FakeModel()
     source = FakeRetriever([passage("d#0", "Water is wet indeed."), passage("d#1", "Also wet.")])
-    record = Checker(model, sources=[source], k=2, route=Route.RETRIEVE).check(Claim(id="1", text="Water is wet."))
+    record = pipeline_of(model, sources=[source], k=2, route=Route.RETRIEVE).check(Claim(id="1", text="Water is wet."))
     assert record.route is Route.RETRIEVE and record.basis == "evidence"
     assert record.queries == ["Water is wet."] and source.queries == ["Water is wet."]
     assert [(e.id, e.passage_id, e.start, e.used) for e in record.evidence] == [
@@ -53,13 +55,13 @@ def test_check_with_sources_grounds_the_verdict_in_numbered_quoted_evidence():
 def test_forced_reading_route_runs_the_closed_book_pass_only_when_nothing_is_found():
     model = FakeModel()
     source = FakeRetriever([passage("d#0", "Something else entirely.")])
-    record = Checker(model, labels=LabelSet.BINARY, sources=[source], k=1,
+    record = pipeline_of(model, labels=LabelSet.BINARY, sources=[source], k=1,
                      route=Route.RETRIEVE).check(Claim(id="1", text="Water is wet."))
     # no sentence shares the claim's words: the closed-book verdict stands, with its tau
     assert record.basis == "model" and record.certainty is not None
     assert record.calls.model == 1 and "assess" in record.timings_ms
     # on the auto route the closed-book pass comes first, as PCC's router needs tau
-    record = Checker(FakeModel(), sources=[FakeRetriever([passage("d#0", "Water is wet indeed.")])],
+    record = pipeline_of(FakeModel(), sources=[FakeRetriever([passage("d#0", "Water is wet indeed.")])],
                      k=1).check(Claim(id="1", text="Water is wet."))
     assert record.certainty is not None and "assess" in record.timings_ms
 
@@ -69,17 +71,17 @@ def test_a_router_fitted_to_read_every_claim_skips_the_closed_book_pass():
 
     reads_always = Router(features=list(SIGNALS), weights=[0.0] * len(SIGNALS), intercept=-5.0, threshold=0.0)
     found = FakeRetriever([passage("d#0", "Water is wet indeed.")])
-    record = Checker(FakeModel(), sources=[found], k=1, router=reads_always).check(Claim(id="1", text="Water is wet."))
+    record = pipeline_of(FakeModel(), sources=[found], k=1, router=reads_always).check(Claim(id="1", text="Water is wet."))
     assert record.route is Route.RETRIEVE and "reads every claim" in record.route_reason
     assert record.calls.model == 1 and record.certainty is None and record.basis == "evidence"
     # a router with a real threshold asks the model first: tau is one of its inputs
     budgeted = reads_always.model_copy(update={"threshold": 0.5})
-    record = Checker(FakeModel(), sources=[found], k=1, router=budgeted).check(Claim(id="1", text="Water is wet."))
+    record = pipeline_of(FakeModel(), sources=[found], k=1, router=budgeted).check(Claim(id="1", text="Water is wet."))
     assert record.route is Route.DIRECT and record.certainty is not None and "P(reading helps)" in record.route_reason
 
 
 def test_no_evidence_found_is_not_enough_info_with_three_labels():
-    record = Checker(FakeModel(), sources=[FakeRetriever([])]).check(Claim(id="1", text="Water is wet."))
+    record = pipeline_of(FakeModel(), sources=[FakeRetriever([])]).check(Claim(id="1", text="Water is wet."))
     assert record.verdict.value == "NOT_ENOUGH_INFO" and record.basis == "none" and record.evidence == []
     # confidence is the probability label_probs gives the verdict, on every route
     assert record.confidence == pytest.approx(record.label_probs["NOT_ENOUGH_INFO"], abs=1e-6)
@@ -87,7 +89,7 @@ def test_no_evidence_found_is_not_enough_info_with_three_labels():
 
 
 def test_no_evidence_found_keeps_the_model_verdict_with_binary_labels():
-    record = Checker(FakeModel(), labels=LabelSet.BINARY, sources=[FakeRetriever([])]).check(
+    record = pipeline_of(FakeModel(), labels=LabelSet.BINARY, sources=[FakeRetriever([])]).check(
         Claim(id="1", text="Water is wet."))
     assert record.verdict.value == "SUPPORTED" and record.basis == "model"
     assert any("model's knowledge alone" in w for w in record.warnings)
@@ -97,7 +99,7 @@ def test_all_sources_failing_is_an_error_not_a_verdict():
     from factcheck.errors import SourcesUnavailable
 
     bad = FakeRetriever(error=WebError("timed out"), name="web:wikipedia")
-    checker = Checker(FakeModel(), sources=[bad])
+    checker = pipeline_of(FakeModel(), sources=[bad])
     with pytest.raises(SourcesUnavailable, match="every evidence source failed: web:wikipedia: timed out"):
         checker.check(Claim(id="1", text="Water is wet."))
     record = checker.check_or_error(Claim(id="1", text="Water is wet."))
@@ -106,7 +108,7 @@ def test_all_sources_failing_is_an_error_not_a_verdict():
 
 def test_all_sources_failing_falls_back_to_the_model_only_when_asked():
     bad = FakeRetriever(error=WebError("timed out"), name="web:wikipedia")
-    record = Checker(FakeModel(), sources=[bad], if_sources_fail="model").check(Claim(id="1", text="Water is wet."))
+    record = pipeline_of(FakeModel(), sources=[bad], if_sources_fail="model").check(Claim(id="1", text="Water is wet."))
     assert record.verdict.value == "SUPPORTED" and record.basis == "model"
     assert record.source_errors == ["web:wikipedia: timed out"]
     assert record.warnings[0].startswith("every evidence source failed, so the verdict rests on the model's own")
@@ -117,25 +119,25 @@ def test_a_partial_failure_is_recorded_and_never_cached(isolated_cache):
 
     good = FakeRetriever([passage("g1", "Water is wet.")], name="good")
     bad = FakeRetriever(error=WebError("timed out"), name="web:wikipedia")
-    checker = Checker(FakeModel(), sources=[bad, good])
+    checker = pipeline_of(FakeModel(), sources=[bad, good])
     cache = ResultCache()
     record = cached_check(checker, Claim(id="1", text="Water is wet."), cache, "k")
     assert record.basis == "evidence" and record.source_errors == ["web:wikipedia: timed out"]
     assert cached_check(checker, Claim(id="1", text="Water is wet."), cache, "k").from_cache is False
-    checker.sources = [good]  # the source is back: now the record is complete, and cached
+    checker = pipeline_of(FakeModel(), sources=[good])  # the source is back: now the record is complete, and cached
     cached_check(checker, Claim(id="1", text="Water is wet."), cache, "k")
     assert cached_check(checker, Claim(id="1", text="Water is wet."), cache, "k").from_cache is True
 
 
 def test_direct_route_without_sources_keeps_the_model_verdict():
-    record = Checker(FakeModel()).check(Claim(id="1", text="Water is wet."))
+    record = pipeline_of(FakeModel()).check(Claim(id="1", text="Water is wet."))
     assert record.verdict.value == "SUPPORTED" and record.basis == "model"
 
 
 def test_passages_that_do_not_fit_the_context_are_dropped_with_a_warning():
     model = FakeModel(n_ctx=900)
     long = [passage(f"p#{i}", f"word{i} " * 100) for i in range(6)]
-    record = Checker(model, sources=[FakeRetriever(long)], k=6, selector=WordSelector(0.0)).check(Claim(id="1", text="Water is wet."))
+    record = pipeline_of(model, sources=[FakeRetriever(long)], k=6, selector=WordSelector(0.0)).check(Claim(id="1", text="Water is wet."))
     assert any("dropped to fit the context" in w for w in record.warnings)
     assert any("truncated from" in w for w in record.warnings)  # every cut is reported
     shown = [e for e in record.evidence]
@@ -147,8 +149,8 @@ def test_passages_beyond_k_are_not_marked_seen_and_come_back_later():
     a = FakeRetriever([passage("a1", "One."), passage("a2", "Two."), passage("a3", "Three.")], name="a")
     b = FakeRetriever([passage("b1", "Four."), passage("b2", "Five.")], name="b")
     seen: set[str] = set()
-    first, _ = gather([a, b], "q", 2, Meter(), seen)
-    second, _ = gather([a, b], "q", 2, Meter(), seen)
+    search = Search([a, b], 2)
+    first, second = search("q", Meter(), seen).passages, search("q", Meter(), seen).passages
     assert [p.id for p in first] == ["a1", "b1"]
     assert [p.id for p in second] == ["a2", "b2"]
 
@@ -167,8 +169,8 @@ def test_samples_charge_reading_what_a_run_that_reads_every_claim_pays():
     found = ByFirstWord([Passage(id="d#0", doc_id="d", title="Water", text="Water is wet indeed.", source="a"),
                          Passage(id="e#0", doc_id="e", title="Fire", text="Fire is hot, as all know.", source="a")])
     claims = [LabeledClaim("1", "Water is wet.", "SUPPORTED", set()), LabeledClaim("2", "Fire is hot.", "SUPPORTED", set())]
-    samples = collect(Checker(FakeModel(), sources=[found], k=2), claims, settings_key="k", store=None)
+    samples = collect(pipeline_of(FakeModel(), sources=[found], k=2).stages, claims, settings_key="k", store=None)
     assert all(s.joint_tokens_warm is not None and 0 < s.joint_tokens_warm < s.joint_tokens for s in samples)
-    checker = Checker(FakeModel(), sources=[found], k=2, route=Route.RETRIEVE)
+    checker = pipeline_of(FakeModel(), sources=[found], k=2, route=Route.RETRIEVE)
     records = [checker.check(Claim(id=c.id, text=c.claim)) for c in claims]
     assert records[1].calls.model == 1 and records[1].tokens.prompt == samples[1].joint_tokens_warm

@@ -6,15 +6,14 @@ import pytest
 
 from factcheck.cost import Meter
 from factcheck.evidence.select import WordSelector
-from factcheck.pipeline import Checker
+from factcheck.reading.assess import Assess
 from factcheck.reading.consistency import (
     Framings,
     Rationales,
     js_divergence,
     mean_distribution,
 )
-from factcheck.reading.judge import Judge
-from factcheck.reading.labels import LabelSet
+from factcheck.reading.gateway import ModelGateway
 from factcheck.routing.deep import deep_search
 from factcheck.routing.queries import _parse_query, targeted_query
 from factcheck.routing.route import Thresholds, decide
@@ -23,12 +22,13 @@ from factcheck.schema import (
     Claim,
     Label,
     LabelDistribution,
+    LabelSet,
     Passage,
     RationalePair,
     Route,
 )
 
-from .fakes import FakeModel, FakeRetriever
+from .fakes import FakeModel, FakeRetriever, pipeline_of
 
 S, R, N = Label.SUPPORTED, Label.REFUTED, Label.NOT_ENOUGH_INFO
 
@@ -62,7 +62,7 @@ def by_prompt(neutral, sceptical, reversed_):
 def test_framings_agreeing_give_gamma_one():
     same = {"TRUE": 0.8, "FALSE": 0.2}
     model = FakeModel(script=by_prompt(same, same, same))
-    record = Checker(model, consistency=Framings()).check(Claim(id="1", text="Water is wet."))
+    record = pipeline_of(model, consistency=Framings()).check(Claim(id="1", text="Water is wet."))
     assert record.consistency == pytest.approx(1.0, abs=1e-6)
     assert record.consistency_method == "framings" and record.tokens.generated == 0
 
@@ -70,10 +70,7 @@ def test_framings_agreeing_give_gamma_one():
 def test_framings_disagreeing_lower_gamma_and_confidence():
     model = FakeModel(script=by_prompt({"TRUE": 0.9, "FALSE": 0.1}, {"FALSE": 0.9, "TRUE": 0.1},
                                        {"TRUE": 0.9, "FALSE": 0.1}))
-    judge = Judge(model, LabelSet.THREE)
-    from factcheck.reading.assess import assess
-
-    assessment, _ = assess(judge, "Water is wet.", Meter(), Framings())
+    assessment, _ = Assess(ModelGateway(model, LabelSet.THREE), Framings())("Water is wet.", Meter())
     assert assessment.consistency < 0.8
     assert assessment.disagreeing == ["sceptical"]
     assert assessment.combined.probs[S] == pytest.approx((0.9 + 0.1 + 0.9) / 3, abs=1e-3)
@@ -82,9 +79,9 @@ def test_framings_disagreeing_lower_gamma_and_confidence():
 def test_framings_share_the_cached_prefix():
     model = FakeModel()
     meter = Meter()
-    judge = Judge(model, LabelSet.THREE)
-    judge.framing("sceptical", "Water is wet.", meter)
-    judge.framing("reversed", "Water is wet.", meter)
+    gateway = ModelGateway(model, LabelSet.THREE)
+    gateway.framing("sceptical", "Water is wet.", meter)
+    gateway.framing("reversed", "Water is wet.", meter)
     assert meter.tokens.cached > 50
 
 
@@ -98,10 +95,7 @@ def rationale_script(contradiction):
 
 def test_rationales_gamma_is_one_minus_mean_contradiction():
     model = FakeModel(script=rationale_script(0.25), completions=["Pro one.", "Pro two.", "Con one.", "Con two."])
-    judge = Judge(model, LabelSet.BINARY)
-    from factcheck.reading.assess import assess
-
-    assessment, _ = assess(judge, "Water is wet.", Meter(), Rationales(k=2))
+    assessment, _ = Assess(ModelGateway(model, LabelSet.BINARY), Rationales(k=2))("Water is wet.", Meter())
     assert assessment.consistency == pytest.approx(0.75, abs=1e-3)
     assert assessment.pair.for_true in ("Pro one.", "Pro two.") and assessment.pair.for_false.startswith("Con")
     # 4 rationales + 4 pairs x 2 directions + 1 neutral pass
@@ -158,7 +152,7 @@ def test_reflect_route_searches_with_the_model_written_query():
                       completions=['{"search_query": "boiling point of water"}'])
     source = FakeRetriever([Passage(id="p", doc_id="p", text="Water boils at 100 C.", source="s")])
     # every framing gives the same distribution: consistent (gamma = 1) but uncertain
-    record = Checker(model, sources=[source], consistency=Framings()).check(Claim(id="1", text="Water boils at 100 C."))
+    record = pipeline_of(model, sources=[source], consistency=Framings()).check(Claim(id="1", text="Water boils at 100 C."))
     assert record.route is Route.REFLECT and record.queries == ["boiling point of water"]
     assert source.queries == ["boiling point of water"] and record.tokens.generated > 0
 
@@ -190,7 +184,7 @@ def test_deep_route_records_every_hop_and_deduplicates():
                       completions=['{"search_query": "second"}', '{"search_query": "third"}'])
     same = Passage(id="p", doc_id="p", text="Same passage.", source="s")
     source = FakeRetriever([same])
-    record = Checker(model, sources=[source], route=Route.DEEP, max_hops=3, selector=WordSelector(0.0)).check(Claim(id="1", text="Claim x."))
+    record = pipeline_of(model, sources=[source], route=Route.DEEP, max_hops=3, selector=WordSelector(0.0)).check(Claim(id="1", text="Claim x."))
     assert record.route is Route.DEEP
     assert [h.query for h in record.hops] == ["Claim x.", "second", "third"]
     assert [h.passages for h in record.hops] == [["p"], [], []]

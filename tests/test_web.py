@@ -102,10 +102,9 @@ def test_a_failing_web_source_falls_back_to_the_other_source(wiki, tmp_path, mod
 
     from factcheck.retrievers.local_index import LocalIndex, build_index
 
-    from factcheck.pipeline import Checker
     from factcheck.schema import Claim, Route
 
-    from .fakes import FakeModel
+    from .fakes import FakeModel, pipeline_of
 
     corpus = tmp_path / "c.jsonl"
     corpus.write_text(json.dumps({"id": "d", "title": "As I Lay Dying", "text": "As I Lay Dying is a novel by William Faulkner."}) + "\n")
@@ -114,7 +113,7 @@ def test_a_failing_web_source_falls_back_to_the_other_source(wiki, tmp_path, mod
     wiki.delay = 2.0
     web = MediaWiki(fetcher(read_timeout=0.3, retries=1), wiki.api)
     start = time.monotonic()
-    record = Checker(FakeModel(), sources=[web, LocalIndex(tmp_path / "idx")], route=Route.RETRIEVE).check(
+    record = pipeline_of(FakeModel(), sources=[web, LocalIndex(tmp_path / "idx")], route=Route.RETRIEVE).check(
         Claim(id="1", text=CLAIM))
     assert time.monotonic() - start < 4.0
     assert record.basis == "evidence" and [e.doc_id for e in record.evidence] == ["d"]
@@ -123,13 +122,12 @@ def test_a_failing_web_source_falls_back_to_the_other_source(wiki, tmp_path, mod
 
 
 def test_web_as_the_only_source_failing_is_an_error_record(wiki):
-    from factcheck.pipeline import Checker
     from factcheck.schema import Claim, Route
 
-    from .fakes import FakeModel
+    from .fakes import FakeModel, pipeline_of
 
     wiki.reset("500")
-    record = Checker(FakeModel(), sources=[MediaWiki(fetcher(retries=1), wiki.api)], route=Route.RETRIEVE).check_or_error(
+    record = pipeline_of(FakeModel(), sources=[MediaWiki(fetcher(retries=1), wiki.api)], route=Route.RETRIEVE).check_or_error(
         Claim(id="1", text=CLAIM))
     assert record.error.kind == "runtime" and "HTTP 500" in record.error.reason
 

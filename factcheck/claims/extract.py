@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..cost import Meter
-from ..errors import InputError
-from ..reading.judge import Judge
+from ..files import read_user_text
+from ..reading.gateway import ModelGateway
+from ..text import sentence_spans, terms
 
-# A sentence ends at . ! or ? (and any closing quote or bracket) before white space or the end.
-_SENTENCE = re.compile(r"\S.*?(?:[.!?]+[\"')\]]*(?=\s|$)|$)", re.S)
 _LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 MIN_WORDS = 4
 MAX_CLAIM_TOKENS = 160
@@ -50,11 +49,8 @@ def sentences(text: str) -> Iterator[tuple[int, int, str]]:
     runs over wrapped lines up to a blank line, a heading or a list item; the sentence's
     text has its line breaks made spaces."""
     for paragraph, offsets in _paragraphs(text):
-        for match in _SENTENCE.finditer(paragraph):
-            sentence = match.group(0).strip()
-            if sentence:
-                start = offsets[match.start()]
-                yield start, offsets[match.start() + len(sentence) - 1] + 1, sentence
+        for start, end in sentence_spans(paragraph):  # the one sentence splitter, evidence's too
+            yield offsets[start], offsets[end - 1] + 1, paragraph[start:end]
 
 
 def _paragraphs(text: str) -> Iterator[tuple[str, list[int]]]:
@@ -107,8 +103,6 @@ def supported(claim: str, sentence: str, context: str) -> bool:
     """Whether the document says ``claim``: its content words are found in ``sentence``
     (and, for references it resolves, the sentence before). A claim the model added from its
     own knowledge, or one it made of an opinion, fails."""
-    from ..evidence.text import terms
-
     words = set(terms(claim))
     if not words:
         return False
@@ -117,12 +111,10 @@ def supported(claim: str, sentence: str, context: str) -> bool:
             and len(words & (own | near)) / len(words) >= MIN_IN_SPAN)
 
 
-def extract_claims(judge: Judge, text: str, source: str, meter: Meter | None = None,
+def extract_claims(gateway: ModelGateway, text: str, source: str, meter: Meter | None = None,
                    on_sentence: Callable[[int, int], None] | None = None) -> list[ExtractedClaim]:
     """The document's check-worthy claims, each supported by its sentence, each once.
     ``on_sentence(done, total)`` reports progress."""
-    from ..evidence.text import terms
-
     meter = meter or Meter()
     found: list[ExtractedClaim] = []
     seen: set[frozenset[str]] = set()
@@ -131,7 +123,7 @@ def extract_claims(judge: Judge, text: str, source: str, meter: Meter | None = N
     for number, (start, end, sentence) in enumerate(spans, start=1):
         if len(sentence.split()) >= MIN_WORDS and not sentence.endswith("?"):
             with meter.stage("extract"):
-                answer = judge.write("extract_claims", meter, context=previous or "(start of the document)",
+                answer = gateway.write("extract_claims", meter, context=previous or "(start of the document)",
                                      sentence=sentence, max_tokens=MAX_CLAIM_TOKENS, grammar="claims")
             for claim in _parse_claims(answer):
                 key = frozenset(terms(claim))
@@ -148,21 +140,5 @@ def extract_claims(judge: Judge, text: str, source: str, meter: Meter | None = N
 
 
 def read_document(name: str) -> str:
-    import sys
-
-    if name == "-":
-        data = sys.stdin.buffer.read()
-    else:
-        path = Path(name)
-        if path.is_dir():
-            raise InputError(f"{name} is a directory, not a document")
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise InputError(f"document not found: {name}") from None
-        except PermissionError:
-            raise InputError(f"document is not readable: {name}") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{name} is not UTF-8 text (byte {exc.start})") from None
+    """The text of the document ``name`` ('-': standard input)."""
+    return read_user_text(name, "document")

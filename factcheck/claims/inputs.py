@@ -10,12 +10,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..files import open_user_file
 
 FORMATS = ("txt", "jsonl", "csv", "tsv")
 
@@ -42,17 +42,7 @@ def detect_format(name: str, explicit: str | None) -> str:
 
 
 def _open_bytes(name: str) -> io.BufferedReader | io.BytesIO:
-    if name == "-":
-        return io.BytesIO(sys.stdin.buffer.read())
-    path = Path(name)
-    if path.is_dir():
-        raise InputError(f"{name} is a directory, not a file of claims")
-    try:
-        return path.open("rb")
-    except FileNotFoundError:
-        raise InputError(f"input file not found: {name}") from None
-    except PermissionError:
-        raise InputError(f"input file is not readable: {name}") from None
+    return open_user_file(name, "input file")
 
 
 def read_items(name: str, *, fmt: str | None = None, field_name: str = "claim",

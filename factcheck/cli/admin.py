@@ -6,9 +6,15 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import FactcheckError
-from .app import app, command_group, fail, load_model, resolve_settings, say
+from ..config.settings import config_file, resolve_with_sources
+from ..model.loader import model_identity
+from ..model.serve import serve as run_server
+from ..pipeline import configure
+from ..profiles.profile import Profile, load_profile
+from ..runs.cache import ResultCache
+from .app import app, command_group, load_model, resolve_settings, say
 from .options import MODEL_OPTIONS, setting_options
+from .render import print_model_info, print_settings
 
 model_app = command_group("model", "Inspect the model.")
 
@@ -19,14 +25,9 @@ def model_info(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False, *, flags: dict,
 ) -> None:
     """Show the model: path, size, SHA-256, chat template, context length, and the profile it uses."""
-    from ..pipeline import configure
-    from .render import print_model_info
 
-    try:
-        settings, profile = configure(resolve_settings(flags))
-        print_model_info(load_model(settings).info, json_out=json_out, profile=profile)
-    except FactcheckError as exc:
-        fail(exc)
+    settings, profile = configure(resolve_settings(flags))
+    print_model_info(load_model(settings).info, json_out=json_out, profile=profile)
 
 
 
@@ -39,24 +40,17 @@ def config_show(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False, *, flags: dict,
 ) -> None:
     """Print every setting, its value and where it came from (option, environment, config file, profile, default)."""
-    from ..config.profile import Profile, load_profile
-    from ..config.settings import config_file, resolve_with_sources
-    from ..model.loader import model_identity
-    from .render import print_settings
 
-    try:
-        settings, sources = resolve_with_sources({k: v for k, v in flags.items() if k != "config"}, flags["config"])
-        # showing settings hashes no model file and asks no server: a profile found only by
-        # doing so is named when the model loads (factcheck model info)
-        identity = model_identity(settings, look=False)
-        profile = load_profile(settings, identity) if identity or settings.profile else Profile()
-        origin = f"profile {profile.path} [{settings.labels.value}]"
-        sources = {**sources, **{k: origin for k in profile.settings if sources[k] == "default"}}
-        found = profile.path or ("not known until the model loads (factcheck model info names it)"
-                                 if identity is None else None)
-        files = {"config file": config_file(flags["config"]), "profile": found}
-    except FactcheckError as exc:
-        fail(exc)
+    settings, sources = resolve_with_sources({k: v for k, v in flags.items() if k != "config"}, flags["config"])
+    # showing settings hashes no model file and asks no server: a profile found only by
+    # doing so is named when the model loads (factcheck model info)
+    identity = model_identity(settings, look=False)
+    profile = load_profile(settings, identity) if identity or settings.profile else Profile()
+    origin = f"profile {profile.path} [{settings.labels.value}]"
+    sources = {**sources, **{k: origin for k in profile.settings if sources[k] == "default"}}
+    found = profile.path or ("not known until the model loads (factcheck model info names it)"
+                             if identity is None else None)
+    files = {"config file": config_file(flags["config"]), "profile": found}
     print_settings(profile.apply(settings), sources, json_out=json_out, files=files, fitted=profile.fitted,
                    fitted_source=origin)
 
@@ -72,12 +66,8 @@ def serve(
 ) -> None:
     """Serve the model to factcheck in other processes or on other machines (--api-base URL):
     the same verdicts as in process, with llama-server's API."""
-    from ..model.serve import serve as run_server
 
-    try:
-        run_server(resolve_settings(flags), host=host, port=port, api_key=api_key)
-    except FactcheckError as exc:
-        fail(exc)
+    run_server(resolve_settings(flags), host=host, port=port, api_key=api_key)
 
 
 
@@ -88,8 +78,6 @@ cache_app = command_group("cache", "Inspect or clear the result cache.")
 def cache_info(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Show where the result cache is, how many results it holds and its size."""
     import json
-
-    from ..runs.cache import ResultCache
 
     info = ResultCache().info()
     if json_out:
@@ -106,7 +94,6 @@ def cache_info(json_out: Annotated[bool, typer.Option("--json", help="Print JSON
 @cache_app.command("clear")
 def cache_clear() -> None:
     """Delete every cached result."""
-    from ..runs.cache import ResultCache
 
     removed = ResultCache().clear()
     say("removed", "", f"{removed} cached results")

@@ -7,14 +7,27 @@ Exit codes: 0 every claim SUPPORTED; 1 at least one REFUTED or NOT_ENOUGH_INFO;
 
 from __future__ import annotations
 
+import json
+import os
+import shlex
 import sys
+import traceback
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import typer.core
 
+from ..api import Checker
+from ..config.paths import cache_dir
+from ..config.settings import resolve
 from ..errors import EXIT_RUNTIME, FactcheckError
+from ..files import write_atomic
+from ..model import loader
+from ..model.loader import model_identity, versions
+from ..report import build, format_for, from_records, read_records, write
 
 # typer would print each argument's Python type beside its name ("CLAIM <list[str]>"); the
 # metavar already says what to give.
@@ -22,16 +35,17 @@ typer.core.TyperArgument.display_type_rich = lambda self, ctx: None
 
 
 class _Commands(typer.core.TyperGroup):
-    """The command group. A reader of stdout that goes away (``factcheck batch … | head -1``)
+    """The command group. factcheck's own errors become one line and their exit code here,
+    for every command. A reader of stdout that goes away (``factcheck batch … | head -1``)
     stops factcheck quietly with 141 (128 + SIGPIPE), as Unix tools do; click would print
     nothing but exit 1, which for batch means "some claims failed"."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except FactcheckError as exc:
+            fail(exc)
         except BrokenPipeError:
-            import os
-
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit's flush has nowhere to fail
             sys.exit(EXIT_BROKEN_PIPE)
 
@@ -56,7 +70,30 @@ def command_group(name: str, help: str) -> typer.Typer:
 
 
 
-state = {"debug": False, "quiet": False}
+@dataclass(frozen=True)
+class Terminal:
+    """How this invocation speaks on stderr (--debug, --quiet, or their environment variables).
+    Set per invocation in a context variable, so invocations in other threads or contexts of
+    one process share nothing."""
+
+    debug: bool = False
+    quiet: bool = False
+
+    @classmethod
+    def from_environment(cls, debug: bool = False, quiet: bool = False) -> Terminal:
+        return cls(debug=debug or _flag("FACTCHECK_DEBUG"), quiet=quiet or _flag("FACTCHECK_QUIET"))
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0")
+
+
+_TERMINAL: ContextVar[Terminal | None] = ContextVar("factcheck_terminal", default=None)
+
+
+def terminal() -> Terminal:
+    """This invocation's Terminal (outside a command: the environment's)."""
+    return _TERMINAL.get() or Terminal.from_environment()
 
 
 def stderr_console():
@@ -70,16 +107,14 @@ def say(label: str, style: str, message: str) -> None:
     claims, titles, paths and URLs, so they never go through rich markup ("[eval]" stays)."""
     from rich.text import Text
 
-    if state["quiet"] and "red" not in style:  # --quiet keeps errors only
+    if terminal().quiet and "red" not in style:  # --quiet keeps errors only
         return
     stderr_console().print(Text.assemble((label, style), " ", str(message)), soft_wrap=True)
 
 
 def fail(exc: BaseException) -> None:
     """Print one line for a known error (traceback with --debug) and exit."""
-    if state["debug"]:
-        import traceback
-
+    if terminal().debug:
         traceback.print_exception(exc, file=sys.stderr)
     code = exc.exit_code if isinstance(exc, FactcheckError) else EXIT_RUNTIME
     label = "error" if isinstance(exc, FactcheckError) else f"unexpected error ({type(exc).__name__})"
@@ -89,8 +124,6 @@ def fail(exc: BaseException) -> None:
 
 def print_version(value: bool) -> None:
     if value:
-        from ..model.loader import versions
-
         print(versions())
         raise typer.Exit()
 
@@ -102,15 +135,11 @@ def root(
     version: Annotated[bool, typer.Option("--version", "-V", callback=print_version, is_eager=True,
                                           help="Print the version and the llama.cpp backend's, then exit.")] = False,
 ) -> None:
-    import os
-
-    state["debug"] = debug or os.environ.get("FACTCHECK_DEBUG", "") not in ("", "0")
-    state["quiet"] = quiet or os.environ.get("FACTCHECK_QUIET", "") not in ("", "0")
+    _TERMINAL.set(Terminal.from_environment(debug, quiet))
 
 
 def resolve_settings(flags: dict, **overrides):
     """Settings from a command's ``flags`` (and values the command itself decides)."""
-    from ..config.settings import resolve
 
     values = {k: v for k, v in flags.items() if k != "config"}
     return resolve({**values, **overrides}, flags.get("config"))
@@ -118,20 +147,19 @@ def resolve_settings(flags: dict, **overrides):
 
 def load_model(settings):
     """Load the model, with a progress line on stderr while the default model is assembled."""
-    from ..model.loader import open_model
 
     console = stderr_console()
     if not console.is_terminal:
-        return open_model(settings)
+        return loader.open_model(settings)
     with console.status("Loading model…") as status:
         def progress(done: int, total: int) -> None:
             status.update(f"Assembling the default model (first run): {done * 100 // total}%")
 
-        return open_model(settings, progress)
+        return loader.open_model(settings, progress)
 
 
 def showing_progress() -> bool:
-    return stderr_console().is_terminal and not state["quiet"]
+    return stderr_console().is_terminal and not terminal().quiet
 
 
 
@@ -156,18 +184,12 @@ def note_without_evidence(settings) -> None:
              "for the default model): add --index DIR (see factcheck index build) or --web wikipedia")
 
 
-def note_uncalibrated(settings, profile, checker):
+def note_uncalibrated(settings, profile) -> None:
     """When the model has loaded, once for each model (remembered in the cache folder): a
     model without a fitted profile gives uncalibrated confidences, so say so and name the
-    command that fits one. Returns ``checker``."""
-    import json
-    import shlex
-
-    from ..config.paths import cache_dir
-    from ..model.loader import model_identity
-
-    if profile.fitted.calibration is not None or state["quiet"]:
-        return checker
+    command that fits one."""
+    if profile.fitted.calibration is not None or terminal().quiet:
+        return
     identity = model_identity(settings) or str(settings.model)
     noted = cache_dir() / "uncalibrated-models.json"
     try:
@@ -176,35 +198,31 @@ def note_uncalibrated(settings, profile, checker):
         seen = set()
     key = f"{identity}:{settings.labels.value}"
     if key in seen:
-        return checker
+        return
     which = (["--api-base", settings.api_base, "--api-model", settings.api_model or ""] if settings.api_base
              else ["--model", str(settings.model)] if settings.model else [])
     fit = shlex.join(["factcheck", "calibrate", "--builtin", *which])
     say("note:", "yellow", f"no profile is fitted for this model's {settings.labels.value}-label checks, so its "
                            f"confidences are uncalibrated (records say calibrated: false); fit one with: {fit}")
     try:
-        noted.parent.mkdir(parents=True, exist_ok=True)
-        noted.write_text(json.dumps(sorted(seen | {key})))
+        write_atomic(noted, json.dumps(sorted(seen | {key})))
     except OSError:
         pass  # said again next time: no harm
-    return checker
 
 
-def on_demand_checker(settings, profile):
-    """The Checker of a check or batch run, built when the first claim needs the model: the
-    evidence sources checked first, a note when there are none, and a note once for a model
-    without a profile when it loads."""
-    from ..evidence.sources import check_sources
-    from ..pipeline import OnDemand, build_checker
-
+def open_checker(flags: dict, *, no_cache: bool = False) -> Checker:
+    """The Checker of a check or batch run (the Python API's), from the command's flags: the
+    evidence sources checked first, a note when there are none, and, when the model loads, a
+    note once for a model without a profile."""
+    settings = resolve_settings(flags)
     note_without_evidence(settings)
-    check_sources(settings)
-    return OnDemand(lambda: note_uncalibrated(settings, profile, build_checker(settings, load_model, profile)))
+    checker = Checker(settings, cache=not no_cache, load=load_model,
+                      on_load=lambda _pipeline: note_uncalibrated(checker.settings, checker.profile))
+    return checker
 
 
 def write_report(records, path) -> None:
     """``--report PATH`` of check and batch: the run's records (or a records file) as a report."""
-    from ..report import build, format_for, from_records, read_records, write
 
     claims = read_records(records) if isinstance(records, Path) else from_records(records)
     write(build(claims, format_for(path, None)), path)

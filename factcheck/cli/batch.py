@@ -2,36 +2,42 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from ..errors import EXIT_OK, EXIT_USAGE, FactcheckError, InputError
+from ..api import Checker, document_fields
+from ..claims.extract import read_document
+from ..claims.inputs import FORMATS, InputItem, read_items
+from ..errors import EXIT_OK, EXIT_USAGE, InputError
+from ..runs.batch import Output, check_resumable, run_batch
+from ..runs.cache import settings_id
+from .activity import Activity
 from .app import (
     app,
-    fail,
     load_model,
-    on_demand_checker,
+    open_checker,
     resolve_settings,
     say_problems,
     showing_progress,
-    state,
+    terminal,
     write_report,
 )
 from .options import (
+    CHECK_OPTIONS,
     MODEL_OPTIONS,
-    ROUTING_OPTIONS,
-    SOURCE_OPTIONS,
     NoCacheOpt,
     ReportOpt,
     setting_options,
 )
+from .render import BatchProgress, print_summary
 
 
 @app.command()
-@setting_options("labels", *SOURCE_OPTIONS, *ROUTING_OPTIONS, *MODEL_OPTIONS)
+@setting_options(*CHECK_OPTIONS)
 def batch(
     inputs: Annotated[list[str], typer.Argument(metavar="INPUT", help="Claim files (.txt one a line, .jsonl, .csv/.tsv) or '-' for stdin; documents with --extract.")],
     out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="PATH", help="JSON Lines output; re-running with the same file resumes. Default: stdout.", show_default=False)] = None,
@@ -49,58 +55,47 @@ def batch(
     Exit codes: 0 every claim checked; 1 some records are errors; 2 usage error or no claim
     could be checked; 3 model or runtime error; 130 interrupted (the output is complete up
     to the last record and the next run resumes)."""
-    from ..claims.inputs import FORMATS, read_items
-    from ..pipeline import configure
-    from ..runs.batch import Output, check_resumable, run_batch
-    from ..runs.cache import run_cache, run_key, settings_id
-    from .render import BatchProgress, print_summary
 
-    try:
-        if fmt is not None and fmt not in FORMATS:
-            raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-        settings, profile = configure(resolve_settings(flags))
-        if workers < 1:
-            raise InputError(f"--workers must be at least 1, not {workers}")
-        if workers > 1 and not settings.api_base:
-            raise InputError("--workers N needs a model server (--api-base): the in-process model "
-                             "checks one claim at a time, and its threads already use every core")
-        output = Output(out, restart=restart, fmt=output_format)
-        key = run_key(settings, profile)
-        identity = settings_id(key)
-        if not extract:  # read every input first: bad files fail before the model loads
-            many = len(inputs) > 1
-            items = [item for name in inputs for item in read_items(
-                name, fmt=fmt, field_name=field_name, column=column,
-                id_prefix=f"{Path(name).name}:" if many else "")]
-            if not items:
-                raise InputError("no claims in the input: nothing to check")
-            check_resumable(output, items, identity)
-        checker = on_demand_checker(settings, profile)  # extraction needs the model; a cached run does not
-        started = time.perf_counter()  # the run's time includes extraction
-        if extract:
-            items = _extracted_items(checker.checker, inputs)
-            check_resumable(output, items, identity)
-        cache, cache_key = run_cache(key, no_cache)
-        from .activity import Activity
+    if fmt is not None and fmt not in FORMATS:
+        raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if workers < 1:
+        raise InputError(f"--workers must be at least 1, not {workers}")
+    checker = open_checker(flags, no_cache=no_cache)  # the model loads when a claim needs it
+    if workers > 1 and not checker.settings.api_base:
+        raise InputError("--workers N needs a model server (--api-base): the in-process model "
+                         "checks one claim at a time, and its threads already use every core")
+    output = Output(out, restart=restart, fmt=output_format)
+    identity = settings_id(checker.cache_key)
+    if not extract:  # read every input first: bad files fail before the model loads
+        many = len(inputs) > 1
+        items = [item for name in inputs for item in read_items(
+            name, fmt=fmt, field_name=field_name, column=column,
+            id_prefix=f"{Path(name).name}:" if many else "")]
+        if not items:
+            raise InputError("no claims in the input: nothing to check")
+        check_resumable(output, items, identity)
+    started = time.perf_counter()  # the run's time includes extraction
+    if extract:  # extraction needs the model; a run answered from the cache does not
+        items = _extracted_items(checker, inputs)
+        check_resumable(output, items, identity)
 
-        with BatchProgress(len(items), len(output.done & {i.id for i in items}), show=showing_progress()) as progress, \
-                Activity(len(items), show=False) as activity:  # the bar shows progress; this takes Ctrl-C
-            made = []
+    with BatchProgress(len(items), len(output.done & {i.id for i in items}), show=showing_progress()) as progress, \
+            Activity(len(items), show=False) as activity:  # the bar shows progress; this takes Ctrl-C
+        made = []
 
-            def on_record(record) -> None:
-                made.append(record)
-                progress.advance(record)
-                if not record.error and record.source_errors:  # an outage is news; errors are counted in the summary
-                    say_problems(record)
+        def on_record(record) -> None:
+            made.append(record)
+            progress.advance(record)
+            if not record.error and record.source_errors:  # an outage is news; errors are counted in the summary
+                say_problems(record)
 
-            summary = run_batch(items, checker, output, cache=cache, cache_key=cache_key, settings_id=identity,
-                                on_record=on_record, workers=workers, should_stop=lambda: activity.stopping,
-                                started=started)
-        if report is not None:  # the whole output file, with records of earlier runs it resumed
-            write_report(made if out is None else out, report)
-    except FactcheckError as exc:
-        fail(exc)
-    if not state["quiet"]:
+        summary = run_batch(items, checker, output, cache=checker.cache, cache_key=checker.cache_key,
+                            settings_id=identity,
+                            on_record=on_record, workers=workers, should_stop=lambda: activity.stopping,
+                            started=started)
+    if report is not None:  # the whole output file, with records of earlier runs it resumed
+        write_report(made if out is None else out, report)
+    if not terminal().quiet:
         print_summary(summary)
     if summary.interrupted:
         raise typer.Exit(130)
@@ -109,21 +104,16 @@ def batch(
     raise typer.Exit(1 if summary.errors else EXIT_OK)
 
 
-def _extracted_items(checker, documents: list[str]):
-    from ..claims.extract import extract_claims, read_document
-    from ..claims.inputs import InputItem
-    from .activity import Activity
-
+def _extracted_items(checker: Checker, documents: list[str]) -> list[InputItem]:
+    """The claims of each document, as batch items that carry their sentence and offsets."""
     items = []
     for name in documents:
         text = read_document(name)
         source = "<stdin>" if name == "-" else name
         with Activity(0, show=showing_progress(), what="extracting") as activity:
-            found = extract_claims(checker.judge, text, source, on_sentence=lambda done, total: activity.say(
+            found = checker.extract(text, source, on_sentence=lambda done, total: activity.say(
                 f"extracting claims from {source}: sentence {done} of {total}…"))
-        for claim in found:
-            items.append(InputItem(claim.id, claim.claim, 0, claim.source, extra={
-                "source": claim.source, "start": claim.start, "end": claim.end, "sentence": claim.sentence}))
+        items += [InputItem(claim.id, claim.claim, 0, claim.source, extra=document_fields(claim)) for claim in found]
     return items
 
 
@@ -135,29 +125,19 @@ def extract(
     *, flags: dict,
 ) -> None:
     """Extract atomic, self-contained, check-worthy claims, each with its source span."""
-    import json
-
-    from ..claims.extract import extract_claims, read_document
-    from ..reading.judge import Judge
-    from .activity import Activity
-
-    try:
-        texts = [(name, read_document(name)) for name in documents]
-        settings = resolve_settings(flags)
-        judge = Judge(load_model(settings), settings.labels)
-        with Activity(0, show=showing_progress(), what="extracting") as activity:
-            for name, text in texts:
-                if activity.stopping:
-                    break
-                source = "<stdin>" if name == "-" else name
-                progress = lambda done, total, source=source: activity.say(  # noqa: E731
-                    f"extracting claims from {source}: sentence {done} of {total}…")
-                claims = extract_claims(judge, text, source, on_sentence=progress)
-                with activity.between():
-                    for claim in claims:
-                        if json_out:
-                            print(json.dumps(claim.to_json()), flush=True)
-                        else:
-                            print(f"{claim.source}:{claim.start}-{claim.end}\t{claim.claim}", flush=True)
-    except FactcheckError as exc:
-        fail(exc)
+    texts = [(name, read_document(name)) for name in documents]
+    checker = Checker(resolve_settings(flags), cache=False, load=load_model)
+    with Activity(0, show=showing_progress(), what="extracting") as activity:
+        for name, text in texts:
+            if activity.stopping:
+                break
+            source = "<stdin>" if name == "-" else name
+            progress = lambda done, total, source=source: activity.say(  # noqa: E731
+                f"extracting claims from {source}: sentence {done} of {total}…")
+            claims = checker.extract(text, source, on_sentence=progress)
+            with activity.between():
+                for claim in claims:
+                    if json_out:
+                        print(json.dumps(claim.to_json()), flush=True)
+                    else:
+                        print(f"{claim.source}:{claim.start}-{claim.end}\t{claim.claim}", flush=True)

@@ -2,34 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from ..claims.inputs import InputItem
 from ..errors import (
     EXIT_NOT_SUPPORTED,
     EXIT_OK,
     EXIT_RUNTIME,
     EXIT_USAGE,
-    FactcheckError,
     InputError,
 )
+from ..record import error_record
+from ..runs.output import FORMATS, RecordWriter
+from ..schema import Claim
+from .activity import Activity
 from .app import (
     app,
-    fail,
-    on_demand_checker,
-    resolve_settings,
+    open_checker,
     say,
     say_problems,
     showing_progress,
     write_report,
 )
 from .options import (
-    MODEL_OPTIONS,
-    ROUTING_OPTIONS,
-    SOURCE_OPTIONS,
+    CHECK_OPTIONS,
     NoCacheOpt,
     ReportOpt,
     setting_options,
@@ -40,7 +41,6 @@ def read_claims(claims: list[str], stdin=None) -> list:
     """Claims from arguments; ``-`` or no arguments with piped stdin read one claim a line.
     Returns InputItems, numbered from 1; a claim that is not UTF-8 is an item with an error
     (an error record), so the others are still checked."""
-    from ..claims.inputs import InputItem
 
     stdin = stdin or sys.stdin
     if claims and claims != ["-"]:
@@ -66,7 +66,7 @@ def read_claims(claims: list[str], stdin=None) -> list:
 
 
 @app.command()
-@setting_options("labels", *SOURCE_OPTIONS, *ROUTING_OPTIONS, *MODEL_OPTIONS)
+@setting_options(*CHECK_OPTIONS)
 def check(
     claims: Annotated[Optional[list[str]], typer.Argument(metavar="CLAIM", help="Claims to check; '-' reads one a line from stdin.", show_default=False)] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON record per claim (JSON Lines); the same as --format json.")] = False,
@@ -77,39 +77,28 @@ def check(
     report: ReportOpt = None, no_cache: NoCacheOpt = False, *, flags: dict,
 ) -> None:
     """Check claims and print a verdict, confidence and evidence for each, as each finishes."""
-    from ..pipeline import configure
-    from ..record import error_record
-    from ..runs.cache import cached_check, run_cache, run_key
-    from ..runs.output import FORMATS, RecordWriter
-    from ..schema import Claim
-    from .activity import Activity
 
     records = []
-    try:
-        fmt = "json" if json_out else (output_format or "table")
-        if fmt not in FORMATS:
-            raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-        items = read_claims(list(claims or []))
-        settings, profile = configure(resolve_settings(flags))
-        checker = on_demand_checker(settings, profile)
-        cache, cache_key = run_cache(run_key(settings, profile), no_cache)
-        with _results_file(out) as stream, Activity(len(items), show=showing_progress()) as activity:
-            writer = RecordWriter(fmt, explain=explain, stream=stream)
-            for number, item in enumerate(items, start=1):
-                if activity.stopping:
-                    break
-                activity.working_on(number)
-                claim = Claim(id=item.id, text=item.text)
-                record = (error_record(claim, item.error, line=item.line, source=item.source) if item.error
-                          else cached_check(checker, claim, cache, cache_key))
-                records.append(record)
-                with activity.between():
-                    say_problems(record)
-                    writer.write(record)  # as it finishes: a script or a reader sees each at once
-        if report is not None:
-            write_report(records, report)
-    except FactcheckError as exc:
-        fail(exc)
+    fmt = "json" if json_out else (output_format or "table")
+    if fmt not in FORMATS:
+        raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    items = read_claims(list(claims or []))
+    checker = open_checker(flags, no_cache=no_cache)
+    with _results_file(out) as stream, Activity(len(items), show=showing_progress()) as activity:
+        writer = RecordWriter(fmt, explain=explain, stream=stream)
+        for number, item in enumerate(items, start=1):
+            if activity.stopping:
+                break
+            activity.working_on(number)
+            claim = Claim(id=item.id, text=item.text)
+            record = (error_record(claim, item.error, line=item.line, source=item.source) if item.error
+                      else checker.check(claim))
+            records.append(record)
+            with activity.between():
+                say_problems(record)
+                writer.write(record)  # as it finishes: a script or a reader sees each at once
+    if report is not None:
+        write_report(records, report)
     if len(records) < len(items):
         say("stopped:", "yellow", f"{len(records)} of {len(items)} claims checked")
         raise typer.Exit(130)
@@ -119,8 +108,6 @@ def check(
 
 def _results_file(path: Path | None):
     """Where check writes its results: FILE, else stdout."""
-    import contextlib
-
     if path is None:
         return contextlib.nullcontext(None)
     try:

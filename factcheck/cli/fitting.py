@@ -7,9 +7,26 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import FactcheckError, InputError
-from .app import app, fail, load_model, resolve_settings, say, showing_progress, state
+from ..errors import InputError
+from ..fitting.calibrate import calibrate as fit_profile
+from ..fitting.calibration_set import (
+    builtin_set_path,
+    prepare,
+    read_set,
+    single_part,
+)
+from ..pipeline import configure
+from ..runs.evaluate import read_labeled, run_eval, write_report
+from .app import (
+    app,
+    load_model,
+    resolve_settings,
+    say,
+    showing_progress,
+    terminal,
+)
 from .options import MODEL_OPTIONS, SOURCE_OPTIONS, NoCacheOpt, setting_options
+from .render import BatchProgress, CalibrationProgress, print_eval, print_fit_report
 
 
 @app.command("eval")
@@ -22,20 +39,15 @@ def eval_command(
     no_cache: NoCacheOpt = False, *, flags: dict,
 ) -> None:
     """Score strategies side by side on labeled claims: F1, AUROC, ECE, Brier, cost (with bootstrap 95% intervals)."""
-    from ..runs.evaluate import run_eval, write_report
-    from .render import BatchProgress, print_eval
 
-    try:
-        with BatchProgress(0, 0, show=showing_progress()) as bar:
-            result, records = run_eval(claims_file, strategy, limit, load_model, on_total=bar.set_total,
-                                       on_claim=bar.advance, no_cache=no_cache, **flags)
-        if report is not None:
-            skipped = write_report(report, result, records)
-            if skipped:
-                say("plots skipped:", "yellow", f"{skipped}; report.json and the records were written to {report}")
-        print_eval(result)
-    except FactcheckError as exc:
-        fail(exc)
+    with BatchProgress(0, 0, show=showing_progress()) as bar:
+        result, records = run_eval(claims_file, strategy, limit, load_model, on_total=bar.set_total,
+                                   on_claim=bar.advance, no_cache=no_cache, **flags)
+    if report is not None:
+        skipped = write_report(report, result, records)
+        if skipped:
+            say("plots skipped:", "yellow", f"{skipped}; report.json and the records were written to {report}")
+    print_eval(result)
 
 
 @app.command()
@@ -55,42 +67,29 @@ def calibrate(
 
     Claims whose labels are all SUPPORTED/REFUTED fit the binary table of the profile, others
     the three-label one; a table not refitted is kept. Needs scikit-learn (the eval extra)."""
-    from ..fitting.calibrate import calibrate as fit_profile
-    from ..fitting.calibration_set import (
-        builtin_set_path,
-        prepare,
-        read_set,
-        single_part,
-    )
-    from ..pipeline import configure
-    from ..runs.evaluate import read_labeled
-    from .render import CalibrationProgress, print_fit_report
 
-    try:
-        if sum((claims_file is not None, calibration_set is not None, builtin)) != 1:
-            raise InputError("give one of CLAIMS (with --index or --web), --set FILE or --builtin")
-        if builtin:
-            calibration_set = builtin_set_path()
-        if calibration_set is not None:
-            if flags.get("index"):
-                raise InputError("--index goes with CLAIMS: each part of a --set names its own corpus or index")
-            chosen = read_set(calibration_set)
-        else:
-            chosen = single_part(claims_file, read_labeled(claims_file, limit), flags.get("index") or [])
-        with CalibrationProgress(chosen, quiet=state["quiet"]) as progress:
-            prepare(chosen, on_build=progress.building)
-            target, reports = fit_profile(
-                chosen, lambda plan: configure(resolve_settings(flags, labels=plan.label_set.value, route="retrieve",
-                                                  **plan.settings))[0],
-                load_model, reader=reader, budget=budget, max_loss=max_loss, out=out,
-                command=_calibrate_command(claims_file, None if builtin else calibration_set, reader, budget,
-                                           max_loss, builtin=builtin),
-                on_claim=progress.advance)
-        for label_set, report in reports.items():
-            print_fit_report(report, label_set)
-        say("wrote", "", str(target))
-    except FactcheckError as exc:
-        fail(exc)
+    if sum((claims_file is not None, calibration_set is not None, builtin)) != 1:
+        raise InputError("give one of CLAIMS (with --index or --web), --set FILE or --builtin")
+    if builtin:
+        calibration_set = builtin_set_path()
+    if calibration_set is not None:
+        if flags.get("index"):
+            raise InputError("--index goes with CLAIMS: each part of a --set names its own corpus or index")
+        chosen = read_set(calibration_set)
+    else:
+        chosen = single_part(claims_file, read_labeled(claims_file, limit), flags.get("index") or [])
+    with CalibrationProgress(chosen, quiet=terminal().quiet) as progress:
+        prepare(chosen, on_build=progress.building)
+        target, reports = fit_profile(
+            chosen, lambda plan: configure(resolve_settings(flags, labels=plan.label_set.value, route="retrieve",
+                                              **plan.settings))[0],
+            load_model, reader=reader, budget=budget, max_loss=max_loss, out=out,
+            command=_calibrate_command(claims_file, None if builtin else calibration_set, reader, budget,
+                                       max_loss, builtin=builtin),
+            on_claim=progress.advance)
+    for label_set, report in reports.items():
+        print_fit_report(report, label_set)
+    say("wrote", "", str(target))
 
 
 def _calibrate_command(claims_file, calibration_set, reader: str, budget: float, max_loss: float,

@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 
-from ..errors import FactcheckError
-from .app import app, command_group, fail, say
+from factcheck.retrievers.local_index import LocalIndex, build_index, read_manifest
+
+from .app import app, command_group, say
+from .render import BatchProgress, print_index_info, print_passages
 
 index_app = command_group("index", "Build and inspect local BM25 indexes.")
 
@@ -21,18 +23,12 @@ def index_build(
     vectors: Annotated[bool, typer.Option("--vectors", help="Also embed every passage by meaning (all-MiniLM-L6-v2; ~11 ms a one-sentence passage on 2 cores), so checks that choose evidence by meaning search the whole index by meaning as well as by words.")] = False,
 ) -> None:
     """Split documents into passages and build a persistent BM25 index."""
-    from factcheck.retrievers.local_index import build_index
 
-    from .render import BatchProgress
-
-    try:
-        if vectors:
-            with BatchProgress(0, 0, label="embedding passages") as bar:
-                manifest = build_index(sources, out, max_words=passage_words, vectors=True, on_progress=bar.reached)
-        else:
-            manifest = build_index(sources, out, max_words=passage_words)
-    except FactcheckError as exc:
-        fail(exc)
+    if vectors:
+        with BatchProgress(0, 0, label="embedding passages") as bar:
+            manifest = build_index(sources, out, max_words=passage_words, vectors=True, on_progress=bar.reached)
+    else:
+        manifest = build_index(sources, out, max_words=passage_words)
     for skipped in manifest["skipped"][:10]:
         say("skipped", "yellow", skipped)
     if manifest["skipped_count"] > 10:
@@ -49,16 +45,10 @@ def index_info(
     """Show what an index holds and how it was built."""
     import json
 
-    from factcheck.retrievers.local_index import read_manifest
-
-    try:
-        manifest = read_manifest(folder)
-    except FactcheckError as exc:
-        fail(exc)
+    manifest = read_manifest(folder)
     if json_out:
         print(json.dumps(manifest))
         return
-    from .render import print_index_info
 
     print_index_info(manifest)
 
@@ -72,13 +62,7 @@ def search(
     meaning: Annotated[bool, typer.Option("--meaning", help="Search by meaning (cosine; the index must be built with --vectors) instead of BM25.")] = False,
 ) -> None:
     """Search a local index and print ranked passages with their BM25 scores (or cosines)."""
-    from factcheck.retrievers.local_index import LocalIndex
 
-    from .render import print_passages
-
-    try:
-        index = LocalIndex(folder)
-        passages = index.search_by_meaning(query, k) if meaning else index.search(query, k)
-    except FactcheckError as exc:
-        fail(exc)
+    index = LocalIndex(folder)
+    passages = index.search_by_meaning(query, k) if meaning else index.search(query, k)
     print_passages(passages, json_out=json_out)

@@ -72,6 +72,10 @@ SOURCE_OPTIONS = ("index", "web", "web_url", "k", "selection", "if_sources_fail"
 ROUTING_OPTIONS = ("consistency", "alpha", "beta", "route", "max_hops", "profile")
 
 
+# The settings of a command that checks claims (check, batch).
+CHECK_OPTIONS = ("labels", *SOURCE_OPTIONS, *ROUTING_OPTIONS, *MODEL_OPTIONS)
+
+
 def setting_options(*names: str):
     """Add the options ``names`` (keys of SETTING_OPTIONS) to a command's signature, after
     its own parameters; the command gets their values as ``flags`` (None: not given)."""

@@ -7,6 +7,7 @@ import json
 import sys
 
 from ..model import ModelInfo
+from ..model.files import default_model_path
 from ..runs.output import stdout_console
 from ..schema import CheckRecord, Passage
 
@@ -19,7 +20,7 @@ def print_model_info(info: ModelInfo, *, json_out: bool, profile=None) -> None:
     }
     if profile is not None:  # which fitted profile checks with this model apply, and when it was fitted
         data.update(profile=str(profile.path) if profile.path else None, profile_fitted_at=profile.fitted_at)
-    if info.server:  # a served model: where, and which API; its sha256 is derived (remote.py)
+    if info.server:  # a served model: where, and which API; its sha256 is derived (model/remote/base.py)
         data.update(server=info.server, flavor=info.flavor)
     if json_out:
         sys.stdout.write(json.dumps(data) + "\n")
@@ -174,7 +175,7 @@ def print_eval(result: dict) -> None:
 
 
 def print_fit_report(report: dict, label_set) -> None:
-    """What calibrate fitted for one label set, on stderr: enough to judge and to inspect the router."""
+    """What calibrate fitted for one label set, on stderr: enough to gateway and to inspect the router."""
     from rich.console import Console
     from rich.text import Text
 
@@ -263,8 +264,6 @@ def print_settings(settings, sources: dict[str, str], *, json_out: bool, files: 
             maps = {basis: getattr(value, basis) for basis in ("evidence", "model") if getattr(value, basis)}
             return "; ".join(f"{basis}: {m.method}" for basis, m in maps.items())
         if name == "model" and value is None and not settings.api_base:
-            from ..model.files import default_model_path
-
             return f"{default_model_path()} (the default model)"
         if hasattr(value, "value"):
             return value.value

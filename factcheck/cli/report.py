@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import FactcheckError
-from .app import app, fail, say
+from ..report import build, format_for, read_records, write
+from .app import app, say
 
 
 @app.command()
@@ -19,12 +19,8 @@ def report(
     source: Annotated[Optional[Path], typer.Option("--source", metavar="DOC", help="The document the claims came from, shown with each claim marked in place (default: the one batch --extract recorded).", show_default=False)] = None,
 ) -> None:
     """Make a fact-check report: the document with every claim marked by its verdict, a summary and filters."""
-    from ..report import build, format_for, read_records, write
 
-    try:
-        claims = read_records(records)
-        write(build(claims, format_for(out, fmt), source), out)
-    except FactcheckError as exc:
-        fail(exc)
+    claims = read_records(records)
+    write(build(claims, format_for(out, fmt), source), out)
     if out is not None:
         say("wrote", "", str(out))

@@ -1,10 +1,13 @@
-"""Where factcheck keeps its files (XDG base directories), and how its TOML files are read;
-nothing else, so every module can import it without cycles."""
+"""Where factcheck keeps its files (XDG base directories), and how its TOML files are read."""
 
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
+
+from ..errors import ConfigError
+from ..files import open_user_file
 
 
 def cache_dir() -> Path:
@@ -22,18 +25,8 @@ def config_dir() -> Path:
 
 def read_toml(path: Path, what: str) -> dict:
     """A TOML file (a config file, a profile), or a ConfigError naming ``what`` and why."""
-    import tomllib
-
-    from ..errors import ConfigError
-
-    try:
-        with path.open("rb") as fh:
+    with open_user_file(path, what, error=ConfigError) as fh:
+        try:
             return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"{what} not found: {path}") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{what} path is a directory, not a file: {path}") from None
-    except PermissionError:
-        raise ConfigError(f"{what} is not readable: {path}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{what} {path} is not valid TOML: {exc}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{what} {path} is not valid TOML: {exc}") from None

@@ -15,11 +15,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError
-from ..evidence.select import Selection
-from ..reading.labels import LabelSet
+from ..schema import LabelSet
 from .paths import config_dir, read_toml
 
 ENV_PREFIX = "FACTCHECK_"
+# How evidence sentences are chosen: by the claim's words, or by meaning (evidence/select.py).
+Selection = Literal["words", "meaning"]
 
 
 def default_threads() -> int:
@@ -32,7 +33,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     model: Path | None = None  # None: the default model from factcheck-pcc[default-model]
-    # a model behind an OpenAI-compatible server instead of in this process (backends/remote.py)
+    # a model behind an OpenAI-compatible server instead of in this process (model/remote/)
     api_base: str | None = None  # e.g. http://127.0.0.1:8080/v1
     api_key: str | None = Field(default=None, repr=False)  # else $OPENAI_API_KEY
     api_model: str | None = None  # the model's name on the server; None: the first it lists

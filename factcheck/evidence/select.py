@@ -9,10 +9,11 @@ offsets inside their passage, so a record can show exactly what the model read.
 
 Two selectors score sentences (``Selector``, chosen by the ``selection`` setting):
 
-- ``words``: the claim's words, BM25 over that small pool, plus the passage's retrieval rank
+- ``words``: the claim's words, weighted by how rare each is in that small pool (an IDF word
+  overlap, ``idf_overlap``), plus the passage's retrieval rank
   as a tie-breaker; a sentence holding under ``min_coverage`` of the claim's words is not
   shown. Cheap; the three-label default.
-- ``meaning``: a small sentence encoder's cosine to the claim (sentence_encoder.py), plus the
+- ``meaning``: a small sentence encoder's cosine to the claim (factcheck/embed.py), plus the
   same word relevance; a sentence under ``COSINE_FLOOR`` is not shown. It finds paraphrases
   that share few words ("killed by three assassins" for "murdered by two men"); the binary
   default, over 20 passages: +0.046 [+0.017, +0.075] accuracy on 650 FM2 claims, ~0.2 s of
@@ -23,12 +24,14 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Literal, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
+from ..config.settings import Selection
+from ..cost import Meter
+from ..embed import default_encoder, encoder_folder
 from ..schema import EvidenceSentence, Passage
-from .text import sentence_spans, terms
-
-Selection = Literal["words", "meaning"]
+from ..text import sentence_spans, terms
 
 # A sentence opening with one of these leans on the previous one for its subject.
 _LEANS_BACK = re.compile(
@@ -54,9 +57,9 @@ def coverage(claim: str, text: str) -> float:
     return len(wanted & set(terms(text))) / len(wanted) if wanted else 0.0
 
 
-def _relevance(query: list[str], docs: list[list[str]]) -> list[float]:
-    """Claim terms a sentence contains, each weighted by how rare it is in the pool's
-    *documents*-as-sentences, damped (log) so that terms the whole pool shares, which are
+def idf_overlap(query: list[str], docs: list[list[str]]) -> list[float]:
+    """An IDF-weighted word overlap (not BM25: no term frequency, no length norm): the claim
+    terms a sentence contains, each weighted by how rare it is in the pool's sentences, damped (log) so that terms the whole pool shares, which are
     usually the claim's subject, still count."""
     if not query:
         return [0.0] * len(docs)
@@ -71,7 +74,7 @@ def select_sentences(claim: str, passages: list[Passage], n: int,
                      min_coverage: float = MIN_COVERAGE) -> list[EvidenceSentence]:
     """The ``n`` sentences of ``passages`` that bear most on ``claim`` (plus the sentence
     before any that leans back on it), grouped by document in retrieval order, in text
-    order within a document. Scores are BM25 within the pool, so they compare only within a call.
+    order within a document. Scores are ``idf_overlap`` within the pool, so they compare only within a call.
     (Counting each document's title as its sentences' words was measured and not adopted:
     docs/experiments.md, "Titles counted in selection".)"""
     candidates = _candidates(passages)
@@ -79,7 +82,7 @@ def select_sentences(claim: str, passages: list[Passage], n: int,
         return []
     docs = [terms(p.text[s:e]) for _, _, p, s, e in candidates]
     query = terms(claim)
-    relevance = _relevance(query, docs)
+    relevance = idf_overlap(query, docs)
     wanted = set(query)
     covers = [len(wanted & set(d)) / len(wanted) if wanted else 0.0 for d in docs]
     scored = [(float(r) - _RANK_WEIGHT * c[0], i) for i, (r, c) in enumerate(zip(relevance, candidates))]
@@ -130,6 +133,25 @@ def _candidates(passages: list[Passage]) -> list[tuple[int, int, Passage, int, i
             for position, (start, end) in enumerate(sentence_spans(passage.text))]
 
 
+@dataclass(frozen=True)
+class Select:
+    """The select stage: the ``sentences`` best evidence sentences of the passages found."""
+
+    selector: Selector
+    sentences: int
+
+    @property
+    def name(self) -> Selection:
+        return self.selector.name
+
+    def pick(self, claim: str, passages: list[Passage]) -> list[EvidenceSentence]:
+        return self.selector.select(claim, passages, self.sentences)
+
+    def __call__(self, claim: str, passages: list[Passage], meter: Meter) -> list[EvidenceSentence]:
+        with meter.stage("select"):  # by meaning, ~0.2 s of encoder time: a cost the record shows
+            return self.pick(claim, passages)
+
+
 class Selector(Protocol):
     """Chooses the evidence sentences shown to the reader."""
 
@@ -165,8 +187,6 @@ class MeaningSelector:
     @property
     def encoder(self):
         if self._encoder is None:
-            from .embed import default_encoder
-
             self._encoder = default_encoder()
         return self._encoder
 
@@ -177,7 +197,7 @@ class MeaningSelector:
         if not candidates or n <= 0:
             return []
         texts = [p.text[s:e] for _, _, p, s, e in candidates]
-        relevance = np.array(_relevance(terms(claim), [terms(t) for t in texts]))
+        relevance = np.array(idf_overlap(terms(claim), [terms(t) for t in texts]))
         vectors = self.encoder.embed([claim] + [f"{p.title}. {t}" if p.title else t
                                                 for (_, _, p, _, _), t in zip(candidates, texts)])
         cosine = vectors[1:] @ vectors[0]
@@ -187,12 +207,10 @@ class MeaningSelector:
         return evidence_records(candidates, chosen, {i: float(score[i]) for i in chosen})
 
 
-def selector(selection: Selection, min_coverage: float = MIN_COVERAGE, meaning_weight: float = 1.0) -> Selector:
+def selector_for(selection: Selection, min_coverage: float = MIN_COVERAGE, meaning_weight: float = 1.0) -> Selector:
     """The selector a ``selection`` setting names. By meaning, the encoder's weights must be
     installed: a missing package is one line now, not an error on every claim later."""
     if selection == "meaning":
-        from .embed import encoder_folder
-
         encoder_folder()
         return MeaningSelector(weight=meaning_weight)
     return WordSelector(min_coverage)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from factcheck.retrievers.http import Fetcher, WebOptions
+from factcheck.retrievers.local_index import IndexByMeaning, LocalIndex
+from factcheck.retrievers.mediawiki import DEFAULT_API, MediaWiki
+from factcheck.retrievers.searxng import SearXNG
+
 from ..config.paths import cache_dir
 from ..config.settings import Settings
+from ..errors import InputError
 from ..retrievers import Retriever
 
 
 def open_sources(settings: Settings) -> list[Retriever]:
     """Local indexes first, then the web source, in the order they were given. With
     evidence chosen by meaning, an index built with vectors is searched by meaning as well
-    as by words (measured: benchmarks/README.md, "Search by meaning")."""
-    from factcheck.retrievers.local_index import IndexByMeaning, LocalIndex
+    as by words (measured: docs/experiments.md, "Search by meaning")."""
 
     sources: list[Retriever] = []
     for path in settings.index:
@@ -22,10 +27,6 @@ def open_sources(settings: Settings) -> list[Retriever]:
     if settings.web:
         from urllib.parse import urlsplit
 
-        from factcheck.retrievers.http import Fetcher, WebOptions
-
-        from ..errors import InputError
-
         if settings.web_url and urlsplit(settings.web_url).scheme not in ("http", "https"):
             raise InputError(f"--web-url must be an http or https URL, not {settings.web_url!r}")
 
@@ -33,12 +34,8 @@ def open_sources(settings: Settings) -> list[Retriever]:
                                      allow_private=settings.web_allow_private,
                                      cache_dir=cache_dir() / "web"))
         if settings.web == "wikipedia":
-            from factcheck.retrievers.mediawiki import DEFAULT_API, MediaWiki
-
             sources.append(MediaWiki(fetcher, settings.web_url or DEFAULT_API))
         else:
-            from factcheck.retrievers.searxng import SearXNG
-
             if not settings.web_url:
                 raise InputError("--web searxng needs --web-url, the base URL of a SearXNG instance")
             sources.append(SearXNG(fetcher, settings.web_url))

@@ -7,10 +7,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..reading.labels import LabelSet, label_names
 from ..reading.readers import restrict
 from ..runs.metrics import macro_f1
-from ..schema import Label, LabelDistribution
+from ..schema import Label, LabelDistribution, LabelSet, label_names
 from .cv import folds
 
 
@@ -40,7 +39,7 @@ def held_out_bias(raw: Sequence[dict[Label, float]], gold: Sequence[str],
     """The label bias, kept only where it raises macro-F1 on claims it was not fitted on
     (k-fold). A bias is fitted to the fit claims' macro-F1 on a grid, and on top of a head
     that already has an intercept it can fit only their noise: measured, the binary bias
-    cost 0.04 cross-validated macro-F1 on the FM2 fit claims (benchmarks/README.md).
+    cost 0.04 cross-validated macro-F1 on the FM2 fit claims (docs/experiments.md).
     Returns (bias, cross-validated macro-F1 with the fitted bias and with none)."""
     names = label_names(label_set)
     none = {Label(n): 0.0 for n in names}

@@ -15,10 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..config.paths import cache_dir
-from ..config.profile import read_existing, user_profile_path, write_profile
 from ..config.settings import Settings
 from ..errors import InputError
-from ..reading.labels import LabelSet
+from ..pipeline import build_pipeline
+from ..profiles.profile import read_existing, user_profile_path, write_profile
+from ..runs.cache import samples_key
+from ..schema import LabelSet
 from .calibration_set import CalibrationSet, LabelSetPlan, Part
 from .router import MAX_LOSS
 from .samples import SampleStore, collect
@@ -47,8 +49,6 @@ def calibrate(calibration_set: CalibrationSet, settings_for: Callable[[LabelSetP
     ``settings_for(plan)`` gives the settings a label set's claims are checked with (the
     route is forced to retrieve, so every claim is read); each part searches its own index.
     ``load_model(settings)`` is called once. Returns (profile path, report per label set)."""
-    from ..pipeline import build_checker
-    from ..runs.cache import samples_key
 
     model = None
 
@@ -72,9 +72,9 @@ def calibrate(calibration_set: CalibrationSet, settings_for: Callable[[LabelSetP
         samples = []
         for part in plan.parts:
             settings = base.model_copy(update={"index": part.index}) if part.index else base
-            checker = build_checker(settings, load_once)
-            sha = checker.model.info.sha256
-            samples += collect(checker, part.claims, settings_key=samples_key(settings, sha), store=store,
+            pipeline = build_pipeline(settings, load_once)
+            sha = pipeline.model.info.sha256
+            samples += collect(pipeline.stages, part.claims, settings_key=samples_key(settings, sha), store=store,
                                chunks=reader.startswith("chunks"),
                                on_claim=(lambda part=part: on_claim(part)) if on_claim else None)
         section, report = fit_label_set(samples, plan.label_set, base, reader=reader, budget=budget,

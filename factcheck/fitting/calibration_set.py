@@ -43,10 +43,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ..config.paths import cache_dir
 from ..errors import InputError
 from ..evidence.select import Selection
-from ..reading.labels import LabelSet
+from ..retrievers.local_index import build_index
 from ..runs.evaluate import LabeledClaim, label_set_for, read_labeled
+from ..schema import LabelSet
 
-# The fit needs at least 20 claims with evidence (fit.py); fewer claims in all cannot be fitted.
+# The fit needs at least 20 claims with evidence (fitting/section.py); fewer claims in all cannot be fitted.
 MIN_CLAIMS = 20
 
 
@@ -203,7 +204,6 @@ def corpus_index_folder(part: Part) -> Path:
 
 def prepare(calibration_set: CalibrationSet, on_build: Callable[[Part], None] | None = None) -> None:
     """Index every part's corpus (once; later runs find the folder)."""
-    from ..retrievers.local_index import build_index
 
     for plan in calibration_set.plans:
         for part in plan.parts:

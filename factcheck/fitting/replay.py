@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..reading.calibration import Calibration
-from ..reading.labels import LabelSet
+from ..reading.conclude import conclude
 from ..reading.readers import LinearHead, Reader, restrict
-from ..routing.plan import conclude, reading_route, router_route
+from ..routing.plan import reading_route, router_route
 from ..routing.route import Router, Thresholds
 from ..routing.route import decide as route_decision
-from ..schema import Assessment, Label, LabelDistribution, Route
+from ..schema import Assessment, Label, LabelDistribution, LabelSet, Route
 from .heads import raw_probs
 from .router import reading_tokens
 from .samples import Sample

@@ -86,7 +86,7 @@ def fit_router(samples: Sequence[Sample], direct: Sequence[str], evidence: Seque
     router = logistic(list(range(len(samples))))
     if threshold_from == "out_of_fold" and len(samples) >= 2 * FOLDS:
         # the threshold is chosen on probabilities from models that did not see the claim:
-        # chosen in-sample it fits the fit claims' noise (measured: benchmarks/README.md)
+        # chosen in-sample it fits the fit claims' noise (measured: docs/experiments.md)
         p = [0.0] * len(samples)
         for fold in folds(len(samples), seed=0):
             held = set(fold.tolist())

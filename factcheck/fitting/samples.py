@@ -19,11 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from ..cost import Meter
-from ..evidence.retrieve import gather
-from ..reading.assess import certainty
-from ..reading.readers import Pass, Reader
+from ..pipeline import Stages
+from ..reading.readers import Pass
 from ..routing.route import route_signals
-from ..schema import Assessment
 
 
 @dataclass
@@ -46,15 +44,16 @@ class Sample:
     hidden: np.ndarray | None = None  # joint layout's final hidden state (not in the JSON)
 
 
-def measure(checker, claim_id: str, claim: str, gold: str, *, chunks: bool) -> Sample:
-    """Run the closed-book pass, the search and the evidence passes for one claim."""
-    judge = checker.judge
+def measure(stages: Stages, claim_id: str, claim: str, gold: str, *, chunks: bool) -> Sample:
+    """Run the closed-book pass, the search and the evidence passes for one claim, through the
+    stages a check runs (``pipeline.Stages``)."""
+    gateway = stages.gateway
     meter = Meter()
-    closed = judge.closed_book(claim, meter).distribution
+    assessment, _ = stages.assess.closed_book(claim, meter)
+    closed = assessment.distribution
     closed_tokens = meter.tokens.prompt
-    passages, _ = gather(checker.sources, claim, checker.k, meter)
-    sentences = checker.selector.select(claim, passages, checker.sentences)
-    assessment = Assessment(distribution=closed, certainty=certainty(closed))
+    passages = stages.search(claim, meter).passages
+    sentences = stages.select(claim, passages, meter)
     signals = route_signals(claim, assessment, passages, sentences)
     joint = Pass({}, 0.0, None)
     joint_tokens = chunk_tokens = 0
@@ -62,16 +61,16 @@ def measure(checker, claim_id: str, claim: str, gold: str, *, chunks: bool) -> S
     per_chunk: list[dict[str, float]] = []
     if sentences:
         before, cached_before = meter.tokens.prompt, meter.tokens.cached
-        joint, _, _ = judge.evidence_pass("verdict_sentences", claim, sentences, meter,
-                                          hidden=judge.model.supports_hidden)  # a server has none
+        joint = stages.read.passes(claim, sentences, meter, layout="joint",
+                                   hidden=gateway.model.supports_hidden).passes[0]  # a server has none
         joint_tokens = meter.tokens.prompt - before
-        head = judge.evidence_head_tokens()
+        head = gateway.evidence_head_tokens()
         if head is not None:
             prompt_length = joint_tokens + meter.tokens.cached - cached_before
             joint_tokens_warm = prompt_length - min(head, prompt_length - 1)
         if chunks:
             before = meter.tokens.prompt
-            reading = Reader("chunks", label_set=judge.label_set).read(judge, claim, sentences, meter)
+            reading = stages.read.passes(claim, sentences, meter, layout="chunks")
             per_chunk = [{k.value: v for k, v in p.probs.items()} for p in reading.passes]
             chunk_tokens = meter.tokens.prompt - before
     return Sample(
@@ -121,7 +120,7 @@ class SampleStore:
         self._rows[key] = sample
 
 
-def collect(checker, claims, *, settings_key: str, store: SampleStore | None, chunks: bool = False,
+def collect(stages: Stages, claims, *, settings_key: str, store: SampleStore | None, chunks: bool = False,
             on_claim: Callable[[], None] | None = None) -> list[Sample]:
     """One Sample per labeled claim (``claims``: items with id, claim, label), from the
     store where it was measured before with the same settings."""
@@ -130,7 +129,7 @@ def collect(checker, claims, *, settings_key: str, store: SampleStore | None, ch
         key = SampleStore.key(settings_key, item.claim, chunks)
         sample = store.get(key) if store else None
         if sample is None:
-            sample = measure(checker, item.id, item.claim, item.label, chunks=chunks)
+            sample = measure(stages, item.id, item.claim, item.label, chunks=chunks)
             if store:
                 store.put(key, sample)
         # the same text may come again under another label (Check-COVID reuses claim texts):

@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..errors import InputError
-from ..reading.labels import LabelSet, label_names
 from ..runs.metrics import bootstrap, macro_f1
-from ..schema import Label
+from ..schema import Label, LabelSet, label_names
 from .bias import decide, held_out_bias
 from .cv import folds
 from .heads import (

@@ -67,7 +67,7 @@ class ModelInfo:
     architecture: str
     metadata: dict[str, str] = field(default_factory=dict, repr=False)
     server: str | None = None  # the API base URL of a remote model
-    flavor: str | None = None  # which server API it speaks (remote.py)
+    flavor: str | None = None  # which server API it speaks (model/remote/)
 
 
 class LanguageModel(Protocol):

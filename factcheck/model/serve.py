@@ -1,7 +1,7 @@
 """``factcheck serve``: the in-process model behind HTTP, for ``--api-base`` clients in other
 processes or on other machines.
 
-It speaks the part of llama.cpp's ``llama-server`` API that remote.py's ``llama-server``
+It speaks the part of llama.cpp's ``llama-server`` API that remote/llama_server.py's
 flavor uses (``/props``, ``/apply-template``, ``/tokenize``, ``/detokenize``, ``/completion``
 with ``n_probs``, ``cache_prompt`` and ``grammar``; ``/v1/models``, ``/health``), so clients
 send token ids, reuse the KV cache of a shared prefix, and read the probabilities the model
@@ -34,6 +34,7 @@ import numpy as np
 
 from ..errors import FactcheckError, GrammarError, InputError
 from .base import LanguageModel, Prompt
+from .loader import open_local_model
 
 MAX_BODY_BYTES = 16 * 1024 * 1024  # a prompt of a full context is ~100 KB of JSON
 MAX_PROBS = 100
@@ -264,7 +265,6 @@ def serve(settings, *, host: str, port: int, api_key: str | None = None) -> None
     """Serve the model ``settings`` name (the default model unless --model) until
     interrupted; one line on stderr says where. The address is bound before the model
     loads, so a taken port fails at once."""
-    from .loader import open_local_model
 
     server = ModelHTTPServer((host, port), api_key=api_key)
     try:

@@ -1,1 +1,2 @@
-"""The profiles that ship with factcheck, one per model SHA-256 (config/profile.py finds them). Data only."""
+"""Profiles: what ``factcheck calibrate`` fits for a model (``profile.py`` finds, reads and writes
+them), and the ones that ship with factcheck, one TOML file per model SHA-256."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..cost import Meter
 from ..schema import Assessment, LabelDistribution
 from .consistency import ConsistencyEstimator
-from .judge import Judge
+from .gateway import ModelGateway
 
 
 def certainty(distribution: LabelDistribution) -> float:
@@ -22,15 +22,28 @@ def certainty(distribution: LabelDistribution) -> float:
     return ranked[0][1] - ranked[1][1]
 
 
-def assess(judge: Judge, claim: str, meter: Meter,
-           consistency: ConsistencyEstimator | None = None) -> tuple[Assessment, list[str]]:
-    """Closed-book assessment of ``claim`` (tau, and gamma when an estimator is given);
-    returns it with any warnings."""
-    with meter.stage("assess"):
-        judgement = judge.closed_book(claim, meter)
-        dist = judgement.distribution
-        assessment = Assessment(distribution=dist, certainty=certainty(dist))
-    if consistency is not None:
-        with meter.stage("consistency"):
-            assessment = consistency.measure(judge, claim, assessment, meter)
-    return assessment, judgement.warnings
+class Assess:
+    """The assess stage: the closed-book pass (tau), and gamma when an estimator is set."""
+
+    def __init__(self, gateway: ModelGateway, consistency: ConsistencyEstimator | None = None) -> None:
+        self.gateway = gateway
+        self.consistency = consistency
+
+    @property
+    def measures_consistency(self) -> bool:
+        return self.consistency is not None
+
+    def closed_book(self, claim: str, meter: Meter) -> tuple[Assessment, list[str]]:
+        """tau alone: the assessment and any warnings (a claim cut to fit the context)."""
+        with meter.stage("assess"):
+            judgement = self.gateway.closed_book(claim, meter)
+            dist = judgement.distribution
+            return Assessment(distribution=dist, certainty=certainty(dist)), judgement.warnings
+
+    def __call__(self, claim: str, meter: Meter) -> tuple[Assessment, list[str]]:
+        """tau, and gamma when this stage has an estimator."""
+        assessment, warnings = self.closed_book(claim, meter)
+        if self.consistency is not None:
+            with meter.stage("consistency"):
+                assessment = self.consistency.measure(self.gateway, claim, assessment, meter)
+        return assessment, warnings

@@ -25,7 +25,7 @@ from typing import Protocol
 
 from ..cost import Meter
 from ..schema import Assessment, LabelDistribution, RationalePair
-from .judge import Judge
+from .gateway import ModelGateway
 
 FRAMINGS = ("sceptical", "reversed")
 
@@ -33,7 +33,7 @@ FRAMINGS = ("sceptical", "reversed")
 class ConsistencyEstimator(Protocol):
     name: str
 
-    def measure(self, judge: Judge, claim: str, assessment: Assessment, meter: Meter) -> Assessment: ...
+    def measure(self, gateway: ModelGateway, claim: str, assessment: Assessment, meter: Meter) -> Assessment: ...
 
 
 def _entropy(probs: list[float]) -> float:
@@ -64,10 +64,10 @@ class Framings:
     def __init__(self, framings: tuple[str, ...] = FRAMINGS) -> None:
         self.framings = framings
 
-    def measure(self, judge: Judge, claim: str, assessment: Assessment, meter: Meter) -> Assessment:
+    def measure(self, gateway: ModelGateway, claim: str, assessment: Assessment, meter: Meter) -> Assessment:
         views = {"neutral": assessment.distribution}
         for name in self.framings:
-            views[name] = judge.framing(name, claim, meter)
+            views[name] = gateway.framing(name, claim, meter)
         pairs = list(combinations(views.values(), 2))
         gamma = 1.0 - sum(js_divergence(a, b) for a, b in pairs) / len(pairs)
         combined = mean_distribution(list(views.values()))
@@ -84,9 +84,9 @@ class Rationales:
     def __init__(self, k: int = 2, temperature: float = 0.8, max_tokens: int = 48, seed: int = 7) -> None:
         self.k, self.temperature, self.max_tokens, self.seed = k, temperature, max_tokens, seed
 
-    def measure(self, judge: Judge, claim: str, assessment: Assessment, meter: Meter) -> Assessment:
+    def measure(self, gateway: ModelGateway, claim: str, assessment: Assessment, meter: Meter) -> Assessment:
         def argue(stance: str, i: int) -> str:
-            return judge.write("rationale", meter, claim=claim, stance=stance, max_tokens=self.max_tokens,
+            return gateway.write("rationale", meter, claim=claim, stance=stance, max_tokens=self.max_tokens,
                                temperature=self.temperature, seed=self.seed + i) or f"The claim is {stance}."
 
         for_true = [argue("true", i) for i in range(self.k)]
@@ -94,8 +94,8 @@ class Rationales:
         scored = []
         for a in for_true:
             for b in for_false:
-                ab = judge.yes_probability("contradiction", meter, premise=a, hypothesis=b)
-                ba = judge.yes_probability("contradiction", meter, premise=b, hypothesis=a)
+                ab = gateway.yes_probability("contradiction", meter, premise=a, hypothesis=b)
+                ba = gateway.yes_probability("contradiction", meter, premise=b, hypothesis=a)
                 scored.append(RationalePair(for_true=a, for_false=b, contradiction=(ab + ba) / 2))
         gamma = 1.0 - sum(p.contradiction for p in scored) / len(scored)
         neutral = assessment.distribution

@@ -8,20 +8,14 @@ Tokens that would start two labels count for neither.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
 
 import numpy as np
 
-from ..schema import Label, LabelDistribution
-
-
-class LabelSet(str, Enum):
-    THREE = "three"  # SUPPORTED / REFUTED / NOT_ENOUGH_INFO
-    BINARY = "binary"  # the paper's True / False setting
-
+from ..config.paths import cache_dir
+from ..files import write_atomic
+from ..schema import Label, LabelDistribution, LabelSet
 
 # The words the prompt asks the model to answer with (see prompts/options_*.txt).
 # Measured on the default model: asked for "SUPPORTED/REFUTED/NOT_ENOUGH_INFO" it put most
@@ -63,11 +57,6 @@ class LabelTokens:
         return owners.pop() if len(owners) == 1 else None
 
 
-def label_names(label_set: LabelSet) -> list[str]:
-    """The label set's verdicts, in order: SUPPORTED, REFUTED (and NOT_ENOUGH_INFO)."""
-    return [label.value for label in Label][: 2 if label_set is LabelSet.BINARY else 3]
-
-
 def map_label_tokens(pieces: Sequence[str] | None, label_set: LabelSet) -> LabelTokens:
     """Find, for each label, every vocabulary token that can start its answer word."""
     return map_answer_tokens(pieces, ANSWER_WORDS[label_set], label_set)
@@ -106,8 +95,6 @@ def model_answer_tokens(model, answer_words: dict[Label, tuple[str, ...]],
     import hashlib
     import json
 
-    from ..config.paths import cache_dir
-
     if getattr(model.info, "path", None) is None or model.info.server:
         return map_answer_tokens(model.vocab_pieces(), answer_words, label_set)
     words = {label.value: list(ws) for label, ws in answer_words.items()}
@@ -118,10 +105,7 @@ def model_answer_tokens(model, answer_words: dict[Label, tuple[str, ...]],
     except (OSError, ValueError):
         mapping = map_answer_tokens(model.vocab_pieces(), answer_words, label_set)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({str(t): lab.value for t, lab in mapping.owner.items()}), encoding="utf-8")
-            tmp.replace(path)
+            write_atomic(path, json.dumps({str(t): lab.value for t, lab in mapping.owner.items()}))
         except OSError:
             pass  # a read-only cache folder: the map is made again next time
         return mapping

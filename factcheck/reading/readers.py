@@ -30,8 +30,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from ..cost import Meter
-from ..schema import EvidenceSentence, Label, LabelDistribution
-from .labels import LabelSet
+from ..errors import ConfigError
+from ..schema import EvidenceSentence, Label, LabelDistribution, LabelSet
 
 THREE = [Label.SUPPORTED, Label.REFUTED, Label.NOT_ENOUGH_INFO]
 
@@ -61,8 +61,6 @@ class LinearHead(BaseModel):
 
     def __call__(self, hidden: np.ndarray) -> dict[Label, float]:
         if hidden.shape[-1] != self.dim:
-            from ..errors import ConfigError
-
             raise ConfigError(f"the profile's probe reads {self.dim}-d hidden states, this model has "
                               f"{hidden.shape[-1]}: refit it with factcheck calibrate for this model")
         z = np.asarray(self.weights) @ hidden.astype(np.float64) + np.asarray(self.intercept)
@@ -84,8 +82,6 @@ def answer_features(probs: dict[Label, float]) -> np.ndarray:
 
 def map_answers(answer_map: LinearHead, probs: dict[Label, float]) -> dict[Label, float]:
     if answer_map.dim != len(THREE):
-        from ..errors import ConfigError
-
         raise ConfigError(f"the profile's answer map reads {len(THREE)} answers, not {answer_map.dim}")
     return answer_map(answer_features(probs))
 
@@ -109,7 +105,7 @@ class Reading:
 
 
 class EvidenceAsker(Protocol):
-    """What a reader needs from the judge: one pass over an evidence prompt."""
+    """What a reader needs from the gateway: one pass over an evidence prompt."""
 
     def evidence_pass(self, template: str, claim: str, sentences: list[EvidenceSentence], meter: Meter,
                       hidden: bool) -> tuple[Pass, list[EvidenceSentence], list[str]]: ...
@@ -147,16 +143,19 @@ class Reader:
             return self.head(raw.hidden)
         return map_answers(self.answer_map, raw.probs) if self.answer_map is not None else raw.probs
 
-    def read(self, judge: EvidenceAsker, claim: str, sentences: list[EvidenceSentence], meter: Meter) -> Reading:
-        want_hidden = self.head is not None
+    def read(self, gateway: EvidenceAsker, claim: str, sentences: list[EvidenceSentence], meter: Meter, *,
+             hidden: bool = False) -> Reading:
+        """Read ``sentences`` for ``claim``; ``hidden`` keeps each pass's final hidden state
+        (the probe's input) even when this reader's head does not need it."""
+        want_hidden = hidden or self.head is not None
         if self.layout == "joint":
-            raw, shown, warnings = judge.evidence_pass("verdict_sentences", claim, sentences, meter, want_hidden)
+            raw, shown, warnings = gateway.evidence_pass("verdict_sentences", claim, sentences, meter, want_hidden)
             dist = restrict(self._head(raw), self.label_set, self.bias, raw.outside_mass)
             ids = [s.id for s in shown]
             return Reading(dist, ids, ids, warnings, [raw])
         passes, ids, warnings = [], [], []
         for sentence in sentences:
-            raw, shown, notes = judge.evidence_pass("verdict_chunk", claim, [sentence], meter, want_hidden)
+            raw, shown, notes = gateway.evidence_pass("verdict_chunk", claim, [sentence], meter, want_hidden)
             warnings += notes
             if shown:
                 passes.append(raw)
@@ -184,3 +183,23 @@ def aggregate_chunks(per_chunk: list[dict[Label, float]]) -> dict[Label, float]:
         Label.REFUTED: max(p.get(Label.REFUTED, 0.0) for p in per_chunk),
         Label.NOT_ENOUGH_INFO: min(p.get(Label.NOT_ENOUGH_INFO, 0.0) for p in per_chunk),
     }
+
+
+@dataclass(frozen=True)
+class Read:
+    """The read stage: evidence sentences into a label distribution, by the model through
+    ``gateway`` and with ``reader``'s layout and head."""
+
+    gateway: EvidenceAsker
+    reader: Reader
+
+    def __call__(self, claim: str, sentences: list[EvidenceSentence], meter: Meter) -> Reading:
+        with meter.stage("verify"):
+            return self.reader.read(self.gateway, claim, sentences, meter)
+
+    def passes(self, claim: str, sentences: list[EvidenceSentence], meter: Meter, *,
+               layout: Literal["joint", "chunks"], hidden: bool = False) -> Reading:
+        """The raw passes of ``layout`` (the label words as read, and the final hidden state
+        when ``hidden``), whatever this stage's own reader: what calibrate fits readers from."""
+        raw = Reader(layout, label_set=self.reader.label_set)
+        return raw.read(self.gateway, claim, sentences, meter, hidden=hidden)

@@ -9,6 +9,8 @@ text from a record is escaped."""
 from pathlib import Path
 
 from ..errors import InputError
+from ..files import write_atomic
+from . import html, markdown
 from .claims import ReportClaim, Verdict, from_records, locate, read_records, summary
 
 __all__ = ["FORMATS", "ReportClaim", "Verdict", "build", "format_for", "from_records", "locate", "read_records",
@@ -29,7 +31,6 @@ def format_for(path: Path | None, fmt: str | None) -> str:
 def build(claims: list[ReportClaim], fmt: str, source: Path | None = None) -> str:
     """The report in ``fmt``. With ``source`` (else the one document the records were extracted
     from, when it can be read), HTML shows the document with each claim marked in place."""
-    from . import html, markdown
 
     documents = {c.source for c in claims if c.source and c.source != "<stdin>"}
     path = source or (Path(documents.pop()) if len(documents) == 1 else None)
@@ -51,6 +52,4 @@ def write(report: str, out: Path | None) -> None:
     if out is None:
         sys.stdout.write(report)
         return
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(report, encoding="utf-8")
-    tmp.replace(out)
+    write_atomic(out, report)

@@ -10,6 +10,7 @@ from enum import Enum
 from pathlib import Path
 
 from ..errors import InputError
+from ..files import read_user_text
 from ..schema import CheckRecord, ErrorRecord, parse_record
 
 
@@ -75,14 +76,7 @@ def read_records(path: Path | str) -> list[ReportClaim]:
 
 
 def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"records file not found: {path}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path} is not UTF-8 text: give the JSON Lines that factcheck wrote") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    return read_user_text(path, "records file", hint=": give the JSON Lines that factcheck wrote")
 
 
 def locate(claims: list[ReportClaim], document: str) -> None:

@@ -4,51 +4,37 @@ HTML that Markdown renderers pass through."""
 
 from __future__ import annotations
 
-import re
-
 from ..schema import ErrorRecord
+from ..text import markdown_text
 from .claims import ReportClaim, Verdict, summary
-
-_SPECIAL = re.compile(r"([\\`*_\[\]|~])")  # what can start markup inside a line
-
-
-def text(value: str, limit: int | None = None) -> str:
-    """``value`` on one line, as literal text in Markdown (and in any HTML it renders to)."""
-    value = " ".join(value.split())
-    if limit and len(value) > limit:
-        value = value[: limit - 1].rstrip() + "…"
-    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    value = _SPECIAL.sub(r"\\\1", value)
-    value = re.sub(r"^(\d+)([.)])", r"\1\\\2", value)  # "1." would start a list: "1\."
-    return "\\" + value if value[:1] in ("#", "-", "+", "=") else value  # a heading or a list item
 
 
 def render(claims: list[ReportClaim], title: str = "Fact-check report") -> str:
     facts = summary(claims)
-    lines = [f"# {text(title)}", "", f"{facts['total']} claims: " + ", ".join(
+    lines = [f"# {markdown_text(title)}", "", f"{facts['total']} claims: " + ", ".join(
         f"{v.icon} {v.word} **{n}**" for v, n in facts["counts"].items() if n) + ".", ""]
     if facts["models"]:
-        lines += ["Model: " + ", ".join(text(m) for m in facts["models"]) + ".", ""]
+        lines += ["Model: " + ", ".join(markdown_text(m) for m in facts["models"]) + ".", ""]
     if facts["most_likely_wrong"]:
         lines += ["## Most likely wrong", ""]
-        lines += [f"{n}. {text(c.record.claim, 200)} ({c.confidence:.2f})"
+        lines += [f"{n}. {markdown_text(c.record.claim, 200)} ({c.confidence:.2f})"
                   for n, c in enumerate(facts["most_likely_wrong"][:10], start=1)]
         lines.append("")
     if facts["not_checked"]:
         lines += ["## Could not be checked", ""]
-        lines += [f"- {text(c.record.claim or '(empty)', 200)}: {text(c.record.error.reason, 200)}"
+        lines += [f"- {markdown_text(c.record.claim or '(empty)', 200)}: {markdown_text(c.record.error.reason, 200)}"
                   for c in facts["not_checked"]]
         lines.append("")
     lines += ["## Claims", "", "| # | verdict | confidence | claim | evidence it rests on |", "|---|---|---|---|---|"]
     for c in claims:
         r = c.record
         if isinstance(r, ErrorRecord):
-            lines.append(f"| {text(r.id)} | {Verdict.ERROR.icon} {Verdict.ERROR.word} |  | {text(r.claim or '', 300)} "
-                         f"| {text(r.error.reason, 200)} |")
+            lines.append(f"| {markdown_text(r.id)} | {Verdict.ERROR.icon} {Verdict.ERROR.word} |  | {markdown_text(r.claim or '', 300)} "
+                         f"| {markdown_text(r.error.reason, 200)} |")
             continue
         used = [e for e in r.evidence if e.used]
-        evidence = " ".join(f"“{text(e.text, 200)}” ({text(e.title or e.doc_id, 60)})" for e in used[:2]) or (
+        evidence = " ".join(f"“{markdown_text(e.text, 200)}” ({markdown_text(e.title or e.doc_id, 60)})" for e in used[:2]) or (
             "the model's own knowledge" if r.basis.value == "model" else "none found")
         sure = f"{r.confidence:.2f}" + ("" if r.calibrated else " (uncalibrated)")
-        lines.append(f"| {text(r.id)} | {c.verdict.icon} {c.verdict.word} | {sure} | {text(r.claim, 300)} | {evidence} |")
+        lines.append(f"| {markdown_text(r.id)} | {c.verdict.icon} {c.verdict.word} | {sure} | {markdown_text(r.claim, 300)} | {evidence} |")
     return "\n".join(lines) + "\n"

@@ -1,22 +1,22 @@
 """Plan: the decisions a check makes from what it has measured, as pure functions.
 
-A live check (``pipeline.Checker``) measures as it goes: a closed-book pass, a search, an
-evidence pass. Calibration measures the same passes once per claim (``samples.py``) and
-replays a profile over them (``fitting.replay.apply_section``). Both decide through these functions, so
-there is one implementation of routing and of the final verdict:
+A live check (``pipeline.Pipeline``) measures as it goes: a closed-book pass, a search, an
+evidence pass. Calibration measures the same passes once per claim through the same stage
+objects (``fitting/samples.py``) and replays a profile over them (``fitting.replay``). Both
+decide through these functions, so there is one implementation of routing:
 
     reading_route   a route that reads evidence whatever the model knows (forced, or a router
                     fitted to read every claim), or None
     router_route    the fitted router's choice from the search's and the model's signals
-    conclude        the verdict, its distribution and its basis, from what was read
+
+(The final verdict's one implementation is ``reading.conclude.conclude``.)
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..reading.labels import LabelSet
-from ..schema import Basis, Label, LabelDistribution, Route, RouteDecision
+from ..schema import Route, RouteDecision
 
 if TYPE_CHECKING:  # route.py's Router.decide asks this module: a type here, not an import
     from .route import Router
@@ -50,19 +50,3 @@ def router_route(router: Router, signals: dict[str, float], *, found: bool) -> R
     if p >= router.threshold:
         return RouteDecision(route=Route.RETRIEVE, reason=f"read the evidence ({numbers})")
     return RouteDecision(route=Route.DIRECT, reason=f"answer directly ({numbers})")
-
-
-def conclude(label_set: LabelSet, reading: LabelDistribution | None, closed_book: LabelDistribution | None, *,
-             evidence_needed: bool) -> tuple[Label, LabelDistribution, Basis]:
-    """(verdict, the distribution it was read from, basis) for one claim.
-
-    With a reading of evidence, its top label (basis "evidence"). Without one: when the route
-    asked for evidence and none could be had, a three-label verdict is NOT_ENOUGH_INFO (basis
-    "none"), its confidence the closed-book probability of NOT_ENOUGH_INFO; otherwise, and
-    always with binary labels, the closed-book verdict stands (basis "model")."""
-    if reading is not None:
-        return reading.top, reading, Basis.EVIDENCE
-    assert closed_book is not None, "the closed-book pass is needed when there is no evidence"
-    if evidence_needed and label_set is LabelSet.THREE:
-        return Label.NOT_ENOUGH_INFO, closed_book, Basis.NONE
-    return closed_book.top, closed_book, Basis.MODEL

@@ -8,9 +8,9 @@ import json
 from collections import Counter
 
 from ..cost import Meter
-from ..evidence.text import content_words
-from ..reading.judge import Judge, format_evidence
+from ..reading.gateway import ModelGateway, format_evidence
 from ..schema import Assessment, Passage
+from ..text import content_words
 
 # Words a rationale uses to argue truth, not to name what the search should find.
 _VERDICT_WORDS = frozenset("claim true false not no yes because".split())
@@ -41,14 +41,14 @@ def targeted_query(claim: str, assessment: Assessment, extra_terms: int = 6) -> 
     return " ".join([claim, *[w for w, _ in counts.most_common(extra_terms)]])
 
 
-def reflect_query(judge: Judge, claim: str, meter: Meter) -> str:
-    text = judge.write("reflect_query", meter, claim=claim, max_tokens=MAX_QUERY_TOKENS,
+def reflect_query(gateway: ModelGateway, claim: str, meter: Meter) -> str:
+    text = gateway.write("reflect_query", meter, claim=claim, max_tokens=MAX_QUERY_TOKENS,
                        grammar="search_query")
     return _parse_query(text) or claim
 
 
-def next_query(judge: Judge, claim: str, evidence: list[Passage], tried: list[str], meter: Meter) -> str:
-    text = judge.write("next_query", meter, claim=claim, evidence=format_evidence(evidence[-6:]),
+def next_query(gateway: ModelGateway, claim: str, evidence: list[Passage], tried: list[str], meter: Meter) -> str:
+    text = gateway.write("next_query", meter, claim=claim, evidence=format_evidence(evidence[-6:]),
                        tried="; ".join(f'"{q}"' for q in tried) or "none",
                        max_tokens=MAX_QUERY_TOKENS, grammar="search_query")
     return _parse_query(text)

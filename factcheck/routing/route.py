@@ -17,8 +17,9 @@ import math
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..evidence.select import coverage
 from ..schema import Assessment, EvidenceSentence, Passage, Route, RouteDecision
-from .plan import router_route
+from .plan import reading_route, router_route
 
 # The router's inputs: what the search says (free) and what the closed-book pass said.
 SIGNALS = ("top_score", "score_margin", "best_coverage", "shown_coverage", "documents", "tau", "closed_top")
@@ -27,8 +28,6 @@ SIGNALS = ("top_score", "score_margin", "best_coverage", "shown_coverage", "docu
 def route_signals(claim: str, assessment: Assessment, passages: list[Passage],
                   sentences: list[EvidenceSentence]) -> dict[str, float]:
     """The router's inputs for one claim; none costs a model call."""
-    from ..evidence.select import coverage
-
     scores = sorted((p.score for p in passages), reverse=True)
     top = scores[0] if scores else 0.0
     second = scores[1] if len(scores) > 1 else 0.0
@@ -116,3 +115,47 @@ def decide(assessment: Assessment, thresholds: Thresholds, *, have_sources: bool
     if consistent:
         return RouteDecision(route=Route.REFLECT, reason=f"uncertain but consistent ({numbers})")
     return RouteDecision(route=Route.DEEP, reason=f"uncertain and inconsistent ({numbers})")
+
+
+class Depth(BaseModel):
+    """How far the deep route searches."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_hops: int = Field(default=3, ge=1)
+    token_budget: int = Field(default=4000, ge=0)
+    sufficiency: float = Field(default=0.5, ge=0.0, le=1.0)  # stop once the evidence verdict's tau reaches it
+
+
+class Routing:
+    """The route stage: whether and how a claim's evidence is searched and read.
+
+    ``forced`` is ``--route`` (None: auto); ``router`` a profile's router on search signals
+    (None: PCC's quadrants on ``thresholds``)."""
+
+    def __init__(self, *, forced: Route | None = None, router: Router | None = None,
+                 thresholds: Thresholds | None = None, depth: Depth | None = None) -> None:
+        self.forced = forced
+        self.router = router
+        self.thresholds = thresholds or Thresholds()
+        self.depth = depth or Depth()
+
+    def regardless(self, *, has_sources: bool, measures_consistency: bool) -> RouteDecision | None:
+        """A route that reads evidence whatever the model knows, decided before any pass; None
+        when the closed-book pass comes first (plan.reading_route)."""
+        return reading_route(self.forced, self.router, has_sources=has_sources,
+                             measures_consistency=measures_consistency)
+
+    def searches_first(self, *, has_sources: bool) -> bool:
+        """Whether the fitted router decides, after a search, if reading is worth it."""
+        return self.router is not None and has_sources and self.forced is None
+
+    def on_assessment(self, assessment: Assessment, *, has_sources: bool) -> RouteDecision:
+        """PCC's route from tau and gamma (or the forced one)."""
+        return decide(assessment, self.thresholds, have_sources=has_sources, forced=self.forced)
+
+    def on_search(self, claim: str, assessment: Assessment, passages: list[Passage],
+                  sentences: list[EvidenceSentence]) -> RouteDecision:
+        """The fitted router's route from what the search found."""
+        assert self.router is not None
+        return self.router.decide(claim, assessment, passages, sentences)

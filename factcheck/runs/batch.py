@@ -24,6 +24,7 @@ from ..errors import InputError
 from ..record import error_record
 from ..schema import CheckRecord, Claim
 from .cache import ResultCache, cacheable, cached_check
+from .output import RecordWriter
 
 
 @dataclass
@@ -75,7 +76,6 @@ class Output:
             if path is not None:
                 raise InputError("-o files are JSON Lines, so that a batch can resume: --output-format "
                                  f"{fmt} writes to stdout")
-            from .output import RecordWriter
 
             self._rows = RecordWriter(fmt)
         if path is None:

@@ -16,9 +16,11 @@ import sqlite3
 import time
 from pathlib import Path
 
+from .. import prompts, version
 from ..config.paths import cache_dir
-from ..config.profile import FITTED_SETTINGS, Profile
 from ..config.settings import Settings
+from ..model.loader import model_identity
+from ..profiles.profile import FITTED_SETTINGS, Profile
 from ..schema import CheckRecord
 
 # Settings that cannot change what a check returns. Everything else is keyed, so a setting
@@ -49,14 +51,13 @@ def sources_identity(settings: Settings) -> list[str]:
 def settings_key(settings: Settings, model_sha256: str, profile: Profile | None = None) -> str:
     """The key prefix of records checked with ``settings`` on the model and with ``profile``'s
     fitted objects (keyed by the file's bytes)."""
-    from .. import __version__, prompts
 
     data = settings.model_dump(mode="json", exclude=_NOT_KEYED)
     data["model"] = model_sha256
     data["sources"] = sources_identity(settings)
     data["profile_file"] = profile.digest if profile is not None else None
     data["prompts"] = prompts.digest()
-    data["version"] = __version__
+    data["version"] = version.__version__
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -115,7 +116,6 @@ def run_key(settings: Settings, profile: Profile) -> str:
     """The key prefix of a run's records: the model, every keyed setting, the profile and the
     evidence sources (``settings_key``), known before the model loads (``pipeline.configure``
     has found the model's identity: a file's hash is remembered, a served model named)."""
-    from ..model.loader import model_identity
 
     return settings_key(settings, model_identity(settings) or str(settings.model), profile)
 

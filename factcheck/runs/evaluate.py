@@ -8,16 +8,19 @@ evidence documents, each with a bootstrap 95% interval over the claims.
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..config.settings import resolve
 from ..errors import InputError
-from ..reading.labels import LabelSet, label_names
-from ..schema import CheckRecord, Claim, Label, Route
-from .cache import cached_check
+from ..files import open_user_file
+from ..pipeline import build_pipeline, configure
+from ..schema import CheckRecord, Claim, Label, LabelSet, Route, label_names
+from .cache import ResultCache, cached_check, settings_key
 from .metrics import (
     accuracy,
     auroc,
@@ -29,6 +32,7 @@ from .metrics import (
     macro_f1,
     reliability_bins,
 )
+from .plots import cost_quality, reliability_diagram
 
 STRATEGIES = ("auto", "direct", "retrieve", "deep")
 
@@ -45,11 +49,7 @@ def read_labeled(path: Path, limit: int | None = None) -> list[LabeledClaim]:
     """Claims with gold labels (the shared data's format); bad lines are an input error
     naming the line, since scores over a silently shortened set would mislead."""
     rows: list[LabeledClaim] = []
-    try:
-        handle = path.open(encoding="utf-8")
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        raise InputError(f"cannot read claims file {path}: {exc.strerror}") from None
-    with handle:
+    with io.TextIOWrapper(open_user_file(path, "claims file"), encoding="utf-8") as handle:
         try:
             for number, line in enumerate(handle, start=1):
                 if not line.strip():
@@ -117,7 +117,7 @@ def evaluate(claims: list[LabeledClaim], checkers: dict[str, object], *, cache=N
     One strategy over all claims, then the next: the strategies share one model, and run
     claim by claim a strategy would find the previous strategy's prompt for the same claim in
     the KV cache and be charged almost nothing for it (measured: 1 token a claim)."""
-    labels = label_names(next(iter(checkers.values())).judge.label_set)
+    labels = label_names(next(iter(checkers.values())).stages.label_set)
     records: dict[str, list[CheckRecord]] = {name: [] for name in checkers}
     for name, checker in checkers.items():
         key = (cache_keys or {}).get(name, "")
@@ -129,12 +129,11 @@ def evaluate(claims: list[LabeledClaim], checkers: dict[str, object], *, cache=N
     return report, records
 
 
-def strategy_checkers(settings, strategies: list[str], load, variants: dict[str, dict] | None = None,
-                      profile=None):
-    """One Checker per strategy over one loaded model, with the settings it ran under:
+def strategy_pipelines(settings, strategies: list[str], load, variants: dict[str, dict] | None = None,
+                       profile=None):
+    """One Pipeline per strategy over one loaded model, with the settings it ran under:
     forced routes for all but auto, and no consistency estimate where gamma cannot change
     the route (retrieve, deep). ``variants`` adds named checkers with their own settings."""
-    from ..pipeline import build_checker
 
     updates = {}
     for name in strategies:
@@ -146,7 +145,7 @@ def strategy_checkers(settings, strategies: list[str], load, variants: dict[str,
     result = {}
     for name, update in updates.items():
         own = settings.model_copy(update=update)
-        result[name] = (build_checker(own, lambda _settings: model, profile), own)
+        result[name] = (build_pipeline(own, lambda _settings: model, profile), own)
     return result
 
 
@@ -154,7 +153,6 @@ def strategy_cache(strategies, no_cache: bool, profile=None):
     """The result cache and each strategy's key prefix, or (None, {}) with --no-cache."""
     if no_cache:
         return None, {}
-    from .cache import ResultCache, settings_key
 
     sha = next(iter(strategies.values()))[0].model.info.sha256
     return ResultCache(), {name: settings_key(own, sha, profile) for name, (_, own) in strategies.items()}
@@ -164,8 +162,6 @@ def run_eval(claims_file: Path, strategy: str, limit: int | None, load, *, on_to
              no_cache: bool = False, config: Path | None = None, **flags) -> tuple[dict, dict[str, list[CheckRecord]]]:
     """``factcheck eval``: read the labeled claims, build one checker per strategy over one
     model and score them side by side. Returns (report, records per strategy)."""
-    from ..config.settings import resolve
-    from ..pipeline import configure
 
     names = [s.strip() for s in strategy.split(",") if s.strip()]
     if not names or any(n not in STRATEGIES for n in names):
@@ -175,7 +171,7 @@ def run_eval(claims_file: Path, strategy: str, limit: int | None, load, *, on_to
         on_total(len(claims) * len(names))
     settings, profile = configure(resolve({**{k: v for k, v in flags.items() if k != "config"},
                                            "labels": label_set_for(claims).value}, flags.get("config", config)))
-    strategies = strategy_checkers(settings, names, load, profile=profile)
+    strategies = strategy_pipelines(settings, names, load, profile=profile)
     checkers = {name: checker for name, (checker, _) in strategies.items()}
     cache, keys = strategy_cache(strategies, no_cache, profile)
     result, records = evaluate(claims, checkers, cache=cache, cache_keys=keys, on_claim=on_claim)
@@ -183,7 +179,8 @@ def run_eval(claims_file: Path, strategy: str, limit: int | None, load, *, on_to
     result.update({"claims_file": str(claims_file), "model": first.model.info.name,
                    "settings": {"k": settings.k, "sentences": settings.sentences, "selection": settings.selection,
                                 "labels": settings.labels.value,
-                                "reader": first.reader.name, "router": "fitted" if first.router else "thresholds",
+                                "reader": first.stages.read.reader.name,
+                                "router": "fitted" if first.stages.route.router else "thresholds",
                                 "alpha": settings.alpha, "beta": settings.beta, "consistency": settings.consistency}})
     return result, records
 
@@ -196,8 +193,6 @@ def write_report(folder: Path, result: dict, records: dict[str, list[CheckRecord
     for name, recs in records.items():
         (folder / f"records_{name}.jsonl").write_text("".join(r.model_dump_json() + "\n" for r in recs))
     try:
-        from .plots import cost_quality, reliability_diagram
-
         reliability_diagram(result, folder / "reliability.png")
         cost_quality(result, folder / "cost_quality.png")
     except InputError as exc:

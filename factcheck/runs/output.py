@@ -15,6 +15,7 @@ import sys
 from typing import TextIO
 
 from ..schema import CheckRecord, ErrorRecord
+from ..text import markdown_text
 
 FORMATS = ("table", "json", "tsv", "csv", "markdown")
 STACK_BELOW = 100  # columns: narrower than this, a table's evidence column is too thin to read
@@ -225,7 +226,7 @@ class RecordWriter:
         if self.fmt == "markdown":
             if self._rows == 0:
                 out.write("| " + " | ".join(FLAT_COLUMNS) + " |\n|" + "---|" * len(FLAT_COLUMNS) + "\n")
-            cells = (v.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ") for v in values)
+            cells = (markdown_text(v) for v in values)
             out.write("| " + " | ".join(cells) + " |\n")
         else:
             buffer = io.StringIO()

@@ -23,12 +23,8 @@ server without log-probabilities are errors for the whole run.
 
 from __future__ import annotations
 
-import hashlib
-import re
-
-from ...errors import ModelError
 from ..base import Message
-from .base import ServerModel
+from .base import ServerModel, remote_identity, served_model_name
 from .http import Http, split_api_base
 from .llama_server import LlamaServer
 from .ollama import Ollama
@@ -50,24 +46,3 @@ def connect(api_base: str, *, api_key: str | None = None, model: str | None = No
     served = kind.open(http, model or kind.served_name(http), n_ctx, api_base.strip().rstrip("/"))
     served.next_token(served.render([Message("user", "Answer with one word: yes or no?")]))
     return served
-
-
-def served_model_name(http: Http, v1_path: str = "/v1") -> str:
-    """The first model the server lists (/v1/models), as it names it."""
-    listing = http.get(f"{v1_path}/models")
-    try:
-        return str(listing["data"][0]["id"])
-    except (KeyError, IndexError, TypeError):
-        raise ModelError(f"the server at {http.root} lists no model at {v1_path}/models: "
-                         f"give the model's name with --api-model") from None
-
-
-def remote_identity(name: str) -> str:
-    """What stands for a served model's SHA-256 (profiles and cache keys need one). The
-    server's file cannot be hashed from here, so the default model is recognised by its
-    file name, and any other model is keyed by its name."""
-    from ..files import DEFAULT_MODEL_FILE, DEFAULT_MODEL_SHA256
-
-    if re.split(r"[\\/]", name)[-1].lower() == DEFAULT_MODEL_FILE.lower():
-        return DEFAULT_MODEL_SHA256
-    return hashlib.sha256(f"served model:{name}".encode()).hexdigest()

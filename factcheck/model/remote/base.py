@@ -3,13 +3,16 @@ log-probabilities a server returns become a next-token distribution."""
 
 from __future__ import annotations
 
+import hashlib
 import math
+import re
 import time
 from abc import ABC, abstractmethod
 from typing import Any
 
 from ...errors import ModelError
 from ..base import Completion, ModelInfo, NextToken, Prompt
+from ..files import DEFAULT_MODEL_FILE, DEFAULT_MODEL_SHA256
 from .http import Http, no_logprobs
 
 TOP_LOGPROBS = 20  # vLLM's default --max-logprobs; the label words sit far inside it
@@ -39,8 +42,6 @@ class ServerModel(ABC):
     @classmethod
     def served_name(cls, http: Http) -> str:
         """The model the server serves when none is named: the first it lists."""
-        from . import served_model_name
-
         return served_model_name(http)
 
     @classmethod
@@ -98,8 +99,6 @@ class ServerModel(ABC):
 
 
 def model_info(name: str, n_ctx: int, server: str, kind: str) -> ModelInfo:
-    from . import remote_identity
-
     return ModelInfo(path=None, name=name, sha256=remote_identity(name), size=0, context_length=0, n_ctx=n_ctx,
                      chat_template=None, architecture="unknown (served)", server=server, flavor=kind)
 
@@ -121,3 +120,37 @@ def probabilities(entries: list[dict], root: str) -> dict[str, float]:
 def token_ids(answer: Any) -> list[int]:
     """Token ids from a tokenize answer: plain ids, or objects with an ``id``."""
     return [int(t["id"]) if isinstance(t, dict) else int(t) for t in answer["tokens"]]
+
+
+def answers_with(http: Http, path: str, key: str) -> bool:
+    """Whether GET ``path`` answers with a JSON object holding ``key``: one cheap probe."""
+    found = http.get(path, optional=True)
+    return isinstance(found, dict) and key in found
+
+
+def first_listed(http: Http, path: str, keys: tuple[str | int, ...], *, missing: str) -> str:
+    """The value at ``keys`` inside what GET ``path`` lists (a model's name); ModelError
+    ``missing`` when there is none."""
+    value: Any = http.get(path)
+    try:
+        for key in keys:
+            value = value[key]
+    except (KeyError, IndexError, TypeError):
+        raise ModelError(missing) from None
+    return str(value)
+
+
+def served_model_name(http: Http, v1_path: str = "/v1") -> str:
+    """The first model the server lists (/v1/models), as it names it."""
+    return first_listed(http, f"{v1_path}/models", ("data", 0, "id"),
+                        missing=f"the server at {http.root} lists no model at {v1_path}/models: "
+                                f"give the model's name with --api-model")
+
+
+def remote_identity(name: str) -> str:
+    """What stands for a served model's SHA-256 (profiles and cache keys need one). The
+    server's file cannot be hashed from here, so the default model is recognised by its
+    file name, and any other model is keyed by its name."""
+    if re.split(r"[\\/]", name)[-1].lower() == DEFAULT_MODEL_FILE.lower():
+        return DEFAULT_MODEL_SHA256
+    return hashlib.sha256(f"served model:{name}".encode()).hexdigest()

@@ -9,7 +9,14 @@ from typing import Any
 import httpx
 
 from ...errors import ModelError, ServerRequestFailed, ServerUnavailable
-from ...http import USER_AGENT, Retry, reason, retry_after, with_retries
+from ...http import (
+    USER_AGENT,
+    Retry,
+    reason,
+    retry_for_status,
+    retry_for_transport,
+    with_retries,
+)
 
 
 def split_api_base(api_base: str) -> tuple[str, str]:
@@ -55,15 +62,11 @@ class Http:
         url = self.root + path
         try:
             response = self._client.request(method, url, json=body)
-        except httpx.ConnectError as exc:
-            if not self.reached:
+        except httpx.HTTPError as exc:
+            if isinstance(exc, httpx.ConnectError) and not self.reached:
                 raise ServerUnavailable(f"no model server answers at {self.root} ({reason(exc)}): "
                                         f"start it, or check --api-base") from None
-            raise Retry(f"connection to {self.root} failed ({reason(exc)})") from None
-        except httpx.TimeoutException:
-            raise Retry(f"no answer from {url} within {self.timeout:g} s") from None
-        except httpx.TransportError as exc:
-            raise Retry(f"{url}: {reason(exc)}") from None
+            raise retry_for_transport(exc, url, self.timeout) or ServerRequestFailed(f"{url}: {reason(exc)}") from None
         self.reached = True
         status = response.status_code
         if status in (401, 403):
@@ -75,9 +78,8 @@ class Http:
             # a server that cannot return them (llama-cpp-python started with
             # --logits_all false): retrying will not help
             raise no_logprobs(self.root, detail(response))
-        if status == 429 or status >= 500:
-            raise Retry(f"{url} answered HTTP {status} ({detail(response)[:120]})",
-                        retry_after(response.headers.get("retry-after")))
+        if (again := retry_for_status(status, response.headers, f"{url} ({detail(response)[:120]})")) is not None:
+            raise again
         if status >= 400:
             raise ServerRequestFailed(f"{url} answered HTTP {status}: {detail(response)}")
         try:

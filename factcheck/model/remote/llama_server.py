@@ -7,13 +7,17 @@ text. ``/completion`` with ``n_probs``, ``cache_prompt`` and a GBNF ``grammar``.
 
 from __future__ import annotations
 
-import re
-
 from ..base import Message, Prompt
-from .base import TOP_LOGPROBS, ServerModel, model_info, probabilities, token_ids
+from ..template import slot_messages, split_template
+from .base import (
+    TOP_LOGPROBS,
+    ServerModel,
+    answers_with,
+    model_info,
+    probabilities,
+    token_ids,
+)
 from .http import Http, no_logprobs
-
-_SLOT = re.compile("\ue000(\\d+)\ue001")  # private-use sentinels mark message content
 
 
 class LlamaServer(ServerModel):
@@ -26,8 +30,7 @@ class LlamaServer(ServerModel):
 
     @classmethod
     def answers(cls, http: Http) -> bool:
-        props = http.get("/props", optional=True)
-        return isinstance(props, dict) and "default_generation_settings" in props
+        return answers_with(http, "/props", "default_generation_settings")
 
     @classmethod
     def open(cls, http: Http, name: str, n_ctx: int, api_base: str) -> LlamaServer:
@@ -53,16 +56,11 @@ class LlamaServer(ServerModel):
         own text, and the index of the message whose content goes in between."""
         if roles in self._templates:
             return self._templates[roles]
-        slots = [{"role": role, "content": f"\ue000{i}\ue001"} for i, role in enumerate(roles)]
-        rendered = self.http.post("/apply-template", {"messages": slots})["prompt"]
-        pieces: list[int | list[int]] = []
-        for i, part in enumerate(_SLOT.split(rendered)):
-            if i % 2:
-                pieces.append(int(part))
-            elif part:
-                pieces.append(token_ids(self.http.post("/tokenize", {"content": part, "parse_special": True,
-                                                                     "add_special": False})))
-        self._templates[roles] = tuple(pieces)
+        rendered = self.http.post("/apply-template", {"messages": slot_messages(roles)})["prompt"]
+        self._templates[roles] = tuple(
+            piece if isinstance(piece, int) else token_ids(self.http.post(
+                "/tokenize", {"content": piece, "parse_special": True, "add_special": False}))
+            for piece in split_template(rendered))
         return self._templates[roles]
 
     def _next_token(self, prompt: Prompt):

