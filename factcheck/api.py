@@ -49,6 +49,7 @@ class Checker:
         self.settings: Settings
         self.profile: Profile
         self.settings, self.profile = configure(settings)
+        self.profile.abstention_bar(self.settings)  # a bar the profile cannot give fails before any claim
         check_sources(self.settings)
         self.cache_key = run_key(self.settings, self.profile)
         self.cache = ResultCache() if cache else None

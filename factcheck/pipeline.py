@@ -71,12 +71,13 @@ class Stages:
 
 def compose(model: LanguageModel, *, labels: LabelSet = LabelSet.THREE, sources: list[Retriever] | None = None,
             k: int = 3, sentences: int = 6, selector: Selector | None = None, reader: Reader | None = None, consistency=None,
-            routing: Routing | None = None, calibration=None, profile: str | None = None) -> Stages:
+            routing: Routing | None = None, calibration=None, bar: float | None = None,
+            profile: str | None = None) -> Stages:
     """The stages over one loaded model. Every argument but ``model`` has the value a check
     with no settings would use; ``stages_for`` maps Settings and a profile onto it."""
     gateway = ModelGateway(model, labels)
     routing = routing or Routing()
-    conclude = Conclude(labels, calibration)
+    conclude = Conclude(labels, calibration, bar)
     return Stages(
         assess=Assess(gateway, consistency),
         route=routing,
@@ -298,6 +299,6 @@ def build_pipeline(settings: Settings, load: Callable[[Settings], LanguageModel]
         selector=chosen, consistency=estimator(settings.consistency, settings.rationales_k), routing=routing,
         reader=Reader(settings.reader, head=fitted.probe, label_set=settings.labels, bias=fitted.label_bias,
                       answer_map=fitted.answer_map),
-        calibration=fitted.calibration,
+        calibration=fitted.calibration, bar=(profile or Profile()).abstention_bar(settings),
         profile=profile.digest[:16] if profile is not None and profile.digest else None)
     return Pipeline(stages, if_sources_fail=settings.if_sources_fail)

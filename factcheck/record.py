@@ -60,11 +60,13 @@ class Recorder:
             sentences = [s for s in sentences if s.id in shown]
         dist = verdict.distribution
         meter = trace.meter
+        confidence = round(self.conclude.confidence(verdict), 6)
         return CheckRecord(
             id=claim.id,
             claim=claim.text,
             verdict=verdict.label,
-            confidence=round(self.conclude.confidence(verdict), 6),
+            confidence=confidence,
+            abstained=self.conclude.abstains(confidence),
             confidence_raw=round(verdict.confidence, 6),
             calibrated=self.conclude.calibration is not None,
             profile=self.profile,

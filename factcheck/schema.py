@@ -157,7 +157,7 @@ class EvidenceItem(EvidenceSentence):
 class Verdict(_Record):
     label: Label
     distribution: LabelDistribution
-    confidence: float
+    confidence: float  # the probability the distribution gives the label (raw)
     basis: Basis
     used_passages: list[str] = Field(default_factory=list)  # ids of the sentences it rests on
     shown: list[str] | None = None  # ids of the sentences the model read (None: no evidence read)
@@ -209,6 +209,9 @@ class CheckRecord(_Record):
     claim: str
     verdict: Label
     confidence: float  # calibrated P(verdict is right) when a profile has a calibration
+    # below the bar the run was given (--min-confidence, or --target-accuracy's threshold): the
+    # verdict is kept but unsure, and counts as not settled
+    abstained: bool = False
     confidence_raw: float | None = None  # the verdict's probability before calibration
     calibrated: bool = False  # whether ``confidence`` went through a fitted confidence map
     profile: str | None = None  # the profile applied: the first 16 hex digits of its file's SHA-256
@@ -239,6 +242,16 @@ class CheckRecord(_Record):
     # a batch resumes only records of the same (batch stamps it; None elsewhere)
     settings_id: str | None = None
     extra: dict[str, object] = Field(default_factory=dict)  # input fields carried through
+
+    def bearing(self) -> list[EvidenceItem]:
+        """The sentences the verdict rests on, the ones that bear most on the claim first
+        (selection's score): where a few must stand for the verdict, these are they."""
+        return sorted((e for e in self.evidence if e.used), key=lambda e: -e.score)
+
+    @property
+    def verdict_text(self) -> str:
+        """The verdict as text shows it: an abstained one as unsure, leaning to its label."""
+        return f"unsure: {self.verdict.value}" if self.abstained else self.verdict.value
 
 
 class ErrorRecord(_Record):

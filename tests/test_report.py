@@ -197,3 +197,27 @@ def test_markdown_text_cannot_start_a_heading_a_list_or_a_table_cell():
 
     assert [text(v) for v in ("# Big", "- item", "1. first", "a | b", "<img src=x>")] == [
         "\\# Big", "\\- item", "1\\. first", "a \\| b", "&lt;img src=x&gt;"]
+
+
+def test_the_evidence_shown_for_a_verdict_is_what_bears_most_on_it():
+    """"The Eiffel Tower was completed in 1925" (REFUTED): of the sentences read, the one about
+    1889 bears most (selection's score 0.63); the location and the engineer's name (0.28, 0.2)
+    come first in the document but must not stand for the verdict."""
+    read = [sentence("The Eiffel Tower is in Paris.").model_copy(update={"score": 0.28, "id": "a"}),
+            sentence("It is named after Gustave Eiffel.").model_copy(update={"score": 0.2, "id": "b"}),
+            sentence("The tower was completed in 1889.").model_copy(update={"score": 0.63, "id": "c"})]
+    record = checked("1", "The Eiffel Tower was completed in 1925.", "REFUTED", 0.8, evidence=read)
+    markdown = render_markdown(from_records([record]))
+    row = next(line for line in markdown.splitlines() if line.startswith("| 1 |"))
+    assert "completed in 1889" in row and row.index("1889") < row.index("Paris") and "Gustave" not in row
+    page = render_html(from_records([record]), None)
+    rests = page.split("Evidence the verdict rests on")[1]
+    assert rests.index("1889") < rests.index("Paris") < rests.index("Gustave")
+    from factcheck.runs.output import flat_row
+
+    assert flat_row(record)[6].startswith("“The tower was completed in 1889.”")
+
+
+def test_the_report_says_how_confidence_was_made_in_words():
+    page = render_html(from_records(records()), DOCUMENT)
+    assert "calibrated True" not in page and "calibrated confidence" in page

@@ -20,11 +20,12 @@ model_app = command_group("model", "Inspect the model.")
 
 
 @model_app.command("info")
-@setting_options(*MODEL_OPTIONS)
+@setting_options("labels", "profile", *MODEL_OPTIONS)
 def model_info(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False, *, flags: dict,
 ) -> None:
-    """Show the model: path, size, SHA-256, chat template, context length, and the profile it uses."""
+    """Show the model: path, size, SHA-256, chat template, context length, and the profile it uses
+    for the label set, with its risk-coverage curve (what --target-accuracy reads)."""
 
     settings, profile = configure(resolve_settings(flags))
     print_model_info(load_model(settings).info, json_out=json_out, profile=profile)

@@ -1,7 +1,7 @@
 """The ``factcheck`` application: the command group, program-wide flags, and the helpers
 every command uses to resolve settings, load the model and speak on stderr.
 
-Exit codes: 0 every claim SUPPORTED; 1 at least one REFUTED or NOT_ENOUGH_INFO;
+Exit codes: 0 every claim SUPPORTED (and sure); 1 at least one REFUTED, NOT_ENOUGH_INFO or unsure;
 2 usage or input error; 3 model or runtime error; 130 interrupted; 141 stdout closed early.
 """
 

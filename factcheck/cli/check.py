@@ -118,12 +118,12 @@ def _results_file(path: Path | None):
 
 
 def exit_code_for(records) -> int:
-    """0 all SUPPORTED; 3 if a claim failed at run time (the model server, every evidence
-    source); 2 if a claim was bad input; else 1."""
+    """0 all SUPPORTED, and sure (none abstained); 3 if a claim failed at run time (the model
+    server, every evidence source); 2 if a claim was bad input; else 1."""
     if any(r.error and r.error.kind == "runtime" for r in records):
         return EXIT_RUNTIME
     if any(r.error for r in records):
         return EXIT_USAGE
-    if all(r.verdict and r.verdict.value == "SUPPORTED" for r in records):
+    if all(r.verdict and r.verdict.value == "SUPPORTED" and not r.abstained for r in records):
         return EXIT_OK
     return EXIT_NOT_SUPPORTED

@@ -25,12 +25,18 @@ from .app import (
     showing_progress,
     terminal,
 )
-from .options import MODEL_OPTIONS, SOURCE_OPTIONS, NoCacheOpt, setting_options
+from .options import (
+    MODEL_OPTIONS,
+    SOURCE_OPTIONS,
+    SURE_OPTIONS,
+    NoCacheOpt,
+    setting_options,
+)
 from .render import BatchProgress, CalibrationProgress, print_eval, print_fit_report
 
 
 @app.command("eval")
-@setting_options(*SOURCE_OPTIONS, "consistency", "alpha", "beta", "max_hops", "profile", *MODEL_OPTIONS)
+@setting_options(*SOURCE_OPTIONS, "consistency", "alpha", "beta", "max_hops", "profile", *SURE_OPTIONS, *MODEL_OPTIONS)
 def eval_command(
     claims_file: Annotated[Path, typer.Argument(metavar="CLAIMS", help="Labeled claims, JSON Lines ({id, claim, label, evidence}).")],
     strategy: Annotated[str, typer.Option("--strategy", metavar="LIST", help="Comma-separated: auto, direct, retrieve, deep.")] = "auto,direct,retrieve,deep",

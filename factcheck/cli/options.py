@@ -48,6 +48,8 @@ _SETTINGS = {
                  "Deep search hops (default 3). Env FACTCHECK_MAX_HOPS."),
     "profile": (Path, ("--profile",), "PATH",
                 "Profile fitted by factcheck calibrate (default: found by the model's SHA-256). Env FACTCHECK_PROFILE."),
+    "min_confidence": (float, ("--min-confidence",), "P", "Answer only when sure: a verdict whose confidence is under P is kept but marked abstained (unsure, leaning to it) and does not count as settled. Env FACTCHECK_MIN_CONFIDENCE."),
+    "target_accuracy": (float, ("--target-accuracy",), "A", "Answer only when sure, by the accuracy wanted: the confidence at which the profile's held-out risk-coverage curve reaches A (factcheck model info shows it). Env FACTCHECK_TARGET_ACCURACY."),
     "config": (Path, ("--config",), "PATH",
                "TOML config file (default ~/.config/factcheck/config.toml). Env FACTCHECK_CONFIG."),
     "if_sources_fail": (str, ("--if-sources-fail",), "error|model",
@@ -70,10 +72,11 @@ ReportOpt = Annotated[Optional[Path], typer.Option(
 MODEL_OPTIONS = ("model", "gpu_layers", "threads", "ctx", "api_base", "api_key", "api_model", "config")
 SOURCE_OPTIONS = ("index", "web", "web_url", "k", "selection", "if_sources_fail")
 ROUTING_OPTIONS = ("consistency", "alpha", "beta", "route", "max_hops", "profile")
+SURE_OPTIONS = ("min_confidence", "target_accuracy")
 
 
 # The settings of a command that checks claims (check, batch).
-CHECK_OPTIONS = ("labels", *SOURCE_OPTIONS, *ROUTING_OPTIONS, *MODEL_OPTIONS)
+CHECK_OPTIONS = ("labels", *SOURCE_OPTIONS, *ROUTING_OPTIONS, *SURE_OPTIONS, *MODEL_OPTIONS)
 
 
 def setting_options(*names: str):

@@ -8,6 +8,7 @@ import sys
 
 from ..model import ModelInfo
 from ..model.files import default_model_path
+from ..reading.calibration import RiskCoverage
 from ..runs.output import stdout_console
 from ..schema import CheckRecord, Passage
 
@@ -18,8 +19,10 @@ def print_model_info(info: ModelInfo, *, json_out: bool, profile=None) -> None:
         "sha256": info.sha256, "architecture": info.architecture, "context_length": info.context_length,
         "n_ctx": info.n_ctx, "chat_template": info.chat_template,
     }
+    curve = profile.fitted.risk_coverage if profile is not None else None
     if profile is not None:  # which fitted profile checks with this model apply, and when it was fitted
-        data.update(profile=str(profile.path) if profile.path else None, profile_fitted_at=profile.fitted_at)
+        data.update(profile=str(profile.path) if profile.path else None, profile_fitted_at=profile.fitted_at,
+                    risk_coverage=curve.model_dump(mode="json") if curve else None)
     if info.server:  # a served model: where, and which API; its sha256 is derived (model/remote/base.py)
         data.update(server=info.server, flavor=info.flavor)
     if json_out:
@@ -29,12 +32,18 @@ def print_model_info(info: ModelInfo, *, json_out: bool, profile=None) -> None:
 
     console = stdout_console()
     for key, value in data.items():
-        if key == "chat_template":
+        if key in ("chat_template", "risk_coverage"):
             continue
         console.print(Text.assemble((key, "bold"), f": {value}"), soft_wrap=True)
     console.print("[bold]chat_template[/]:", soft_wrap=True)
     console.print(info.chat_template or ("(the server's own)" if info.server else "(none: a plain transcript is used)"),
                   markup=False, soft_wrap=True)
+    if profile is not None:
+        if curve is not None:
+            console.print(risk_coverage_table(curve, "the profile's held-out curve, "))
+        else:
+            console.print("risk-coverage curve: none in this profile (--target-accuracy needs one: factcheck "
+                          "calibrate fits it; --min-confidence works without)", markup=False, soft_wrap=True)
 
 
 def print_passages(passages: list[Passage], *, json_out: bool) -> None:
@@ -165,17 +174,42 @@ def print_eval(result: dict) -> None:
 
     table = Table(title=Text(str(result.get("claims_file", ""))),
                   caption=Text("[low–high]: bootstrap 95% interval over the claims"))
-    for column in ("strategy", "acc", "macro-F1", "AUROC", "ECE", "Brier", "read evidence", "tokens/claim", "s/claim"):
+    sure = any(r.get("answered", 1.0) < 1.0 for r in result["strategies"].values())  # a bar was given
+    columns = ["strategy", "acc", "macro-F1", "AUROC", "ECE", "Brier", "read evidence", "tokens/claim", "s/claim"]
+    for column in columns + (["answered", "acc answered"] if sure else []):
         table.add_column(column, justify="right")
     for name, r in result["strategies"].items():
-        table.add_row(Text(name), _ci(r["accuracy"], r.get("accuracy_ci")), _ci(r["macro_f1"], r.get("macro_f1_ci")),
-                      _ci(r["auroc"], r.get("auroc_ci")), _ci(r["ece"], r.get("ece_ci")), _ci(r["brier"], None),
-                      f"{r['retrieval_rate']:.2f}", f"{r['tokens_per_claim']:.0f}", f"{r['seconds_per_claim']:.1f}")
-    stdout_console().print(table)
+        row = [Text(name), _ci(r["accuracy"], r.get("accuracy_ci")), _ci(r["macro_f1"], r.get("macro_f1_ci")),
+               _ci(r["auroc"], r.get("auroc_ci")), _ci(r["ece"], r.get("ece_ci")), _ci(r["brier"], None),
+               f"{r['retrieval_rate']:.2f}", f"{r['tokens_per_claim']:.0f}", f"{r['seconds_per_claim']:.1f}"]
+        if sure:
+            row += [f"{r['answered']:.2f}", _ci(r["answered_accuracy"], r.get("answered_accuracy_ci"))]
+        table.add_row(*row)
+    console = stdout_console()
+    console.print(table)
+    for name, r in result["strategies"].items():
+        console.print(risk_coverage_table(RiskCoverage.model_validate(r["risk_coverage"]), f"{name}: "))
+
+
+def risk_coverage_table(curve: RiskCoverage, title: str = ""):
+    """The risk-coverage curve as a table: at each confidence threshold, the share answered and
+    their accuracy with its 95% interval. eval, calibrate and model info print it alike."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(f"{title}answering only when sure ({curve.measured_on} claims)"),
+                  caption=Text("--min-confidence T keeps a verdict when its confidence reaches T; "
+                               "--target-accuracy A picks the lowest T whose accuracy reaches A"))
+    for column in ("confidence >=", "answered", "accuracy [95% interval]", "claims"):
+        table.add_column(column, justify="right")
+    for p in curve.points:
+        table.add_row(f"{p.threshold:.2f}", f"{p.coverage:.0%}", f"{p.accuracy:.3f} [{p.low:.3f}, {p.high:.3f}]",
+                      str(p.claims))
+    return table
 
 
 def print_fit_report(report: dict, label_set) -> None:
-    """What calibrate fitted for one label set, on stderr: enough to gateway and to inspect the router."""
+    """What calibrate fitted for one label set, on stderr: enough to judge it and to inspect the router."""
     from rich.console import Console
     from rich.text import Text
 
@@ -218,6 +252,11 @@ def print_fit_report(report: dict, label_set) -> None:
                      f"{report['routing_gain']:+.3f} {ci('routing_gain_ci')} (budget {report['budget_fraction']:.0%})")
     for line in lines:
         console.print(Text(line), soft_wrap=True)
+    if "risk_coverage" in report:
+        console.print(risk_coverage_table(RiskCoverage.model_validate(report["risk_coverage"]), "held out, "))
+    elif "risk_coverage_skipped" in report:
+        console.print(Text(f"no risk-coverage curve ({report['risk_coverage_skipped']}): --target-accuracy will "
+                           f"refuse this profile; --min-confidence works without"), soft_wrap=True)
 
 
 def print_index_info(manifest: dict) -> None:

@@ -67,6 +67,10 @@ class Settings(BaseModel):
     sufficiency: float = Field(default=0.5, ge=0.0, le=1.0)  # deep search stops at this evidence tau
     # TOML fitted by factcheck calibrate; None: the one found by the model's identity (profile.py)
     profile: Path | None = None
+    # answer only when sure: a verdict under this confidence is kept but marked abstained, or
+    # the confidence that the profile's risk-coverage curve says reaches this accuracy
+    min_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    target_accuracy: float | None = Field(default=None, gt=0.0, le=1.0)
 
 
 def config_file(explicit: Path | None) -> Path:

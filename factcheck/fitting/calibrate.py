@@ -24,7 +24,12 @@ from ..schema import LabelSet
 from .calibration_set import CalibrationSet, LabelSetPlan, Part
 from .router import MAX_LOSS
 from .samples import SampleStore, collect
-from .section import READERS, cross_validated_macro_f1, fit_section
+from .section import (
+    READERS,
+    cross_validated_macro_f1,
+    fit_section,
+    held_out_risk_coverage,
+)
 
 
 def check_options(settings: Settings, *, reader: str, budget: float, max_loss: float) -> None:
@@ -104,6 +109,13 @@ def fit_label_set(samples, label_set: LabelSet, settings: Settings, *, reader: s
     if reader == "auto":
         reader, reader_cv = choose_reader(usable, label_set)
     section, report = fit_section(usable, label_set, reader=reader, budget_fraction=budget, max_loss=max_loss)
+    curve = None if reader.startswith("chunks") else held_out_risk_coverage(  # its folds fit joint readings
+        samples, label_set, reader, budget_fraction=budget, max_loss=max_loss)
+    if curve is not None:
+        section["risk_coverage"] = report["risk_coverage"] = curve.model_dump(mode="json")
+    else:
+        report["risk_coverage_skipped"] = ("too few claims to fit each held-out fold" if not reader.startswith("chunks")
+                                           else "the chunks reader")
     section.update(k=settings.k, sentences=settings.sentences, selection=settings.selection,
                    min_coverage=settings.min_coverage)
     if settings.selection == "meaning":

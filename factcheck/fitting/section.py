@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..errors import InputError
-from ..runs.metrics import bootstrap, macro_f1
+from ..reading.calibration import RiskCoverage
+from ..runs.metrics import bootstrap, macro_f1, risk_coverage
 from ..schema import Label, LabelSet, label_names
 from .bias import decide, held_out_bias
 from .cv import folds
@@ -26,6 +27,7 @@ from .router import MAX_LOSS, RoutePoint, always_read_tokens, fit_router, readin
 from .samples import Sample
 
 READERS = ("joint+probe", "joint+scaled", "joint+logits", "chunks+logits")
+MIN_FIT_CLAIMS = 20  # claims with evidence a section is fitted on, at the least
 
 
 def sample_label_set(sample: Sample) -> LabelSet:
@@ -37,8 +39,8 @@ def fit_reading(samples: Sequence[Sample], label_set: LabelSet, reader: str,
                  probe_samples: Sequence[Sample] | None) -> tuple[dict, dict, list[dict[Label, float]], dict]:
     """The reading part of a section: the reader's head and the label bias. Returns the
     section so far, its report, the head's (out-of-fold) outputs on ``samples`` and the bias."""
-    if len(samples) < 20:
-        raise InputError(f"calibration needs at least 20 checked claims with evidence, got {len(samples)}")
+    if len(samples) < MIN_FIT_CLAIMS:
+        raise InputError(f"calibration needs at least {MIN_FIT_CLAIMS} checked claims with evidence, got {len(samples)}")
     names = label_names(label_set)
     gold = [s.gold for s in samples]
     if not set(gold) <= set(names):
@@ -152,3 +154,24 @@ def cross_validated_macro_f1(samples: Sequence[Sample], label_set: LabelSet, rea
         gold += [o.gold for o in outcomes]
         predicted += [o.verdict for o in outcomes]
     return macro_f1(gold, predicted, label_names(label_set))
+
+
+def held_out_risk_coverage(samples: Sequence[Sample], label_set: LabelSet, reader: str, *, budget_fraction: float,
+                           max_loss: float, seed: int = 0) -> RiskCoverage | None:
+    """The risk-coverage curve of the section ``fit_section`` would fit, measured on claims it
+    was not fitted on: k-fold over every sample (with evidence or not), each fold's section
+    fitted on the others' claims with evidence and replayed, as a check routes, on the fold.
+    ``--target-accuracy`` reads its threshold from this curve. None when a fold's fit would
+    have fewer claims with evidence than a section needs (20)."""
+    confidences: list[float] = []
+    correct: list[bool] = []
+    for fold in folds(len(samples), seed):
+        held = {id(samples[i]) for i in fold}
+        train = [s for s in samples if id(s) not in held and s.joint]
+        if len(train) < MIN_FIT_CLAIMS:
+            return None
+        section, _ = fit_section(train, label_set, reader=reader, budget_fraction=budget_fraction, max_loss=max_loss)
+        for outcome in apply_section([samples[i] for i in fold], section, label_set, "auto"):
+            confidences.append(outcome.confidence)
+            correct.append(outcome.verdict == outcome.gold)
+    return risk_coverage(confidences, correct)

@@ -24,10 +24,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from .. import prompts
 from ..config.paths import config_dir, read_toml
 from ..config.settings import Settings
-from ..errors import ConfigError, warn
+from ..errors import ConfigError, InputError, warn
 from ..files import write_atomic
 from ..model.files import DEFAULT_MODEL_SHA256
-from ..reading.calibration import Calibration
+from ..reading.calibration import Calibration, RiskCoverage
 from ..reading.readers import LinearHead
 from ..routing.route import Router
 from ..schema import Label, LabelSet
@@ -35,7 +35,7 @@ from ..schema import Label, LabelSet
 # What calibrate fits from the readings (samples measured before a refit stay valid after it):
 # fitted objects the stages are handed (``Fitted``), and settings it chooses (a user's own wins);
 # then how the evidence was chosen when it fitted them (a check applies the same).
-FITTED_OBJECTS = frozenset({"calibration", "probe", "answer_map", "label_bias", "router"})
+FITTED_OBJECTS = frozenset({"calibration", "probe", "answer_map", "label_bias", "router", "risk_coverage"})
 FITTED_SETTINGS = frozenset({"alpha", "beta", "consistency", "reader"})
 FITTED_KEYS = FITTED_OBJECTS | FITTED_SETTINGS
 SELECTION_KEYS = frozenset({"k", "sentences", "selection", "min_coverage", "meaning_weight"})
@@ -54,6 +54,7 @@ class Fitted(BaseModel):
     answer_map: LinearHead | None = None  # or a fitted map of the label logits; neither: the logits as read
     label_bias: dict[Label, float] | None = None  # log-space offsets deciding the label
     router: Router | None = None  # routing on search signals; None: PCC's thresholds
+    risk_coverage: RiskCoverage | None = None  # accuracy against the share answered, held out
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,25 @@ class Profile:
             return settings
         own = settings.model_dump(include=settings.model_fields_set)
         return type(settings).model_validate({**self.settings, **own})
+
+    def abstention_bar(self, settings: Settings) -> float | None:
+        """The confidence under which a verdict is marked abstained: ``--min-confidence``, or
+        the threshold at which this profile's risk-coverage curve reaches ``--target-accuracy``;
+        None when neither is set. InputError, in one line, when the curve cannot say."""
+        if settings.min_confidence is not None and settings.target_accuracy is not None:
+            raise InputError("give --min-confidence or --target-accuracy, not both")
+        if settings.target_accuracy is None:
+            return settings.min_confidence
+        curve = self.fitted.risk_coverage
+        if curve is None:
+            raise InputError("this model's profile has no risk-coverage curve, so --target-accuracy has no "
+                             "threshold to read: give --min-confidence, or refit with factcheck calibrate")
+        point = curve.threshold_for(settings.target_accuracy)
+        if point is None:
+            best = max((p.accuracy for p in curve.points), default=0.0)
+            raise InputError(f"no confidence reached accuracy {settings.target_accuracy:g} on the profile's "
+                             f"held-out claims (the best was {best:.2f}): lower --target-accuracy")
+        return point.threshold
 
     @property
     def fitted_at(self) -> str | None:

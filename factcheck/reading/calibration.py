@@ -108,3 +108,41 @@ def fit_isotonic(raw: Sequence[float], correct: Sequence[bool]) -> ConfidenceMap
 
 
 FITTERS = {"platt": fit_platt, "isotonic": fit_isotonic}
+
+
+class CoveragePoint(BaseModel):
+    """Answering only claims whose confidence reaches ``threshold``: the share answered, and
+    how often those answers were right on claims the fit never saw (a 95% interval)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: float
+    coverage: float
+    accuracy: float
+    low: float
+    high: float
+    claims: int  # how many claims the point was measured on (answered ones)
+
+
+class RiskCoverage(BaseModel):
+    """The trade-off between answering more claims and answering them right, measured on
+    held-out folds by ``factcheck calibrate``; ``--target-accuracy`` reads its threshold here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    points: list[CoveragePoint]
+    measured_on: int = 0  # claims in all
+
+    def threshold_for(self, target: float) -> CoveragePoint | None:
+        """The lowest threshold whose held-out accuracy reaches ``target``, and stays there at
+        every higher threshold measured on enough claims; None when none does."""
+        ordered = sorted(self.points, key=lambda p: p.threshold)
+        for i, point in enumerate(ordered):
+            if all(p.accuracy >= target for p in ordered[i:] if p.claims >= MIN_POINT_CLAIMS):
+                if point.claims >= MIN_POINT_CLAIMS:
+                    return point
+        return None
+
+
+# A point answered on fewer claims than this says too little to set a threshold by.
+MIN_POINT_CLAIMS = 20

@@ -33,9 +33,11 @@ class Conclude:
     """The conclude stage: the verdict from a reading of evidence, or from the closed-book
     assessment when there is none; and its confidence, calibrated by the profile's map."""
 
-    def __init__(self, label_set: LabelSet, calibration: Calibration | None = None) -> None:
+    def __init__(self, label_set: LabelSet, calibration: Calibration | None = None,
+                 bar: float | None = None) -> None:
         self.label_set = label_set
         self.calibration = calibration
+        self.bar = bar  # answer only when sure: a confidence under it abstains
 
     def __call__(self, reading: Reading | None, assessment: Assessment | None, *, evidence_needed: bool,
                  reader: str | None = None) -> Verdict:
@@ -52,3 +54,7 @@ class Conclude:
     def confidence(self, verdict: Verdict) -> float:
         """The verdict's confidence as a record shows it: calibrated where the profile fitted a map."""
         return self.calibration(verdict.confidence, verdict.basis) if self.calibration else verdict.confidence
+
+    def abstains(self, confidence: float) -> bool:
+        """Whether a verdict of this (record) confidence is kept only as a leaning."""
+        return self.bar is not None and confidence < self.bar

@@ -46,6 +46,16 @@ class ReportClaim:
     def confidence(self) -> float | None:
         return None if isinstance(self.record, ErrorRecord) else self.record.confidence
 
+    @property
+    def unsure(self) -> bool:
+        """Kept only as a leaning: under the confidence bar the run was given."""
+        return isinstance(self.record, CheckRecord) and self.record.abstained
+
+    @property
+    def word(self) -> str:
+        """The verdict in words; an abstained one as unsure, leaning to it."""
+        return f"Unsure, leans {self.verdict.word.lower()}" if self.unsure else self.verdict.word
+
 
 def verdict_of(record: CheckRecord | ErrorRecord) -> Verdict:
     if isinstance(record, ErrorRecord):
@@ -105,6 +115,7 @@ def summary(claims: list[ReportClaim]) -> dict:
     settings = sorted({json.dumps({"reader": r.reader, "selection": r.selection, "calibrated": r.calibrated,
                                    "profile": r.profile}, sort_keys=True) for r in checked})
     return {"total": len(claims), "counts": {v: counts.get(v, 0) for v in Verdict}, "most_likely_wrong": refuted,
+            "unsure": sum(c.unsure for c in claims),
             "not_checked": [c for c in claims if c.verdict is Verdict.ERROR], "models": models,
             "settings": [json.loads(s) for s in settings]}
 
@@ -116,3 +127,15 @@ def from_records(records: list[CheckRecord | ErrorRecord]) -> list[ReportClaim]:
         source = (record.extra or {}).get("source")
         out.append(ReportClaim(record, verdict_of(record), source=source if isinstance(source, str) else None))
     return out
+
+
+def settings_in_words(setting: dict) -> str:
+    """How a run's records were made, for people: "reader joint+scaled, sentences by words,
+    calibrated confidence (profile 0123…)", never a Python value."""
+    parts = [f"reader {setting['reader']}"] if setting.get("reader") else []
+    if setting.get("selection"):
+        parts.append(f"sentences chosen by {setting['selection']}")
+    calibrated = "calibrated confidence" if setting.get("calibrated") else "uncalibrated confidence"
+    profile = setting.get("profile")
+    parts.append(calibrated + (f" (profile {profile[:12]})" if profile else " (no profile)"))
+    return ", ".join(parts)

@@ -11,7 +11,7 @@ from importlib import resources
 from urllib.parse import quote
 
 from ..schema import CheckRecord, ErrorRecord
-from .claims import SEVERITY, ReportClaim, Verdict, locate, summary
+from .claims import SEVERITY, ReportClaim, Verdict, locate, settings_in_words, summary
 
 # Nothing may load: no network, no fonts, no images but inline ones.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
@@ -61,18 +61,20 @@ def _ids(claims: list[ReportClaim]) -> dict[int, str]:
     return out
 
 
-def _verdict_tag(verdict: Verdict) -> str:
+def _verdict_tag(verdict: Verdict, word: str | None = None) -> str:
     return (f'<span class="badge v-{verdict.value}"><span class="icon" aria-hidden="true">{verdict.icon}</span> '
-            f"{verdict.word}</span>")
+            f"{word or verdict.word}</span>")
 
 
 def _summary(facts: dict, ids) -> str:
     counts = "".join(f'<li class="v-{v.value}"><span class="icon" aria-hidden="true">{v.icon}</span> {v.word}: '
                      f"<strong>{n}</strong></li>" for v, n in facts["counts"].items())
     models = ", ".join(escape(m) for m in facts["models"]) or "none named"
-    settings = "; ".join(escape(", ".join(f"{k} {v}" for k, v in s.items() if v is not None)) for s in facts["settings"])
+    settings = "; ".join(escape(settings_in_words(s)) for s in facts["settings"])
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return (f'<p>{facts["total"]} claims.</p><ul class="counts" aria-label="Claims by verdict">{counts}</ul>'
+    unsure = (f' {facts["unsure"]} of them unsure: under the confidence bar, kept as a leaning.'
+              if facts["unsure"] else "")
+    return (f'<p>{facts["total"]} claims.{unsure}</p><ul class="counts" aria-label="Claims by verdict">{counts}</ul>'
             f'<p class="muted">Model: {models}. Settings: {settings or "none named"}. Made {when} by factcheck.</p>')
 
 
@@ -113,7 +115,7 @@ def _marked(document: str, claims: list[ReportClaim], ids) -> str:
         if start < cursor:  # overlaps a span already marked: its claims are listed beside it
             continue
         worst = min((c.verdict for c in group), key=SEVERITY.index)
-        label = "; ".join(f"{c.verdict.word}" + (f" {c.confidence:.2f}" if c.confidence is not None else "")
+        label = "; ".join(f"{c.word}" + (f" {c.confidence:.2f}" if c.confidence is not None else "")
                           for c in group)
         out.append(escape(document[cursor:start]))
         out.append(f'<a class="mark v-{worst.value}" href="#{ids[id(group[0])]}" '
@@ -134,7 +136,7 @@ def _card(c: ReportClaim, element_id: str) -> str:
                 f'data-text="{escape(r.claim or "")}"><div class="head">{_verdict_tag(c.verdict)}</div>'
                 f"<p>{escape(r.claim or '(empty)')}</p><p>{escape(r.error.reason)}</p></article>")
     words += [e.text for e in r.evidence]
-    head = (f'{_verdict_tag(c.verdict)} <span>confidence {r.confidence:.2f}, {confidence_words(r.confidence)}'
+    head = (f'{_verdict_tag(c.verdict, c.word)} <span>confidence {r.confidence:.2f}, {confidence_words(r.confidence)}'
             f'{"" if r.calibrated else " (uncalibrated)"}</span>')
     return (f'<article class="claim v-{c.verdict.value}" id="{element_id}" data-verdict="{c.verdict.value}" '
             f'data-confidence="{r.confidence:.4f}" data-text="{escape(" ".join(words))}">'
@@ -144,7 +146,7 @@ def _card(c: ReportClaim, element_id: str) -> str:
 
 def _details(r: CheckRecord) -> str:
     parts = [f"<p><strong>Route</strong>: {escape(r.route.value)}: {escape(r.route_reason)}</p>"]
-    used = [e for e in r.evidence if e.used]
+    used = r.bearing()  # those that bear most first
     unused = [e for e in r.evidence if not e.used]
     if used:
         parts.append("<p><strong>Evidence the verdict rests on</strong></p><ol>"

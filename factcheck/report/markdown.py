@@ -12,7 +12,9 @@ from .claims import ReportClaim, Verdict, summary
 def render(claims: list[ReportClaim], title: str = "Fact-check report") -> str:
     facts = summary(claims)
     lines = [f"# {markdown_text(title)}", "", f"{facts['total']} claims: " + ", ".join(
-        f"{v.icon} {v.word} **{n}**" for v, n in facts["counts"].items() if n) + ".", ""]
+        f"{v.icon} {v.word} **{n}**" for v, n in facts["counts"].items() if n) + "."
+        + (f" {facts['unsure']} of them unsure (under the confidence bar, kept as a leaning)." if facts["unsure"] else ""),
+        ""]
     if facts["models"]:
         lines += ["Model: " + ", ".join(markdown_text(m) for m in facts["models"]) + ".", ""]
     if facts["most_likely_wrong"]:
@@ -32,9 +34,9 @@ def render(claims: list[ReportClaim], title: str = "Fact-check report") -> str:
             lines.append(f"| {markdown_text(r.id)} | {Verdict.ERROR.icon} {Verdict.ERROR.word} |  | {markdown_text(r.claim or '', 300)} "
                          f"| {markdown_text(r.error.reason, 200)} |")
             continue
-        used = [e for e in r.evidence if e.used]
-        evidence = " ".join(f"“{markdown_text(e.text, 200)}” ({markdown_text(e.title or e.doc_id, 60)})" for e in used[:2]) or (
+        evidence = " ".join(f"“{markdown_text(e.text, 200)}” ({markdown_text(e.title or e.doc_id, 60)})"
+                            for e in r.bearing()[:2]) or (
             "the model's own knowledge" if r.basis.value == "model" else "none found")
         sure = f"{r.confidence:.2f}" + ("" if r.calibrated else " (uncalibrated)")
-        lines.append(f"| {markdown_text(r.id)} | {c.verdict.icon} {c.verdict.word} | {sure} | {markdown_text(r.claim, 300)} | {evidence} |")
+        lines.append(f"| {markdown_text(r.id)} | {c.verdict.icon} {c.word} | {sure} | {markdown_text(r.claim, 300)} | {evidence} |")
     return "\n".join(lines) + "\n"

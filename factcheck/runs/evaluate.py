@@ -31,8 +31,9 @@ from .metrics import (
     f1_per_class,
     macro_f1,
     reliability_bins,
+    risk_coverage,
 )
-from .plots import cost_quality, reliability_diagram
+from .plots import cost_quality, reliability_diagram, risk_coverage_plot
 
 STRATEGIES = ("auto", "direct", "retrieve", "deep")
 
@@ -107,7 +108,18 @@ def score(claims: list[LabeledClaim], records: list[CheckRecord], labels: list[s
         "seconds_per_claim": sum(sum(r.timings_ms.values()) for r in ok) / 1000 / max(len(ok), 1),
         "from_cache": sum(r.from_cache for r in ok),
         "gold_evidence_recall": sum(recall) / len(recall) if recall else None,
+        # answering only when sure: the share answered (not abstained) and how often it was right
+        "answered": sum(not r.abstained for r in ok) / max(len(ok), 1),
+        "answered_accuracy": answered_accuracy(ok, correct),
+        "answered_accuracy_ci": bootstrap(lambda rs, cs: answered_accuracy(rs, cs), ok, correct),
+        "risk_coverage": risk_coverage(confidences, correct).model_dump(mode="json"),
     }
+
+
+def answered_accuracy(records: list[CheckRecord], correct: list[bool]) -> float | None:
+    """Accuracy over the claims that were not abstained on (None: every one was)."""
+    kept = [ok for r, ok in zip(records, correct) if not r.abstained]
+    return sum(kept) / len(kept) if kept else None
 
 
 def evaluate(claims: list[LabeledClaim], checkers: dict[str, object], *, cache=None, cache_keys=None,
@@ -195,6 +207,7 @@ def write_report(folder: Path, result: dict, records: dict[str, list[CheckRecord
     try:
         reliability_diagram(result, folder / "reliability.png")
         cost_quality(result, folder / "cost_quality.png")
+        risk_coverage_plot(result, folder / "risk_coverage.png")
     except InputError as exc:
         return str(exc)
     return None

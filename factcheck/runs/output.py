@@ -22,6 +22,8 @@ STACK_BELOW = 100  # columns: narrower than this, a table's evidence column is t
 CLAIM_CHARS = 300  # a claim longer than this is cut in tables (the JSON keeps it whole)
 _STYLE = {"SUPPORTED": "green", "REFUTED": "red", "NOT_ENOUGH_INFO": "yellow"}
 FLAT_COLUMNS = ("id", "verdict", "confidence", "route", "basis", "claim", "evidence", "sources", "tokens", "error")
+# How many sentences stand for a verdict in a table row or a flat row: those that bear most.
+SHOWN_SENTENCES = 3
 
 
 def confidence_word(confidence: float) -> tuple[str, str]:
@@ -38,8 +40,8 @@ def _cut(text: str, limit: int) -> str:
 
 
 def deciding(r: CheckRecord) -> list:
-    """The sentences the verdict rests on."""
-    return [e for e in r.evidence if e.used]
+    """The sentences the verdict rests on, those that bear most on the claim first."""
+    return r.bearing()
 
 
 def marks_tell(r: CheckRecord) -> bool:
@@ -112,7 +114,7 @@ class RecordWriter:
 
     # --- table: a header once, then each claim's row as it finishes ---------------------
     def _widths(self) -> list[int]:
-        fixed = {"#": 4, "verdict": 15, "confidence": 11, "route": 9, "tokens": 7}
+        fixed = {"#": 4, "verdict": 19, "confidence": 11, "route": 9, "tokens": 7}
         free = max(self.console.width - sum(fixed.values()) - 2 * 7, 40)
         return [fixed["#"], free * 2 // 5, fixed["verdict"], fixed["confidence"], fixed["route"],
                 free - free * 2 // 5, fixed["tokens"]]
@@ -132,7 +134,7 @@ class RecordWriter:
         else:
             word, colour = confidence_word(r.confidence)
             verdict = r.verdict.value
-            table.add_row(Text(r.id), claim, Text(verdict, style=_STYLE.get(verdict, "")),
+            table.add_row(Text(r.id), claim, Text(r.verdict_text, style="dim" if r.abstained else _STYLE.get(verdict, "")),
                           Text(f"{r.confidence:.2f} {word}", style=colour), Text(r.route.value),
                           self._evidence_cell(r, 160), Text("cached" if r.from_cache else
                                                             str(r.tokens.prompt + r.tokens.generated)))
@@ -143,17 +145,17 @@ class RecordWriter:
 
         if r.basis == "model":
             return Text("(the model's own knowledge; no evidence read)", style="dim")
-        shown = deciding(r) if marks_tell(r) else r.evidence
-        if not deciding(r):
+        shown = deciding(r)
+        if not shown:
             return Text("(no sentence settles it)" if r.evidence else "(no evidence found)", style="dim")
         cell = Text()
-        for n, (source, sentences) in enumerate(by_document(shown[:3])):
+        for n, (source, sentences) in enumerate(by_document(shown[:SHOWN_SENTENCES])):
             if n:
                 cell.append("\n")
             cell.append(" ".join(f"“{_cut(e.text, quote_chars)}”" for e in sentences))
             cell.append(f" — {source}", style="dim")
-        if len(shown) > 3:
-            cell.append(f"\n(+{len(shown) - 3} more; --explain shows them)", style="dim")
+        if len(shown) > SHOWN_SENTENCES:
+            cell.append(f"\n(+{len(shown) - SHOWN_SENTENCES} more; --explain shows them)", style="dim")
         return cell
 
     # --- stacked: narrow terminals ------------------------------------------------------
@@ -166,7 +168,7 @@ class RecordWriter:
             head.append(f"  {r.error.reason}")
         else:
             word, colour = confidence_word(r.confidence)
-            head.append(r.verdict.value, style=f"bold {_STYLE.get(r.verdict.value, '')}")
+            head.append(r.verdict_text, style="dim" if r.abstained else f"bold {_STYLE.get(r.verdict.value, '')}")
             head.append("  ")
             head.append(f"{r.confidence:.2f} {word}", style=colour)
             head.append(f" · {r.route.value} · " + ("cached" if r.from_cache else
@@ -195,9 +197,11 @@ class RecordWriter:
             self.console.print(Panel(body, title=title, title_align="left"))
             return
         word, colour = confidence_word(r.confidence)
-        body.append(r.verdict.value, style=f"bold {_STYLE.get(r.verdict.value, '')}")
+        body.append(r.verdict_text, style="dim" if r.abstained else f"bold {_STYLE.get(r.verdict.value, '')}")
         body.append("   confidence ")
         body.append(f"{r.confidence:.2f} ({word})", style=colour)
+        if r.abstained:
+            body.append("\nunder the bar this run was given: a leaning, not a settled verdict", style="dim")
         probs = ", ".join(f"{k.value} {v:.2f}" for k, v in r.label_probs.items())
         body.append(f"\nlabel probabilities: {probs}", style="dim")
         body.append(f"\nroute: {r.route.value} — {r.route_reason}", style="dim")
@@ -244,9 +248,9 @@ def flat_row(r: CheckRecord | ErrorRecord) -> list[str]:
     """One claim as plain fields, in ``FLAT_COLUMNS`` order."""
     if isinstance(r, ErrorRecord):
         return [r.id, "", "", "", "", r.claim or "", "", "", "", r.error.reason]
-    shown = deciding(r)
+    shown = deciding(r)[:SHOWN_SENTENCES]
     return [
-        r.id, r.verdict.value, f"{r.confidence:.3f}", r.route.value, r.basis.value, r.claim or "",
+        r.id, r.verdict_text, f"{r.confidence:.3f}", r.route.value, r.basis.value, r.claim or "",
         " ".join(f"“{e.text}”" for e in shown), "; ".join(source for source, _ in by_document(shown)),
         str(r.tokens.prompt + r.tokens.generated), "",
     ]
