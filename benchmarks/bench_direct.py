@@ -1,8 +1,8 @@
 """Benchmark the direct route against a bare llama-cpp-python forward pass.
 
 Measured side by side in one run, on the same tokens, interleaved claim by claim:
-  pipeline_fresh   Checker.check() with the KV cache cleared first (same work as bare)
-  pipeline_cached  Checker.check() as it runs in practice (shared prompt prefix reused)
+  pipeline_fresh   Pipeline.check() with the KV cache cleared first (same work as bare)
+  pipeline_cached  Pipeline.check() as it runs in practice (shared prompt prefix reused)
   bare             llm.reset(); llm.eval(tokens); read the last logits
 and, in subprocesses: cold start to the first verdict and peak RSS of `factcheck check`.
 
@@ -28,7 +28,7 @@ from common import bare_pass  # noqa: E402
 
 from factcheck.config.settings import resolve  # noqa: E402
 from factcheck.model.loader import open_model  # noqa: E402
-from factcheck.pipeline import Checker  # noqa: E402
+from factcheck.pipeline import Pipeline, compose  # noqa: E402
 from factcheck.schema import Claim  # noqa: E402
 
 
@@ -40,12 +40,12 @@ def load_claims(n: int) -> list[str]:
 
 def in_process(n: int) -> dict:
     model = open_model(resolve({}))
-    checker = Checker(model)
+    checker = Pipeline(compose(model))
     claims = load_claims(n)
     fresh, cached, bare, cached_tokens = [], [], [], []
     checker.check(Claim(id="warmup", text=claims[0]))
     for i, text in enumerate(claims):
-        tokens = model.chat_tokens(checker.gateway._messages("verdict_closed", claim=text))
+        tokens = model.chat_tokens(checker.stages.gateway._messages("verdict_closed", claim=text))
         bare.append(bare_pass(model._llm, tokens))
         model._llm.reset()
         start = time.perf_counter()
@@ -60,7 +60,7 @@ def in_process(n: int) -> dict:
     med = statistics.median
     return {
         "claims": n,
-        "prompt_tokens_per_claim_full": statistics.mean(len(model.chat_tokens(checker.gateway._messages("verdict_closed", claim=c))) for c in claims),
+        "prompt_tokens_per_claim_full": statistics.mean(len(model.chat_tokens(checker.stages.gateway._messages("verdict_closed", claim=c))) for c in claims),
         "prompt_tokens_per_claim_cached": statistics.mean(cached_tokens),
         "median_ms_bare_forward": round(med(bare) * 1000, 1),
         "median_ms_direct_fresh_kv": round(med(fresh) * 1000, 1),

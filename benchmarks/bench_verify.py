@@ -47,14 +47,15 @@ def verify_stage(claims: int, indexes: Path) -> dict:
     verify, bare, tokens = [], [], []
     for row in rows:
         claim = row["claim"]
-        passages = checker.sources[0].search(claim, checker.k)
-        sentences = checker.selector.select(claim, passages, checker.sentences)
+        stages = checker.stages
+        passages = stages.search.sources[0].search(claim, stages.search.k)
+        sentences = stages.select.pick(claim, passages)
         if not sentences:
             continue
         model._llm.reset()
         meter = Meter()
         start = time.perf_counter()
-        checker.reader.read(checker.gateway, claim, sentences, meter)
+        stages.read.reader.read(stages.gateway, claim, sentences, meter)
         verify.append(time.perf_counter() - start)
         prompt_tokens = list(model._llm.input_ids[: model._llm.n_tokens])  # exactly what the pass evaluated
         tokens.append(len(prompt_tokens))

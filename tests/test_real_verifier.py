@@ -98,7 +98,7 @@ def test_auto_with_the_shipped_profile_reads_every_claim_in_one_call(real_model,
     """The shipped router was fitted to read every claim (routing at half the tokens lost more
     than 0.02 macro-F1 on the fit claims): auto then reads without a closed-book pass."""
     auto = checker(real_model, indexes / "fm2", LabelSet.BINARY)
-    assert auto.router is not None and auto.router.reads_always
+    assert auto.stages.route.router is not None and auto.stages.route.router.reads_always
     for line in list((data / "fm2" / "claims_dev.jsonl").open())[:3]:
         record = auto.check(Claim(id="1", text=json.loads(line)["claim"]))
         if record.evidence:
@@ -113,14 +113,15 @@ def test_a_budgeted_router_routes_real_claims_both_ways(real_model, indexes, dat
 
     auto = checker(real_model, indexes / "fm2", LabelSet.BINARY)
     claims = [json.loads(line)["claim"] for line in list((data / "fm2" / "claims_dev.jsonl").open())[:10]]
-    auto.router = auto.router.model_copy(update={"threshold": 1.01})  # first: P for each claim, no reading
+    routing = auto.stages.route
+    routing.router = routing.router.model_copy(update={"threshold": 1.01})  # first: P for each claim, no reading
     p = []
     for text in claims:
         record = auto.check(Claim(id="1", text=text))
         assert record.route is Route.DIRECT
         p.append(float(re.search(r"P\(reading helps\)=([0-9.]+)", record.route_reason).group(1)))
     assert len(set(p)) > 1, p  # the signals differ between claims
-    auto.router = auto.router.model_copy(update={"threshold": sorted(p)[len(p) // 2]})
+    routing.router = routing.router.model_copy(update={"threshold": sorted(p)[len(p) // 2]})
     routes = {auto.check(Claim(id="1", text=text)).route for text in claims}
     assert routes == {Route.DIRECT, Route.RETRIEVE}
 

@@ -84,13 +84,14 @@ def test_target_accuracy_reads_its_threshold_from_the_profile_curve(fake, tmp_pa
     assert "answering only when sure" in info.stdout and "0.70" in info.stdout
 
 
-def test_a_threshold_must_hold_at_every_higher_one_measured_on_enough_claims():
+def test_the_threshold_is_the_lowest_whose_answers_reach_the_target_on_enough_claims():
     curve = RiskCoverage(points=[
-        CoveragePoint(threshold=0.5, coverage=0.8, accuracy=0.81, low=0, high=1, claims=160),
-        CoveragePoint(threshold=0.6, coverage=0.6, accuracy=0.78, low=0, high=1, claims=120),  # dips under
+        CoveragePoint(threshold=0.5, coverage=0.8, accuracy=0.78, low=0, high=1, claims=160),
+        CoveragePoint(threshold=0.6, coverage=0.6, accuracy=0.81, low=0, high=1, claims=120),
         CoveragePoint(threshold=0.7, coverage=0.4, accuracy=0.85, low=0, high=1, claims=80),
-        CoveragePoint(threshold=0.9, coverage=0.05, accuracy=0.5, low=0, high=1, claims=10)])  # too few to count
-    assert curve.threshold_for(0.8).threshold == 0.7
+        CoveragePoint(threshold=0.9, coverage=0.05, accuracy=1.0, low=0, high=1, claims=10)])  # too few to count
+    assert curve.threshold_for(0.8).threshold == 0.6
+    assert curve.threshold_for(0.84).threshold == 0.7
     assert curve.threshold_for(0.9) is None
 
 

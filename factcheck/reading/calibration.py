@@ -134,14 +134,11 @@ class RiskCoverage(BaseModel):
     measured_on: int = 0  # claims in all
 
     def threshold_for(self, target: float) -> CoveragePoint | None:
-        """The lowest threshold whose held-out accuracy reaches ``target``, and stays there at
-        every higher threshold measured on enough claims; None when none does."""
-        ordered = sorted(self.points, key=lambda p: p.threshold)
-        for i, point in enumerate(ordered):
-            if all(p.accuracy >= target for p in ordered[i:] if p.claims >= MIN_POINT_CLAIMS):
-                if point.claims >= MIN_POINT_CLAIMS:
-                    return point
-        return None
+        """The lowest threshold (so the most claims answered) at which the claims answered were
+        right at least ``target`` of the time on held-out claims, among points measured on
+        enough claims to say; None when none was."""
+        return next((p for p in sorted(self.points, key=lambda p: p.threshold)
+                     if p.claims >= MIN_POINT_CLAIMS and p.accuracy >= target), None)
 
 
 # A point answered on fewer claims than this says too little to set a threshold by.
