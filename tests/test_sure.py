@@ -31,26 +31,31 @@ def run(*args):
     return CliRunner().invoke(app, list(args))
 
 
+# A confidence never reaches this: calibrated ones stop at 0.99.
+ABOVE_ANY = "0.995"
+
+
 def test_a_verdict_under_the_bar_is_kept_but_abstained_and_not_settled(fake):
-    # closed book, the scripted model answers TRUE 0.6 / FALSE 0.3 / other 0.1: SUPPORTED, raw 0.667
-    sure = run("check", "--json", "--min-confidence", "0.5", "Water is wet.")
-    unsure = run("check", "--json", "--min-confidence", "0.9", "Water is wet.")
+    # closed book, the scripted model answers TRUE 0.6 / FALSE 0.3 / other 0.1: SUPPORTED
+    confidence = json.loads(run("check", "--json", "Water is wet.").stdout)["confidence"]
+    sure = run("check", "--json", "--min-confidence", str(confidence), "Water is wet.")  # at the bar: kept
+    unsure = run("check", "--json", "--min-confidence", ABOVE_ANY, "Water is wet.")
     assert sure.exit_code == 0 and json.loads(sure.stdout)["abstained"] is False
     record = json.loads(unsure.stdout)
     assert record["abstained"] is True and record["verdict"] == "SUPPORTED"  # the leaning is kept
     assert unsure.exit_code == 1  # an unsure SUPPORTED is not settled
-    tsv = run("check", "--format", "tsv", "--min-confidence", "0.9", "Water is wet.")
+    tsv = run("check", "--format", "tsv", "--min-confidence", ABOVE_ANY, "Water is wet.")
     assert "\tunsure: SUPPORTED\t" in tsv.stdout
-    table = run("check", "--min-confidence", "0.9", "Water is wet.")
+    table = run("check", "--min-confidence", ABOVE_ANY, "Water is wet.")
     assert "unsure: SUPPORTED" in table.stdout
 
 
 def test_the_bar_comes_from_the_environment_and_the_config_file_too(fake, tmp_path, monkeypatch):
-    monkeypatch.setenv("FACTCHECK_MIN_CONFIDENCE", "0.9")
+    monkeypatch.setenv("FACTCHECK_MIN_CONFIDENCE", ABOVE_ANY)
     assert json.loads(run("check", "--json", "Water is wet.").stdout)["abstained"] is True
     monkeypatch.delenv("FACTCHECK_MIN_CONFIDENCE")
     config = tmp_path / "config.toml"
-    config.write_text("min_confidence = 0.9\n")
+    config.write_text(f"min_confidence = {ABOVE_ANY}\n")
     assert json.loads(run("check", "--json", "--config", str(config), "Water is wet.").stdout)["abstained"] is True
 
 
@@ -124,7 +129,7 @@ def test_the_pipeline_marks_what_is_under_its_bar():
 
 def test_reports_show_an_unsure_verdict_as_a_leaning(fake, tmp_path):
     out = tmp_path / "r.jsonl"
-    run("check", "--json", "--min-confidence", "0.9", "-o", str(out), "Water is wet.")
+    run("check", "--json", "--min-confidence", ABOVE_ANY, "-o", str(out), "Water is wet.")
     page = tmp_path / "r.html"
     assert run("report", str(out), "-o", str(page)).exit_code == 0
     html = page.read_text()
