@@ -14,12 +14,20 @@ decide through these functions, so there is one implementation of routing:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ..schema import Route, RouteDecision
 
-if TYPE_CHECKING:  # route.py's Router.decide asks this module: a type here, not an import
-    from .route import Router
+
+class Router(Protocol):
+    """What these decisions need of a fitted router (``route.Router``, which calls them)."""
+
+    threshold: float
+
+    @property
+    def reads_always(self) -> bool: ...
+
+    def probability(self, signals: dict[str, float]) -> float: ...
 
 READS_EVERY_CLAIM = ("the profile's router reads every claim: on its fit claims, no cheaper routing kept "
                      "within its max-loss of always reading")
