@@ -22,9 +22,6 @@ from .schema import (
     Verdict,
 )
 
-# How a source failure reads in a record's warnings (``source_errors`` lists them too).
-SOURCE_FAILED = "source failed: "
-
 
 @dataclass
 class Trace:
@@ -90,7 +87,7 @@ class Recorder:
             timings_ms={k: round(v, 2) for k, v in meter.timings_ms.items()},
             tokens=meter.tokens,
             calls=meter.calls,
-            warnings=[f"{SOURCE_FAILED}{f}" for f in trace.failures] + trace.warnings,
+            warnings=trace.warnings,
             source_errors=[str(f) for f in trace.failures],
         )
 

@@ -235,7 +235,7 @@ class CheckRecord(_Record):
     tokens: TokenUsage = Field(default_factory=TokenUsage)
     calls: Calls = Field(default_factory=Calls)
     warnings: list[str] = Field(default_factory=list)
-    source_errors: list[str] = Field(default_factory=list)  # evidence sources that failed (also in warnings)
+    source_errors: list[str] = Field(default_factory=list)  # evidence sources that failed: "name: reason"
     error: None = None  # always null here: a claim that could not be checked is an ErrorRecord
     from_cache: bool = False  # served from the result cache (timings are the original run's)
     # a digest of the model, the settings and the evidence sources the record was made with:

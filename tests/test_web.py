@@ -117,7 +117,7 @@ def test_a_failing_web_source_falls_back_to_the_other_source(wiki, tmp_path, mod
         Claim(id="1", text=CLAIM))
     assert time.monotonic() - start < 4.0
     assert record.basis == "evidence" and [e.doc_id for e in record.evidence] == ["d"]
-    assert any(w.startswith("source failed: web:wikipedia:") for w in record.warnings)
+    assert any(e.startswith("web:wikipedia:") for e in record.source_errors)
     assert record.source_errors and record.source_errors[0].startswith("web:wikipedia:")
 
 

@@ -173,8 +173,7 @@ def say_problems(record) -> None:
     if record.source_errors:
         say(f"claim {record.id}:", "yellow", "evidence source failed: " + "; ".join(record.source_errors))
     for warning in record.warnings:
-        if not warning.startswith("source failed: "):  # said just above
-            say(f"claim {record.id}:", "yellow", warning)
+        say(f"claim {record.id}:", "yellow", warning)
 
 
 def note_without_evidence(settings) -> None:

@@ -161,8 +161,9 @@ def _details(r: CheckRecord) -> str:
     probs = ", ".join(f"{escape(k.value)} {v:.2f}" for k, v in r.label_probs.items())
     parts.append(f'<p class="muted">Label probabilities: {probs}. Confidence before calibration '
                  f"{(r.confidence_raw or 0):.2f}.</p>")
-    if r.warnings:
-        parts.append('<ul class="warnings">' + "".join(f"<li>warning: {escape(w)}</li>" for w in r.warnings) + "</ul>")
+    notes = [f"evidence source failed: {e}" for e in r.source_errors] + r.warnings
+    if notes:
+        parts.append('<ul class="warnings">' + "".join(f"<li>warning: {escape(w)}</li>" for w in notes) + "</ul>")
     cost = ("served from the result cache" if r.from_cache else
             f"{r.tokens.prompt} prompt + {r.tokens.generated} generated tokens, {sum(r.timings_ms.values()):.0f} ms")
     parts.append(f'<p class="muted">Cost: {cost}.</p>')

@@ -219,7 +219,7 @@ class RecordWriter:
         elif r.basis == "model":
             body.append("\n\nno evidence read: the verdict rests on the model's own knowledge", style="dim")
         body.append(f"\n\ncost: {cost_text(r)}", style="dim")
-        for warning in r.warnings:
+        for warning in [f"evidence source failed: {e}" for e in r.source_errors] + r.warnings:
             body.append(f"\nwarning: {warning}", style="yellow")
         self.console.print(Panel(body, title=title, title_align="left"))
 
