@@ -144,16 +144,26 @@ def cross_validated_macro_f1(samples: Sequence[Sample], label_set: LabelSet, rea
     the fold). The fair way to choose a reader, since a head fitted in-sample flatters
     itself in proportion to its size. Calibration and router do not change a verdict read
     from evidence, so they are not fitted here."""
-    gold, predicted = [], []
-    for fold in folds(len(samples), seed):
-        held = {id(samples[i]) for i in fold}
+    def fit(held: set[int]) -> dict:
         train = [s for s in samples if id(s) not in held]
         pool = [s for s in probe_samples if id(s) not in held] if probe_samples is not None else None
-        section, _, _, _ = fit_reading(train, label_set, reader, pool)
-        outcomes = apply_section([samples[i] for i in fold], section, label_set, "retrieve")
-        gold += [o.gold for o in outcomes]
-        predicted += [o.verdict for o in outcomes]
-    return macro_f1(gold, predicted, label_names(label_set))
+        return fit_reading(train, label_set, reader, pool)[0]
+
+    outcomes = held_out_outcomes(samples, label_set, fit, "retrieve", seed)
+    return macro_f1([o.gold for o in outcomes], [o.verdict for o in outcomes], label_names(label_set))
+
+
+def held_out_outcomes(samples: Sequence[Sample], label_set: LabelSet, fit, route: str, seed: int = 0):
+    """Every sample's outcome under a section fitted without its fold: k-fold, ``fit(held)``
+    fitting on the samples outside ``held`` (their ids), replayed on the fold by ``route``. None
+    when ``fit`` gives no section for some fold."""
+    outcomes = []
+    for fold in folds(len(samples), seed):
+        section = fit({id(samples[i]) for i in fold})
+        if section is None:
+            return None
+        outcomes += apply_section([samples[i] for i in fold], section, label_set, route)
+    return outcomes
 
 
 def held_out_risk_coverage(samples: Sequence[Sample], label_set: LabelSet, reader: str, *, budget_fraction: float,
@@ -163,15 +173,13 @@ def held_out_risk_coverage(samples: Sequence[Sample], label_set: LabelSet, reade
     fitted on the others' claims with evidence and replayed, as a check routes, on the fold.
     ``--target-accuracy`` reads its threshold from this curve. None when a fold's fit would
     have fewer claims with evidence than a section needs (20)."""
-    confidences: list[float] = []
-    correct: list[bool] = []
-    for fold in folds(len(samples), seed):
-        held = {id(samples[i]) for i in fold}
+    def fit(held: set[int]) -> dict | None:
         train = [s for s in samples if id(s) not in held and s.joint]
         if len(train) < MIN_FIT_CLAIMS:
             return None
-        section, _ = fit_section(train, label_set, reader=reader, budget_fraction=budget_fraction, max_loss=max_loss)
-        for outcome in apply_section([samples[i] for i in fold], section, label_set, "auto"):
-            confidences.append(outcome.confidence)
-            correct.append(outcome.verdict == outcome.gold)
-    return risk_coverage(confidences, correct)
+        return fit_section(train, label_set, reader=reader, budget_fraction=budget_fraction, max_loss=max_loss)[0]
+
+    outcomes = held_out_outcomes(samples, label_set, fit, "auto", seed)
+    if outcomes is None:
+        return None
+    return risk_coverage([o.confidence for o in outcomes], [o.verdict == o.gold for o in outcomes])
