@@ -23,6 +23,7 @@ from .evidence.sources import check_sources
 from .model import LanguageModel, loader
 from .pipeline import Pipeline, build_pipeline, configure
 from .profiles.profile import Profile
+from .reading.adapt import BatchCalibration
 from .runs.cache import ResultCache, cached_check, run_key
 from .schema import CheckRecord, Claim, ErrorRecord
 
@@ -73,9 +74,23 @@ class Checker:
         return cached_check(self, _as_claim(claim, "1"), self.cache, self.cache_key)
 
     def check_many(self, claims: Iterable[str | Claim]) -> Iterator[Record]:
-        """Each claim's record, in order, as each is checked (ids "1", "2", … for strings)."""
+        """Each claim's record, in order (ids "1", "2", … for strings), adapted to the batch as
+        ``batch`` adapts it (``adapt``: batch calibration holds the first records until 50
+        claims are read from evidence)."""
+        adapt = self.batch_calibration()
         for number, claim in enumerate(claims, start=1):
-            yield self.check(_as_claim(claim, str(number)))
+            record = self.check(_as_claim(claim, str(number)))
+            yield from adapt(record) if adapt is not None else [record]
+        if adapt is not None:
+            yield from adapt.finish()
+
+    def batch_calibration(self, seen=()) -> BatchCalibration | None:
+        """The run's batch calibration (None with ``adapt="none"``); ``seen``: readings an
+        earlier run already wrote. Needs no model: the profile's map and the run's bar."""
+        if self.settings.adapt == "none":
+            return None
+        return BatchCalibration(self.profile.fitted.calibration, self.profile.abstention_bar(self.settings),
+                                seen=seen)
 
     def extract(self, text: str, source: str = "<document>",
                 on_sentence: Callable[[int, int], None] | None = None) -> list[ExtractedClaim]:

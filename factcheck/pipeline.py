@@ -21,15 +21,15 @@ from .model import LanguageModel
 from .model.loader import model_identity, served_name
 from .profiles.profile import Profile, load_profile
 from .reading.assess import Assess, certainty
-from .reading.conclude import Conclude
+from .reading.conclude import Conclude, kept_reading
 from .reading.consistency import estimator
 from .reading.gateway import ModelGateway
-from .reading.readers import Read, Reader
+from .reading.readers import Read, Reader, Reading
 from .record import Recorder, Trace, error_record
 from .retrievers import Retriever
 from .routing.deep import deep_search
 from .routing.queries import next_query, reflect_query, targeted_query
-from .routing.route import Depth, Routing, Thresholds
+from .routing.route import Depth, Escalation, Routing, Thresholds
 from .schema import (
     Assessment,
     CheckRecord,
@@ -149,12 +149,16 @@ class Pipeline:
         if sentences:
             reading = stages.read(text, sentences, run.meter)
             run.warnings += reading.warnings
-        verdict = stages.conclude(reading, assessment, evidence_needed=needed,
-                                  reader=stages.read.reader.name if reading else None)
+        reader = stages.read.reader.name if reading else None
+        verdict = stages.conclude(reading, assessment, evidence_needed=needed, reader=reader)
         if needed and not sentences:
             run.warnings.append("no evidence found: " + ("not enough information to decide" if verdict.basis == "none"
                                                         else "the verdict rests on the model's knowledge alone"))
-        return stages.record(claim, run.trace(assessment, decision, verdict, sentences))
+        routed_on: RoutedOn = (assessment.certainty, "closed_book") if assessment is not None else (None, None)
+        if reading is not None and decision.route is not Route.DEEP:
+            decision, verdict, sentences, routed_on = run.after_reading(decision, verdict, reading, sentences,
+                                                                        assessment)
+        return stages.record(claim, run.trace(assessment, decision, verdict, sentences, routed_on))
 
     def judge_passages(self, claim: str, passages: list[Passage]) -> Verdict:
         """The verdict this pipeline's reader gives ``claim`` over ``passages`` (sentences
@@ -165,6 +169,9 @@ class Pipeline:
         reading = self.stages.read(claim, sentences, meter) if sentences else None
         return self.stages.conclude(reading, assessment, evidence_needed=True,
                                     reader=self.stages.read.reader.name if reading else None)
+
+
+RoutedOn = tuple[float | None, str | None]  # the certainty a route was decided on, and whose
 
 
 class _Run:
@@ -183,8 +190,8 @@ class _Run:
         self.warnings += notes
         return assessment
 
-    def search(self, query: str, seen: set[str] | None = None) -> list[Passage]:
-        found = self.stages.search(query, self.meter, seen)
+    def search(self, query: str, seen: set[str] | None = None, k: int | None = None) -> list[Passage]:
+        found = self.stages.search(query, self.meter, seen, k)
         self.failures += found.failures
         return found.passages
 
@@ -226,6 +233,55 @@ class _Run:
             self.queries = [query]
         return self.select(passages)
 
+    def after_reading(self, decision: RouteDecision, verdict: Verdict, reading: Reading,
+                      sentences: list[EvidenceSentence], assessment: Assessment | None
+                      ) -> tuple[RouteDecision, Verdict, list[EvidenceSentence], RoutedOn]:
+        """The second routing decision, on the first reading: answer from it, or escalate.
+        Returns the route, verdict and sentences read, and the certainty the route was decided
+        on (the reading's, when no closed-book pass decided it or the escalation was weighed)."""
+        stages = self.stages
+        tau = certainty(reading.distribution)
+        escalation = stages.route.after_reading(stages.conclude.confidence(verdict), tau)
+        routed_on: RoutedOn = (assessment.certainty, "closed_book") if assessment is not None else (None, None)
+        if escalation is not None or assessment is None:
+            routed_on = (tau, "reading")
+        if escalation is None:
+            return decision, verdict, sentences, routed_on
+        escalated = self.escalate(sentences, reading)
+        if escalated is None:
+            return decision.model_copy(update={"reason": f"{decision.reason}; {escalation.reason}, but a wider "
+                                                         f"search found no sentence not read yet"}), \
+                verdict, sentences, routed_on
+        kept, sentences = escalated
+        decision = escalation.model_copy(update={"reason": f"{escalation.reason}: searched wider and read the "
+                                                           f"next best sentences"})
+        verdict = stages.conclude(kept, assessment, evidence_needed=True, reader=verdict.reader)
+        return decision, verdict, sentences, routed_on
+
+    def escalate(self, shown: list[EvidenceSentence], first: Reading) -> tuple[Reading, list[EvidenceSentence]] | None:
+        """Search the claim again for more passages, read the best sentences not read yet, and
+        return the reading the escalation keeps with every sentence read; None when the wider
+        search brings no new sentence."""
+        stages, meter = self.stages, self.meter
+        escalation = stages.route.escalation
+        wide = self.search(self.claim, k=escalation.k(stages.search.k))
+        fresh = stages.select.next_best(self.claim, wide, shown, meter)
+        if not fresh:
+            return None
+        second = stages.read(self.claim, fresh, meter) if escalation.keep in ("second", "surer") else None
+        pooled = stages.read(self.claim, shown + fresh, meter) if escalation.keep == "pooled" else None
+        which, _ = kept_reading(escalation.keep, first.distribution, second and second.distribution,
+                                pooled and pooled.distribution)
+        kept = {"first": first, "second": second, "pooled": pooled}[which]
+        self.warnings += [w for w in kept.warnings if w not in self.warnings]
+        first_docs = {s.passage_id for s in shown}
+        self.hops = [
+            Hop(query=self.claim, passages=sorted(first_docs), sufficiency=round(certainty(first.distribution), 6),
+                sufficient=False),
+            Hop(query=self.claim, passages=sorted({s.passage_id for s in fresh} - first_docs),
+                sufficiency=round(certainty(kept.distribution), 6), sufficient=which != "first")]
+        return kept, shown + fresh
+
     def deep(self) -> list[Passage]:
         stages, meter, depth = self.stages, self.meter, self.stages.route.depth
 
@@ -247,8 +303,9 @@ class _Run:
         return result.passages
 
     def trace(self, assessment: Assessment | None, decision: RouteDecision, verdict: Verdict,
-              sentences: list[EvidenceSentence]) -> Trace:
+              sentences: list[EvidenceSentence], routed_on: RoutedOn) -> Trace:
         return Trace(assessment=assessment, decision=decision, verdict=verdict, sentences=sentences,
+                     certainty=routed_on[0], certainty_from=routed_on[1],
                      queries=self.queries, meter=self.meter, hops=self.hops, warnings=self.warnings,
                      failures=self.failures,
                      selection=self.stages.select.name if sentences else None)
@@ -293,7 +350,8 @@ def build_pipeline(settings: Settings, load: Callable[[Settings], LanguageModel]
         router=fitted.router if settings.consistency == "none" else None,
         thresholds=Thresholds(alpha=settings.alpha, beta=settings.beta),
         depth=Depth(max_hops=settings.max_hops, token_budget=settings.deep_token_budget,
-                    sufficiency=settings.sufficiency))
+                    sufficiency=settings.sufficiency),
+        escalation=Escalation(below=settings.escalate_below, keep=settings.escalate_keep))
     stages = compose(
         model, labels=settings.labels, sources=sources, k=settings.k, sentences=settings.sentences,
         selector=chosen, consistency=estimator(settings.consistency, settings.rationales_k), routing=routing,

@@ -37,6 +37,8 @@ class Trace:
     warnings: list[str] = field(default_factory=list)
     failures: list[SourceFailure] = field(default_factory=list)
     selection: str | None = None  # how the sentences were chosen, when there were any
+    certainty: float | None = None  # the tau the route was decided on (closed book, or the reading)
+    certainty_from: str | None = None
 
 
 class Recorder:
@@ -70,8 +72,8 @@ class Recorder:
             label_probs={label: round(p, 6) for label, p in dist.probs.items()},
             outside_mass=round(dist.outside_mass, 6),
             entropy_bits=round(dist.entropy_bits, 6),
-            # no assessment: a forced reading route found evidence, so the closed-book pass was not run
-            certainty=None if assessment is None else round(assessment.certainty, 6),
+            certainty=None if trace.certainty is None else round(trace.certainty, 6),
+            certainty_from=trace.certainty_from,
             consistency=None if assessment is None or assessment.consistency is None else round(assessment.consistency, 6),
             consistency_method=None if assessment is None else assessment.method,
             route=trace.decision.route,

@@ -49,6 +49,7 @@ class Route(str, Enum):
     REFLECT = "reflect"  # low tau, high gamma: one query from self-reflection
     DEEP = "deep"  # both low: iterative multi-hop search
     RETRIEVE = "retrieve"  # forced: one search with the claim as the query
+    ESCALATED = "escalated"  # read, unsure: searched wider and read again (routing/route.py Escalation)
 
 
 class Basis(str, Enum):
@@ -202,6 +203,14 @@ class RecordError(_Record):
     source: str | None = None
 
 
+class Adaptation(_Record):
+    """A label-free adaptation applied to a verdict read from evidence (reading/adapt.py)."""
+
+    method: Literal["batch"]  # batch calibration: the batch's mean reading divided out
+    claims: int  # readings the prior was estimated from
+    shift: dict[Label, float]  # the log-space shift added to the reading
+
+
 class CheckRecord(_Record):
     """The result for one checked claim. Every route fills the same schema."""
 
@@ -218,7 +227,13 @@ class CheckRecord(_Record):
     label_probs: dict[Label, float] = Field(default_factory=dict)
     outside_mass: float | None = None
     entropy_bits: float | None = None
+    # the certainty tau the last routing decision was made on: the closed-book pass's, or, where
+    # the route read evidence without one, the reading's (``certainty_from`` says which)
     certainty: float | None = None
+    certainty_from: Literal["closed_book", "reading"] | None = None
+    # batch calibration (batch and eval, from 50 claims read from evidence up): how the verdict
+    # was adapted to the batch's domain; null when it was not
+    adaptation: Adaptation | None = None
     consistency: float | None = None
     route: Route
     route_reason: str = ""

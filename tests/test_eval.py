@@ -319,3 +319,21 @@ def test_a_claim_text_repeated_under_another_label_keeps_each_label():
     claims = [LabeledClaim("a", "Same text.", "REFUTED", set()), LabeledClaim("b", "Same text.", "NOT_ENOUGH_INFO", set())]
     samples = collect(None, claims, settings_key="k", store=Measured())
     assert [(s.id, s.gold) for s in samples] == [("a", "REFUTED"), ("b", "NOT_ENOUGH_INFO")]
+
+
+def test_calibrate_compares_escalation_and_measures_transfer_part_by_part(setup):
+    tmp_path, claims = setup
+    rows = [json.loads(line) for line in claims.read_text().splitlines()]
+    (tmp_path / "other.jsonl").write_text("".join(json.dumps(dict(r, id="b" + r["id"])) + "\n" for r in rows))
+    (tmp_path / "set.toml").write_text(
+        'name = "two parts"\n[binary]\nk = 4\n'
+        '[[binary.part]]\nclaims = "claims.jsonl"\nindex = ["idx"]\n'
+        '[[binary.part]]\nclaims = "other.jsonl"\nindex = ["idx"]\n')
+    result = CliRunner().invoke(app, ["calibrate", "--set", str(tmp_path / "set.toml"), "--transfer",
+                                      "-o", str(tmp_path / "p.toml")])
+    assert result.exit_code == 0, result.output
+    assert "escalation, held out on 48 claims" in result.stderr and "read once" in result.stderr
+    assert "transfer: each part left out" in result.stderr
+    assert "claims.jsonl" in result.stderr and "other.jsonl" in result.stderr and "batch" in result.stderr
+    # every reading was right and sure already: escalating cannot pay, and the profile says never
+    assert tomllib.loads((tmp_path / "p.toml").read_text())["binary"]["escalate_below"] == 0.0

@@ -59,11 +59,29 @@ def test_confusion_counts():
 
 
 def test_isotonic_pools_violators_and_interpolates_within_the_floor():
-    cal = fit_isotonic([0.1, 0.2, 0.3, 0.4], [False, True, False, True])
-    assert cal.x == pytest.approx([0.1, 0.25, 0.4]) and cal.y == pytest.approx([0.0, 0.5, 1.0])
-    # never 0 or 1: bounded to [FLOOR, 1 - FLOOR]
-    assert cal(0.0) == pytest.approx(FLOOR) and cal(1.0) == pytest.approx(1 - FLOOR)
-    assert cal(0.325) == pytest.approx(FLOOR + (1 - 2 * FLOOR) * 0.75)
+    # 10 claims a step at the least: 40 claims, right more often as raw grows, with a dip
+    raw = [i / 40 for i in range(40)]
+    correct = [i % 4 == 0 for i in range(10)] + [i % 2 == 0 for i in range(10)] + \
+              [i % 3 != 0 for i in range(10)] + [i != 0 for i in range(10)]
+    cal = fit_isotonic(raw, correct)
+    assert len(cal.x) == len(cal.y) >= 2 and all(b >= a for a, b in zip(cal.y, cal.y[1:]))
+    assert cal.y[0] < 0.5 < 0.7 < cal.y[-1]
+    # one right and one wrong pseudo-outcome per step: 0 of 10 right -> 1/12, 10 of 10 -> 11/12
+    split = fit_isotonic([i / 20 for i in range(20)], [False] * 10 + [True] * 10)
+    assert split.y == pytest.approx([1 / 12, 11 / 12], abs=1e-6)
+    assert cal(0.0) == pytest.approx(FLOOR + (1 - 2 * FLOOR) * cal.y[0])
+    assert cal(1.0) == pytest.approx(FLOOR + (1 - 2 * FLOOR) * cal.y[-1])
+    middle = (cal.x[0] + cal.x[1]) / 2
+    assert cal(middle) == pytest.approx(FLOOR + (1 - 2 * FLOOR) * (cal.y[0] + cal.y[1]) / 2)
+
+
+def test_isotonic_top_step_is_never_certainty_from_a_few_claims():
+    # the shipped closed-book map once sent raw 0.69 to 0.99: five right answers at the top
+    raw = [0.3 + 0.01 * i for i in range(30)] + [0.69, 0.7, 0.8, 0.85, 0.9]
+    correct = [i % 2 == 0 for i in range(30)] + [True] * 5
+    cal = fit_isotonic(raw, correct)
+    assert cal(0.9) < 0.8
+    assert cal.y[-1] == pytest.approx(max(cal.y))
 
 
 def test_platt_map_is_monotone_and_bounded_away_from_0_and_1():

@@ -38,7 +38,7 @@ def test_default_profile_reads_evidence_on_the_auto_route(covid_index):
     shipped = tomllib.loads(next((Path(factcheck.__file__).parent / "profiles").glob("*.toml")).read_text())
     assert shipped["three"]["router"]["threshold"] == 0.0
     assert record["route"] == "retrieve" and "reads every claim" in record["route_reason"]
-    assert record["basis"] == "evidence" and record["calls"]["model"] == 1 and record["certainty"] is None
+    assert record["basis"] == "evidence" and record["calls"]["model"] == 1 and record["certainty_from"] == "reading"
     assert 0.005 < record["confidence"] < 0.995
 
 

@@ -42,7 +42,7 @@ def test_the_sentence_that_decides_is_shown_used_and_refutes(real_model, indexes
         assert e.end > e.start and e.doc_id and e.passage_id
     assert record.reader and 0.005 < record.confidence < 0.995
     # the forced reading route found evidence: one model pass, no closed-book certainty
-    assert record.calls.model == 1 and record.certainty is None
+    assert record.calls.model == 1 and record.certainty_from == "reading"
 
 
 @pytest.mark.parametrize("selection, claim_id", [
@@ -103,7 +103,7 @@ def test_auto_with_the_shipped_profile_reads_every_claim_in_one_call(real_model,
         record = auto.check(Claim(id="1", text=json.loads(line)["claim"]))
         if record.evidence:
             assert record.route is Route.RETRIEVE and "reads every claim" in record.route_reason
-            assert record.calls.model == 1 and record.certainty is None
+            assert record.calls.model == 1 and record.certainty_from == "reading"
 
 
 def test_a_budgeted_router_routes_real_claims_both_ways(real_model, indexes, data):

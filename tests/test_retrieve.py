@@ -48,7 +48,7 @@ def test_check_with_sources_grounds_the_verdict_in_numbered_quoted_evidence():
     assert '<evidence>\nFrom "T":\n[1] Water is wet indeed.\n[2] Also wet.\n</evidence>' in prompt
     # the forced reading route found evidence, so no closed-book pass was paid for
     assert record.calls.model == 1 and record.calls.retrieval == 1
-    assert set(record.timings_ms) == {"retrieve", "select", "verify"} and record.certainty is None
+    assert set(record.timings_ms) == {"retrieve", "select", "verify"} and record.certainty_from == "reading"
     assert record.selection == "words"
 
 
@@ -73,7 +73,7 @@ def test_a_router_fitted_to_read_every_claim_skips_the_closed_book_pass():
     found = FakeRetriever([passage("d#0", "Water is wet indeed.")])
     record = pipeline_of(FakeModel(), sources=[found], k=1, router=reads_always).check(Claim(id="1", text="Water is wet."))
     assert record.route is Route.RETRIEVE and "reads every claim" in record.route_reason
-    assert record.calls.model == 1 and record.certainty is None and record.basis == "evidence"
+    assert record.calls.model == 1 and record.certainty_from == "reading" and record.basis == "evidence"
     # a router with a real threshold asks the model first: tau is one of its inputs
     budgeted = reads_always.model_copy(update={"threshold": 0.5})
     record = pipeline_of(FakeModel(), sources=[found], k=1, router=budgeted).check(Claim(id="1", text="Water is wet."))

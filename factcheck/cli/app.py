@@ -27,6 +27,7 @@ from ..errors import EXIT_RUNTIME, FactcheckError
 from ..files import write_atomic
 from ..model import loader
 from ..model.loader import model_identity, versions
+from ..reading.adapt import unadapted
 from ..report import build, format_for, from_records, read_records, write
 
 # typer would print each argument's Python type beside its name ("CLAIM <list[str]>"); the
@@ -174,6 +175,20 @@ def say_problems(record) -> None:
         say(f"claim {record.id}:", "yellow", "evidence source failed: " + "; ".join(record.source_errors))
     for warning in record.warnings:
         say(f"claim {record.id}:", "yellow", warning)
+
+
+def say_adaptation(adapt, records) -> None:
+    """On stderr, once a run: whether batch calibration adapted the verdicts, and from what."""
+    adapted = [r for r in records if getattr(r, "adaptation", None) is not None]
+    if adapted:
+        changed = sum(1 for r in adapted if r.label_probs and r.verdict is not max(
+            unadapted(r), key=unadapted(r).get))
+        say("adapted:", "", f"batch calibration adjusted {len(adapted)} verdicts read from evidence to this batch "
+                             f"(its mean reading over {adapted[-1].adaptation.claims} claims divided out; {changed} "
+                             f"changed label); --adapt none turns it off")
+    elif records:
+        say("not adapted:", "", f"batch calibration needs {adapt.min_claims} claims read from evidence, this run had "
+                                f"{len(adapt.readings)}")
 
 
 def note_without_evidence(settings) -> None:

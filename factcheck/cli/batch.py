@@ -21,12 +21,14 @@ from .app import (
     load_model,
     open_checker,
     resolve_settings,
+    say_adaptation,
     say_problems,
     showing_progress,
     terminal,
     write_report,
 )
 from .options import (
+    ADAPT_OPTIONS,
     CHECK_OPTIONS,
     MODEL_OPTIONS,
     NoCacheOpt,
@@ -37,7 +39,7 @@ from .render import BatchProgress, print_summary
 
 
 @app.command()
-@setting_options(*CHECK_OPTIONS)
+@setting_options(*CHECK_OPTIONS, *ADAPT_OPTIONS)
 def batch(
     inputs: Annotated[list[str], typer.Argument(metavar="INPUT", help="Claim files (.txt one a line, .jsonl, .csv/.tsv) or '-' for stdin; documents with --extract.")],
     out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="PATH", help="JSON Lines output; re-running with the same file resumes. Default: stdout.", show_default=False)] = None,
@@ -89,10 +91,13 @@ def batch(
             if not record.error and record.source_errors:  # an outage is news; errors are counted in the summary
                 say_problems(record)
 
+        adapt = checker.batch_calibration(seen=[r.reading for r in output.recorded.values() if r.reading])
         summary = run_batch(items, checker, output, cache=checker.cache, cache_key=checker.cache_key,
                             settings_id=identity,
                             on_record=on_record, workers=workers, should_stop=lambda: activity.stopping,
-                            started=started)
+                            started=started, adapt=adapt)
+    if adapt is not None and not terminal().quiet:
+        say_adaptation(adapt, made)
     if report is not None:  # the whole output file, with records of earlier runs it resumed
         write_report(made if out is None else out, report)
     if not terminal().quiet:

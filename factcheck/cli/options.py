@@ -46,6 +46,10 @@ _SETTINGS = {
               "auto (default), direct, retrieve or deep. Env FACTCHECK_ROUTE."),
     "max_hops": (int, ("--max-hops",), "N",
                  "Deep search hops (default 3). Env FACTCHECK_MAX_HOPS."),
+    "escalate_below": (float, ("--escalate-below",), "P",
+                       "Escalate an unsure reading: when the verdict read from evidence has confidence under P, search wider and read the next best sentences too (default: the profile's, when its fit found that it pays; 0 never). Env FACTCHECK_ESCALATE_BELOW."),
+    "adapt": (str, ("--adapt",), "batch|none",
+              "Adapt verdicts to the batch's domain without labels: batch calibration divides out the mean reading of the claims read so far, once 50 are read from evidence (records say so in 'adaptation'); none: as the profile reads them. Env FACTCHECK_ADAPT."),
     "profile": (Path, ("--profile",), "PATH",
                 "Profile fitted by factcheck calibrate (default: found by the model's SHA-256). Env FACTCHECK_PROFILE."),
     "min_confidence": (float, ("--min-confidence",), "P", "Answer only when sure: a verdict whose confidence is under P is kept but marked abstained (unsure, leaning to it) and does not count as settled. Env FACTCHECK_MIN_CONFIDENCE."),
@@ -71,8 +75,9 @@ ReportOpt = Annotated[Optional[Path], typer.Option(
     help="Also write a fact-check report: HTML, or Markdown for a .md name (factcheck report).")]
 MODEL_OPTIONS = ("model", "gpu_layers", "threads", "ctx", "api_base", "api_key", "api_model", "config")
 SOURCE_OPTIONS = ("index", "web", "web_url", "k", "selection", "if_sources_fail")
-ROUTING_OPTIONS = ("consistency", "alpha", "beta", "route", "max_hops", "profile")
+ROUTING_OPTIONS = ("consistency", "alpha", "beta", "route", "max_hops", "escalate_below", "profile")
 SURE_OPTIONS = ("min_confidence", "target_accuracy")
+ADAPT_OPTIONS = ("adapt",)
 
 
 # The settings of a command that checks claims (check, batch).

@@ -21,7 +21,11 @@ def print_model_info(info: ModelInfo, *, json_out: bool, profile=None) -> None:
     }
     curve = profile.fitted.risk_coverage if profile is not None else None
     if profile is not None:  # which fitted profile checks with this model apply, and when it was fitted
+        below = profile.settings.get("escalate_below")
         data.update(profile=str(profile.path) if profile.path else None, profile_fitted_at=profile.fitted_at,
+                    escalation=(f"under confidence {below:g}, keep the {profile.settings.get('escalate_keep', 'pooled')} "
+                                f"reading" if below else "never (calibrate found it did not pay)" if below == 0
+                                else "not fitted"),
                     risk_coverage=curve.model_dump(mode="json") if curve else None)
     if info.server:  # a served model: where, and which API; its sha256 is derived (model/remote/base.py)
         data.update(server=info.server, flavor=info.flavor)
@@ -172,8 +176,12 @@ def print_eval(result: dict) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=Text(str(result.get("claims_file", ""))),
-                  caption=Text("[low–high]: bootstrap 95% interval over the claims"))
+    adapted = {name: r["adapted"] for name, r in result["strategies"].items() if r.get("adapted")}
+    caption = "[low–high]: bootstrap 95% interval over the claims"
+    if adapted:
+        caption += "; adapted by batch calibration (--adapt none: as read): " + ", ".join(
+            f"{name} {n} verdicts" for name, n in adapted.items())
+    table = Table(title=Text(str(result.get("claims_file", ""))), caption=Text(caption))
     sure = any(r.get("answered", 1.0) < 1.0 for r in result["strategies"].values())  # a bar was given
     columns = ["strategy", "acc", "macro-F1", "AUROC", "ECE", "Brier", "read evidence", "tokens/claim", "s/claim"]
     for column in columns + (["answered", "acc answered"] if sure else []):
@@ -205,6 +213,40 @@ def risk_coverage_table(curve: RiskCoverage, title: str = ""):
     for p in curve.points:
         table.add_row(f"{p.threshold:.2f}", f"{p.coverage:.0%}", f"{p.accuracy:.3f} [{p.low:.3f}, {p.high:.3f}]",
                       str(p.claims))
+    return table
+
+
+def transfer_table(rows: list[dict]):
+    """calibrate --transfer: each part judged by a section fitted on the others."""
+    from rich.table import Table
+
+    table = Table(title="transfer: each part left out, fitted on the others (95% intervals)", title_justify="left")
+    for column in ("left out", "adaptation", "claims", "macro-F1", "accuracy", "AUROC of confidence",
+                   "predicted / gold share", "shares within 0.5-1.5x"):
+        table.add_column(column, justify="left" if column in ("left out", "adaptation") else "right")
+    for r in rows:
+        area = "-" if r["auroc"] is None else f"{r['auroc']:.3f} [{r['auroc_ci'][0]:.2f}, {r['auroc_ci'][1]:.2f}]"
+        shares = " ".join(f"{label[:1]} {r['predicted_share'][label]:.2f}/{gold:.2f}"
+                          for label, gold in r["gold_share"].items())
+        table.add_row(r["left_out"], r["adaptation"], str(r["claims"]),
+                      f"{r['macro_f1']:.3f} [{r['macro_f1_ci'][0]:.2f}, {r['macro_f1_ci'][1]:.2f}]",
+                      f"{r['accuracy']:.3f}", area, shares, "yes" if r["shares_within"] else "no")
+    return table
+
+
+def escalation_table(report: dict):
+    """calibrate's side-by-side comparison of reading once and escalating unsure readings."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"escalation, held out on {report['escalation_claims']} claims (95% intervals)",
+                  caption=Text(f"kept: {report['escalation_chosen']}"), title_justify="left", caption_justify="left")
+    for column in ("strategy", "macro-F1", "change vs reading once", "escalated", "tokens/claim"):
+        table.add_column(column, justify="left" if column == "strategy" else "right")
+    for p in report["escalation"]:
+        table.add_row(p["strategy"], f"{p['macro_f1']:.3f} [{p['low']:.3f}, {p['high']:.3f}]",
+                      f"{p['gain']:+.3f} [{p['gain_low']:+.3f}, {p['gain_high']:+.3f}]", f"{p['escalated']:.0%}",
+                      f"{p['tokens_per_claim']:.0f}")
     return table
 
 
@@ -252,6 +294,12 @@ def print_fit_report(report: dict, label_set) -> None:
                      f"{report['routing_gain']:+.3f} {ci('routing_gain_ci')} (budget {report['budget_fraction']:.0%})")
     for line in lines:
         console.print(Text(line), soft_wrap=True)
+    if "escalation" in report:
+        console.print(escalation_table(report))
+    elif "escalation_skipped" in report:
+        console.print(Text(f"escalation not fitted: {report['escalation_skipped']}"), soft_wrap=True)
+    if report.get("transfer"):
+        console.print(transfer_table(report["transfer"]))
     if "risk_coverage" in report:
         console.print(risk_coverage_table(RiskCoverage.model_validate(report["risk_coverage"]), "held out, "))
     elif "risk_coverage_skipped" in report:

@@ -65,6 +65,13 @@ class Settings(BaseModel):
     max_hops: int = Field(default=3, ge=1, le=10)
     deep_token_budget: int = Field(default=4000, ge=100)
     sufficiency: float = Field(default=0.5, ge=0.0, le=1.0)  # deep search stops at this evidence tau
+    # escalate an unsure reading: under this (calibrated) confidence, search wider and read again;
+    # None or 0: never. The profile's fit chooses both (routing/route.py Escalation).
+    escalate_below: float | None = Field(default=None, ge=0.0, le=1.0)
+    escalate_keep: Literal["second", "pooled", "surer"] = "pooled"
+    # label-free adaptation to the batch's domain (reading/adapt.py): batch calibration in batch
+    # and eval, once 50 claims are read from evidence; none: verdicts as the profile reads them
+    adapt: Literal["batch", "none"] = "batch"
     # TOML fitted by factcheck calibrate; None: the one found by the model's identity (profile.py)
     profile: Path | None = None
     # answer only when sure: a verdict under this confidence is kept but marked abstained, or

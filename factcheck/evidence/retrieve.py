@@ -47,17 +47,18 @@ class Search:
     def without_sources(self) -> Search:
         return Search([], self.k)
 
-    def __call__(self, query: str, meter: Meter, seen: set[str] | None = None) -> Found:
+    def __call__(self, query: str, meter: Meter, seen: set[str] | None = None, k: int | None = None) -> Found:
         """``seen`` carries fingerprints across calls (deep search): a passage already
-        returned is not returned again."""
+        returned is not returned again. ``k``: this search's passages, if not the stage's."""
         seen = set() if seen is None else seen
+        k = k or self.k
         ranked: list[list[Passage]] = []
         failures: list[SourceFailure] = []
         with meter.stage("retrieve"), self._lock:
             for source in self.sources:
                 meter.retrieval_call()
                 try:
-                    ranked.append(source.search(query, self.k))
+                    ranked.append(source.search(query, k))
                 except RetrievalError as exc:
                     failures.append(SourceFailure(source=source.name, reason=str(exc)))
         if self.sources and len(failures) == len(self.sources):
@@ -71,7 +72,7 @@ class Search:
                     if key not in seen and key not in keys:
                         keys.add(key)
                         merged.append(results[rank])
-        kept = merged[: self.k]
+        kept = merged[:k]
         # only what is returned counts as seen: a passage ranked beyond k here can come back
         # in a later deep-search hop
         seen.update(_fingerprint(p.text) for p in kept)

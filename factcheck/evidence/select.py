@@ -151,6 +151,16 @@ class Select:
         with meter.stage("select"):  # by meaning, ~0.2 s of encoder time: a cost the record shows
             return self.pick(claim, passages)
 
+    def next_best(self, claim: str, passages: list[Passage], read: list[EvidenceSentence],
+                  meter: Meter) -> list[EvidenceSentence]:
+        """The best ``sentences`` of ``passages`` not among ``read`` (an escalation's new evidence)."""
+        seen = {s.id for s in read}
+        with meter.stage("select"):
+            ranked = self.selector.select(claim, passages, 2 * self.sentences + len(seen))
+        unread = [s for s in ranked if s.id not in seen]
+        best = {s.id for s in sorted(unread, key=lambda s: -s.score)[: self.sentences]}
+        return [s for s in unread if s.id in best]  # in document order, as a first selection
+
 
 class Selector(Protocol):
     """Chooses the evidence sentences shown to the reader."""

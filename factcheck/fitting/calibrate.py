@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 from ..config.paths import cache_dir
@@ -22,6 +23,7 @@ from ..profiles.profile import read_existing, user_profile_path, write_profile
 from ..runs.cache import samples_key
 from ..schema import LabelSet
 from .calibration_set import CalibrationSet, LabelSetPlan, Part
+from .escalation import escalation_claims, fit_escalation
 from .router import MAX_LOSS
 from .samples import SampleStore, collect
 from .section import (
@@ -30,6 +32,7 @@ from .section import (
     fit_section,
     held_out_risk_coverage,
 )
+from .transfer import content_free_answers, leave_one_out
 
 
 def check_options(settings: Settings, *, reader: str, budget: float, max_loss: float) -> None:
@@ -47,13 +50,16 @@ def check_options(settings: Settings, *, reader: str, budget: float, max_loss: f
 
 def calibrate(calibration_set: CalibrationSet, settings_for: Callable[[LabelSetPlan], Settings], load_model, *,
               reader: str = "auto", budget: float = 0.5, max_loss: float = MAX_LOSS, out: Path | None = None,
-              command: str = "", on_claim: Callable[[Part], None] | None = None) -> tuple[Path, dict[LabelSet, dict]]:
+              escalation: bool = True, transfer: bool = False, command: str = "", on_claim: Callable[[Part], None] | None = None) -> tuple[Path, dict[LabelSet, dict]]:
     """Fit a section for every label set of ``calibration_set`` and write them to ``out``
     (default: the user's profile for this model, which checks then find by its identity).
 
     ``settings_for(plan)`` gives the settings a label set's claims are checked with (the
     route is forced to retrieve, so every claim is read); each part searches its own index.
-    ``load_model(settings)`` is called once. Returns (profile path, report per label set)."""
+    ``load_model(settings)`` is called once. With ``escalation``, an escalation is measured on
+    up to ESCALATION_CLAIMS claims per label set and fitted (escalation.py). With ``transfer``,
+    each label set's report also holds the leave-one-part-out table (transfer.py). Returns
+    (profile path, report per label set)."""
 
     model = None
 
@@ -75,15 +81,23 @@ def calibrate(calibration_set: CalibrationSet, settings_for: Callable[[LabelSetP
     for plan in calibration_set.plans:
         base = bases[plan.label_set]
         samples = []
+        by_part: dict[str, list] = {}
+        escalated = escalation_claims([c for part in plan.parts for c in part.claims]) if escalation else set()
         for part in plan.parts:
             settings = base.model_copy(update={"index": part.index}) if part.index else base
             pipeline = build_pipeline(settings, load_once)
             sha = pipeline.model.info.sha256
-            samples += collect(pipeline.stages, part.claims, settings_key=samples_key(settings, sha), store=store,
-                               chunks=reader.startswith("chunks"),
-                               on_claim=(lambda part=part: on_claim(part)) if on_claim else None)
+            by_part[part.name] = collect(
+                pipeline.stages, part.claims, settings_key=samples_key(settings, sha), store=store,
+                chunks=reader.startswith("chunks"), escalate=escalated.__contains__,
+                on_claim=(lambda part=part: on_claim(part)) if on_claim else None)
+            samples += by_part[part.name]
         section, report = fit_label_set(samples, plan.label_set, base, reader=reader, budget=budget,
-                                        max_loss=max_loss)
+                                        max_loss=max_loss, escalation=escalation)
+        if transfer:
+            report["transfer"] = [asdict(row) | {"shares_within": row.shares_within} for row in leave_one_out(
+                by_part, plan.label_set, report["reader"], budget_fraction=budget, max_loss=max_loss,
+                content_free=content_free_answers(pipeline.stages))]
         sections[plan.label_set], reports[plan.label_set] = section, report
         meta.update({f"fitted_on_{plan.label_set.value}": calibration_set.describe_plan(plan),
                      f"claims_{plan.label_set.value}": report["claims"],
@@ -101,7 +115,7 @@ def calibrate(calibration_set: CalibrationSet, settings_for: Callable[[LabelSetP
 
 
 def fit_label_set(samples, label_set: LabelSet, settings: Settings, *, reader: str, budget: float,
-                  max_loss: float) -> tuple[dict, dict]:
+                  max_loss: float, escalation: bool = False) -> tuple[dict, dict]:
     """One label set's section from its pooled samples, with the selection settings the claims
     were read with (a check applies them with the section)."""
     usable = [s for s in samples if (s.chunks if reader.startswith("chunks") else s.joint)]
@@ -109,8 +123,14 @@ def fit_label_set(samples, label_set: LabelSet, settings: Settings, *, reader: s
     if reader == "auto":
         reader, reader_cv = choose_reader(usable, label_set)
     section, report = fit_section(usable, label_set, reader=reader, budget_fraction=budget, max_loss=max_loss)
+    escalate: dict = {}
+    if escalation:
+        escalate, escalation_report = fit_escalation(usable, label_set, reader, budget_fraction=budget,
+                                                     max_loss=max_loss)
+        section.update(escalate)
+        report.update(escalation_report)
     curve = None if reader.startswith("chunks") else held_out_risk_coverage(  # its folds fit joint readings
-        samples, label_set, reader, budget_fraction=budget, max_loss=max_loss)
+        samples, label_set, reader, budget_fraction=budget, max_loss=max_loss, escalate=escalate)
     if curve is not None:
         section["risk_coverage"] = report["risk_coverage"] = curve.model_dump(mode="json")
     else:

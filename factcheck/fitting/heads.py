@@ -74,6 +74,17 @@ def out_of_fold(samples: Sequence[Sample], strength: float, seed: int = 0, head:
     return result  # type: ignore[return-value]
 
 
+def read_answers(answers: dict[str, float], reader: str, head: LinearHead | None = None) -> dict[Label, float]:
+    """A joint pass's stored answers as ``reader`` reads them (the label words, or the answer
+    map over them): what an escalation's second reading gives."""
+    probs = {Label(k): v for k, v in answers.items()}
+    if reader == "joint+scaled" and head is not None:
+        return map_answers(head, probs)
+    if reader in ("joint+logits", "joint+scaled"):
+        return probs
+    raise ValueError(f"an escalation is read by the label words, not by {reader}")
+
+
 def raw_probs(sample: Sample, reader: str, head: LinearHead | None = None) -> dict[Label, float]:
     """The reader's three-way output for one sample (before the label bias)."""
     if reader == "joint+logits":

@@ -7,14 +7,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..reading.assess import certainty
 from ..reading.calibration import Calibration
-from ..reading.conclude import conclude
+from ..reading.conclude import conclude, kept_reading
 from ..reading.readers import LinearHead, Reader, restrict
-from ..routing.plan import reading_route, router_route
+from ..routing.plan import escalation_route, reading_route, router_route
 from ..routing.route import Router, Thresholds
 from ..routing.route import decide as route_decision
 from ..schema import Assessment, Label, LabelDistribution, LabelSet, Route
-from .heads import raw_probs
+from .heads import raw_probs, read_answers
 from .router import reading_tokens
 from .samples import Sample
 
@@ -34,6 +35,8 @@ class Outcome:
     confidence_raw: float
     read: bool
     tokens: float
+    escalated: bool = False
+    probs: dict[str, float] | None = None  # the distribution the verdict was read from
 
 
 def apply_section(samples: Sequence[Sample], section: dict, label_set: LabelSet, route: str = "auto") -> list[Outcome]:
@@ -77,5 +80,19 @@ def apply_section(samples: Sequence[Sample], section: dict, label_set: LabelSet,
             cost += reading_tokens(s, reader, after_closed=regardless is None)
         raw = dist.probs.get(verdict, 0.0)
         conf = calibration(raw, basis) if calibration else raw
-        outcomes.append(Outcome(s.gold, verdict.value, conf, raw, read, cost))
+        escalated = False
+        if read and forced is None and s.escalated and (s.second or s.pooled) and escalation_route(
+                section.get("escalate_below"), conf, certainty(dist)) is not None:
+            # the second routing decision, on a stored escalation (measured for the joint layout)
+            keep = section.get("escalate_keep", "pooled")
+            second, pooled = (restrict(read_answers(answers, reader, head), label_set, bias) if answers else None
+                              for answers in (s.second, s.pooled))
+            _, kept = kept_reading(keep, dist, second, pooled)
+            verdict, dist, basis = conclude(label_set, kept, closed, evidence_needed=True)
+            cost += s.pooled_tokens if keep == "pooled" else s.second_tokens
+            raw = dist.probs.get(verdict, 0.0)
+            conf = calibration(raw, basis) if calibration else raw
+            escalated = True
+        outcomes.append(Outcome(s.gold, verdict.value, conf, raw, read, cost, escalated,
+                                {k.value: v for k, v in dist.probs.items()}))
     return outcomes

@@ -41,6 +41,15 @@ class Sample:
     # the joint pass's cost right after another claim's joint pass, as in a run that reads every
     # claim (the instruction head is then in the KV cache); None where unknown (a server)
     joint_tokens_warm: int | None = None
+    # an escalation (routing/route.py Escalation), measured only where calibrate fits one: the
+    # joint pass over the next best sentences of a wider search alone, and over the first and
+    # those together; their tokens as read cold (a check reading right after the first reading
+    # reuses its prefix from the KV cache, so "pooled" costs less there)
+    escalated: bool = False
+    second: dict[str, float] = field(default_factory=dict)
+    pooled: dict[str, float] = field(default_factory=dict)
+    second_tokens: int = 0
+    pooled_tokens: int = 0
     hidden: np.ndarray | None = None  # joint layout's final hidden state (not in the JSON)
 
 
@@ -83,6 +92,28 @@ def measure(stages: Stages, claim_id: str, claim: str, gold: str, *, chunks: boo
     )
 
 
+def measure_escalation(stages: Stages, sample: Sample) -> Sample:
+    """``sample`` with its escalation measured, as a check escalates (pipeline ``_Run.escalate``):
+    the claim searched again for ``Escalation.k`` passages, the best sentences not read at first,
+    read alone and after the first ones."""
+    meter = Meter()
+    first = stages.select(sample.claim, stages.search(sample.claim, meter).passages, meter)
+    measured = copy.copy(sample)
+    measured.escalated = True
+    if not first:
+        return measured
+    wide = stages.search(sample.claim, meter, k=stages.route.escalation.k(stages.search.k)).passages
+    fresh = stages.select.next_best(sample.claim, wide, first, meter)
+    if not fresh:
+        return measured
+    for name, shown in (("pooled", first + fresh), ("second", fresh)):
+        before = meter.tokens.prompt
+        probs = stages.read.passes(sample.claim, shown, meter, layout="joint").passes[0].probs
+        setattr(measured, name, {k.value: v for k, v in probs.items()})
+        setattr(measured, f"{name}_tokens", meter.tokens.prompt - before)
+    return measured
+
+
 class SampleStore:
     """Samples on disk: ``samples.jsonl`` plus ``hidden.npy`` rows, keyed by claim and the
     settings key, appended as they are measured (an interrupted run keeps what it did)."""
@@ -121,9 +152,11 @@ class SampleStore:
 
 
 def collect(stages: Stages, claims, *, settings_key: str, store: SampleStore | None, chunks: bool = False,
+            escalate: Callable[[str], bool] = lambda claim_id: False,
             on_claim: Callable[[], None] | None = None) -> list[Sample]:
     """One Sample per labeled claim (``claims``: items with id, claim, label), from the
-    store where it was measured before with the same settings."""
+    store where it was measured before with the same settings; its escalation measured too
+    where ``escalate(claim id)`` says (calibrate measures it on a share of the claims)."""
     samples = []
     for item in claims:
         key = SampleStore.key(settings_key, item.claim, chunks)
@@ -132,6 +165,10 @@ def collect(stages: Stages, claims, *, settings_key: str, store: SampleStore | N
             sample = measure(stages, item.id, item.claim, item.label, chunks=chunks)
             if store:
                 store.put(key, sample)
+        if escalate(item.id) and not sample.escalated and sample.joint:
+            sample = measure_escalation(stages, sample)
+            if store:
+                store.put(key, sample)  # the later row wins when the store is read again
         # the same text may come again under another label (Check-COVID reuses claim texts):
         # each labeled claim is its own sample, sharing the measured passes
         sample = copy.copy(sample)

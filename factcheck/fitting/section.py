@@ -167,17 +167,19 @@ def held_out_outcomes(samples: Sequence[Sample], label_set: LabelSet, fit, route
 
 
 def held_out_risk_coverage(samples: Sequence[Sample], label_set: LabelSet, reader: str, *, budget_fraction: float,
-                           max_loss: float, seed: int = 0) -> RiskCoverage | None:
+                           max_loss: float, escalate: dict | None = None, seed: int = 0) -> RiskCoverage | None:
     """The risk-coverage curve of the section ``fit_section`` would fit, measured on claims it
     was not fitted on: k-fold over every sample (with evidence or not), each fold's section
     fitted on the others' claims with evidence and replayed, as a check routes, on the fold.
-    ``--target-accuracy`` reads its threshold from this curve. None when a fold's fit would
-    have fewer claims with evidence than a section needs (20)."""
+    ``--target-accuracy`` reads its threshold from this curve; ``escalate`` is the escalation
+    the section keeps (escalated where measured). None when a fold's fit would have fewer
+    claims with evidence than a section needs (20)."""
     def fit(held: set[int]) -> dict | None:
         train = [s for s in samples if id(s) not in held and s.joint]
         if len(train) < MIN_FIT_CLAIMS:
             return None
-        return fit_section(train, label_set, reader=reader, budget_fraction=budget_fraction, max_loss=max_loss)[0]
+        section = fit_section(train, label_set, reader=reader, budget_fraction=budget_fraction, max_loss=max_loss)[0]
+        return {**section, **(escalate or {})}
 
     outcomes = held_out_outcomes(samples, label_set, fit, "auto", seed)
     if outcomes is None:

@@ -36,7 +36,7 @@ from ..schema import Label, LabelSet
 # fitted objects the stages are handed (``Fitted``), and settings it chooses (a user's own wins);
 # then how the evidence was chosen when it fitted them (a check applies the same).
 FITTED_OBJECTS = frozenset({"calibration", "probe", "answer_map", "label_bias", "router", "risk_coverage"})
-FITTED_SETTINGS = frozenset({"alpha", "beta", "consistency", "reader"})
+FITTED_SETTINGS = frozenset({"alpha", "beta", "consistency", "reader", "escalate_below", "escalate_keep"})
 FITTED_KEYS = FITTED_OBJECTS | FITTED_SETTINGS
 SELECTION_KEYS = frozenset({"k", "sentences", "selection", "min_coverage", "meaning_weight"})
 # What one label set's section may hold.

@@ -94,17 +94,40 @@ def fit_platt(raw: Sequence[float], correct: Sequence[bool]) -> ConfidenceMap:
 
 
 def fit_isotonic(raw: Sequence[float], correct: Sequence[bool]) -> ConfidenceMap:
-    """Pool adjacent violators: the non-decreasing step function closest to the outcomes."""
+    """Pool adjacent violators: the non-decreasing step function closest to the outcomes, with
+    every step resting on at least MIN_BLOCK claims and its rate shrunk by one right and one
+    wrong pseudo-outcome. Without both, a top step of five right answers maps to 1.0 (measured:
+    the shipped closed-book map sent raw 0.69 to 0.99)."""
     pairs = sorted(zip(raw, (float(c) for c in correct)))
     blocks: list[list[float]] = []  # [sum_x, sum_y, count]
     for x, y in pairs:
         blocks.append([x, y, 1.0])
         while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] > blocks[-1][1] / blocks[-1][2]:
-            last = blocks.pop()
-            for i in range(3):
-                blocks[-1][i] += last[i]
-    return ConfidenceMap(method="isotonic", x=[round(b[0] / b[2], 6) for b in blocks],
-                         y=[round(b[1] / b[2], 6) for b in blocks])
+            _merge_last(blocks)
+    # merging adjacent steps keeps the function non-decreasing (the mean lies between them)
+    merged: list[list[float]] = []
+    for block in blocks:
+        if merged and merged[-1][2] < MIN_BLOCK:
+            merged.append(block)
+            _merge_last(merged)
+        else:
+            merged.append(block)
+    if len(merged) > 1 and merged[-1][2] < MIN_BLOCK:
+        _merge_last(merged)
+    rates, top = [], 0.0
+    for _, sum_y, count in merged:
+        top = max(top, (sum_y + 1.0) / (count + 2.0))  # shrinking can reorder unequal steps
+        rates.append(round(top, 6))
+    return ConfidenceMap(method="isotonic", x=[round(b[0] / b[2], 6) for b in merged], y=rates)
+
+
+def _merge_last(blocks: list[list[float]]) -> None:
+    last = blocks.pop()
+    for i in range(3):
+        blocks[-1][i] += last[i]
+
+
+MIN_BLOCK = 10  # claims under one step of an isotonic map, at the least
 
 
 FITTERS = {"platt": fit_platt, "isotonic": fit_isotonic}

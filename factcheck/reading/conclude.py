@@ -29,6 +29,21 @@ def conclude(label_set: LabelSet, reading: LabelDistribution | None, closed_book
     return closed_book.top, closed_book, Basis.MODEL
 
 
+def kept_reading(keep: str, first: LabelDistribution, second: LabelDistribution | None,
+                 pooled: LabelDistribution | None) -> tuple[str, LabelDistribution]:
+    """Which reading an escalated check concludes from (``escalate_keep``): the reading of the
+    new sentences alone ("second"), of the first and the new together ("pooled"), or the surer
+    of the first and the second ("surer"). Returns (which: first, second or pooled, its
+    distribution); the first when the kept one was not read."""
+    if keep == "pooled" and pooled is not None:
+        return "pooled", pooled
+    if keep == "second" and second is not None:
+        return "second", second
+    if keep == "surer" and second is not None and second.probs[second.top] > first.probs[first.top]:
+        return "second", second
+    return "first", first
+
+
 class Conclude:
     """The conclude stage: the verdict from a reading of evidence, or from the closed-book
     assessment when there is none; and its confidence, calibrated by the profile's map."""

@@ -113,7 +113,8 @@ def summary(claims: list[ReportClaim]) -> dict:
     models = sorted({f"{r.model.name} ({r.model.sha256[:12]})" + (f" at {r.model.server}" if r.model.server else "")
                      for r in checked if r.model})
     settings = sorted({json.dumps({"reader": r.reader, "selection": r.selection, "calibrated": r.calibrated,
-                                   "profile": r.profile}, sort_keys=True) for r in checked})
+                                   "profile": r.profile, "adapted": r.adaptation is not None}, sort_keys=True)
+                       for r in checked})
     return {"total": len(claims), "counts": {v: counts.get(v, 0) for v in Verdict}, "most_likely_wrong": refuted,
             "unsure": sum(c.unsure for c in claims),
             "not_checked": [c for c in claims if c.verdict is Verdict.ERROR], "models": models,
@@ -138,4 +139,6 @@ def settings_in_words(setting: dict) -> str:
     calibrated = "calibrated confidence" if setting.get("calibrated") else "uncalibrated confidence"
     profile = setting.get("profile")
     parts.append(calibrated + (f" (profile {profile[:12]})" if profile else " (no profile)"))
+    if setting.get("adapted"):
+        parts.append("adapted to the batch by batch calibration")
     return ", ".join(parts)

@@ -8,6 +8,7 @@ decide through these functions, so there is one implementation of routing:
     reading_route   a route that reads evidence whatever the model knows (forced, or a router
                     fitted to read every claim), or None
     router_route    the fitted router's choice from the search's and the model's signals
+    escalation_route  after the first reading: answer, or search wider and read again
 
 (The final verdict's one implementation is ``reading.conclude.conclude``.)
 """
@@ -46,6 +47,15 @@ def reading_route(forced: Route | None, router: Router | None, *, has_sources: b
     if forced is None and router is not None and router.reads_always:
         return RouteDecision(route=Route.RETRIEVE, reason=READS_EVERY_CLAIM)
     return None
+
+
+def escalation_route(below: float | None, confidence: float, tau: float) -> RouteDecision | None:
+    """The second routing decision, on the first reading's calibrated ``confidence``: escalate
+    (search wider, read again) when it is under ``below``; None to answer from the reading."""
+    if not below or confidence >= below:
+        return None
+    return RouteDecision(route=Route.ESCALATED,
+                         reason=f"read, unsure: confidence {confidence:.3f} < {below:.3f} (tau={tau:.3f})")
 
 
 def router_route(router: Router, signals: dict[str, float], *, found: bool) -> RouteDecision:

@@ -14,12 +14,13 @@ gamma costs tokens on every claim, and it is only worth paying for where it earn
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..evidence.select import coverage
 from ..schema import Assessment, EvidenceSentence, Passage, Route, RouteDecision
-from .plan import reading_route, router_route
+from .plan import escalation_route, reading_route, router_route
 
 # The router's inputs: what the search says (free) and what the closed-book pass said.
 SIGNALS = ("top_score", "score_margin", "best_coverage", "shown_coverage", "documents", "tau", "closed_top")
@@ -127,18 +128,44 @@ class Depth(BaseModel):
     sufficiency: float = Field(default=0.5, ge=0.0, le=1.0)  # stop once the evidence verdict's tau reaches it
 
 
+class Escalation(BaseModel):
+    """The second routing decision, after the first reading: under ``below`` (calibrated
+    confidence) search the claim again for ``wider`` x k passages, read the best sentences not
+    read yet, and conclude from the reading ``keep`` names (reading/conclude.py kept_reading).
+    ``calibrate`` measures it against always reading once and fits ``below`` and ``keep``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    below: float | None = Field(default=None, ge=0.0, le=1.0)  # None or 0: never escalate
+    keep: Literal["second", "pooled", "surer"] = "pooled"
+    wider: int = Field(default=4, ge=2)
+    max_k: int = Field(default=60, ge=1)
+
+    def k(self, k: int) -> int:
+        return min(max(k * self.wider, 20), max(self.max_k, k))
+
+
 class Routing:
     """The route stage: whether and how a claim's evidence is searched and read.
 
     ``forced`` is ``--route`` (None: auto); ``router`` a profile's router on search signals
-    (None: PCC's quadrants on ``thresholds``)."""
+    (None: PCC's quadrants on ``thresholds``); ``escalation`` the decision after the first
+    reading (auto only: a forced route is what the user asked for)."""
 
     def __init__(self, *, forced: Route | None = None, router: Router | None = None,
-                 thresholds: Thresholds | None = None, depth: Depth | None = None) -> None:
+                 thresholds: Thresholds | None = None, depth: Depth | None = None,
+                 escalation: Escalation | None = None) -> None:
         self.forced = forced
         self.router = router
         self.thresholds = thresholds or Thresholds()
         self.depth = depth or Depth()
+        self.escalation = escalation or Escalation()
+
+    def after_reading(self, confidence: float, tau: float) -> RouteDecision | None:
+        """Escalate an unsure first reading (a decision), or answer from it (None)."""
+        if self.forced is not None:
+            return None
+        return escalation_route(self.escalation.below, confidence, tau)
 
     def regardless(self, *, has_sources: bool, measures_consistency: bool) -> RouteDecision | None:
         """A route that reads evidence whatever the model knows, decided before any pass; None

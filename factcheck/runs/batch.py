@@ -21,8 +21,9 @@ from pathlib import Path
 
 from ..claims.inputs import InputItem
 from ..errors import InputError
+from ..reading.adapt import BatchCalibration, reads_evidence, unadapted
 from ..record import error_record
-from ..schema import CheckRecord, Claim
+from ..schema import CheckRecord, Claim, parse_record
 from .cache import ResultCache, cacheable, cached_check
 from .output import RecordWriter
 
@@ -59,6 +60,7 @@ class Recorded:
 
     claim: str | None
     settings_id: str | None
+    reading: dict | None = None  # a verdict read from evidence: its reading before adaptation
 
 
 class Output:
@@ -104,7 +106,7 @@ class Output:
         view = memoryview(line)
         while view:  # one write normally; loop only if the kernel takes part of it
             view = view[os.write(self._fd, view):]
-        self.recorded[record.id] = Recorded(record.claim, record.settings_id)
+        self.recorded[record.id] = Recorded(record.claim, record.settings_id, _reading(record))
 
     def close(self) -> None:
         if self._fd is not None:
@@ -127,7 +129,15 @@ def _repair_and_read(path: Path) -> dict[str, Recorded]:
             recorded[str(row["id"])] = Recorded(row.get("claim"), row.get("settings_id"))
         except (ValueError, KeyError, TypeError, AttributeError):
             continue  # not a record of ours: leave it, redo nothing for it
+        try:  # a resumed batch calibration counts the readings already written
+            recorded[str(row["id"])].reading = _reading(parse_record(line))
+        except ValueError:
+            pass
     return recorded
+
+
+def _reading(record) -> dict | None:
+    return unadapted(record) if reads_evidence(record) else None
 
 
 def mark_duplicates(items: Iterable[InputItem]) -> Iterable[InputItem]:
@@ -167,14 +177,16 @@ def check_resumable(output: Output, items: list[InputItem], settings_id: str) ->
 def run_batch(items: Iterable[InputItem], checker, output: Output, *, cache: ResultCache | None,
               cache_key: str, settings_id: str | None = None, on_record: Callable[[CheckRecord], None] | None = None,
               workers: int = 1, should_stop: Callable[[], bool] | None = None,
-              started: float | None = None) -> BatchSummary:
+              started: float | None = None, adapt: BatchCalibration | None = None) -> BatchSummary:
     """Check every item, writing one record per item in input order; returns the summary.
 
     With ``workers`` > 1 that many claims are in flight at once (a model server with as
     many slots serves them concurrently); records are still written in input order, so a
     kill loses only claims not yet written, and the next run redoes exactly those. The
     cache is read and written here, in the calling thread. Ctrl-C (KeyboardInterrupt), or
-    ``should_stop()`` turning true, stops after the records in hand are written."""
+    ``should_stop()`` turning true, stops after the records in hand are written. ``adapt``
+    (batch calibration) may hold records until enough are read; they are written adapted, or,
+    when the run ends first, as read."""
     summary = BatchSummary()
     start = started if started is not None else time.perf_counter()  # (perf_counter) earlier work counts
     # (item, claim, record or future), in input order
@@ -188,6 +200,10 @@ def run_batch(items: Iterable[InputItem], checker, output: Output, *, cache: Res
         if record.error is not None:
             record.error.line, record.error.source = item.line, item.source
         record = record.model_copy(update={"extra": item.extra, "settings_id": settings_id})
+        for ready in (adapt(record) if adapt is not None else [record]):
+            write(ready)
+
+    def write(record: CheckRecord) -> None:
         output.write(record)
         summary.add(record)
         if on_record:
@@ -225,6 +241,8 @@ def run_batch(items: Iterable[InputItem], checker, output: Output, *, cache: Res
     finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+        for held in (adapt.finish() if adapt is not None else []):
+            write(held)
         output.close()
         summary.seconds = time.perf_counter() - start
     return summary

@@ -28,7 +28,7 @@ from ..schema import CheckRecord
 # indexes by their manifests, the profile by the values it contributes and its bytes).
 # (if_sources_fail: a record made while a source failed is never cached.)
 _NOT_KEYED = {"model", "threads", "gpu_layers", "index", "profile", "web_timeout", "api_key", "api_timeout",
-              "if_sources_fail"}
+              "if_sources_fail", "adapt"}  # adaptation acts on records after the cache
 
 
 def default_path() -> Path:
@@ -48,11 +48,12 @@ def sources_identity(settings: Settings) -> list[str]:
     return identity
 
 
-def settings_key(settings: Settings, model_sha256: str, profile: Profile | None = None) -> str:
+def settings_key(settings: Settings, model_sha256: str, profile: Profile | None = None,
+                 unkeyed: frozenset[str] = frozenset()) -> str:
     """The key prefix of records checked with ``settings`` on the model and with ``profile``'s
-    fitted objects (keyed by the file's bytes)."""
+    fitted objects (keyed by the file's bytes); ``unkeyed`` settings left out."""
 
-    data = settings.model_dump(mode="json", exclude=_NOT_KEYED)
+    data = settings.model_dump(mode="json", exclude=_NOT_KEYED | unkeyed)
     data["model"] = model_sha256
     data["sources"] = sources_identity(settings)
     data["profile_file"] = profile.digest if profile is not None else None
@@ -157,4 +158,5 @@ def samples_key(settings: Settings, model_sha256: str) -> str:
     # calibrate forces the route too, so samples do not depend on it
     plain = settings.model_copy(update={name: getattr(defaults, name) for name in (*FITTED_SETTINGS, "route")}
                                 | {"profile": None})
-    return settings_key(plain, model_sha256)
+    # an escalation is measured on top of a sample (the same key), and fitted by calibrate
+    return settings_key(plain, model_sha256, unkeyed=frozenset({"escalate_below", "escalate_keep"}))

@@ -19,6 +19,7 @@ from ..config.settings import resolve
 from ..errors import InputError
 from ..files import open_user_file
 from ..pipeline import build_pipeline, configure
+from ..reading.adapt import BatchCalibration
 from ..schema import CheckRecord, Claim, Label, LabelSet, Route, label_names
 from .cache import ResultCache, cached_check, settings_key
 from .metrics import (
@@ -123,8 +124,9 @@ def answered_accuracy(records: list[CheckRecord], correct: list[bool]) -> float 
 
 
 def evaluate(claims: list[LabeledClaim], checkers: dict[str, object], *, cache=None, cache_keys=None,
-             on_claim: Callable[[], None] | None = None) -> tuple[dict, dict[str, list[CheckRecord]]]:
-    """Run every strategy's checker over the same claims; returns (report, records).
+             on_claim: Callable[[], None] | None = None, adapt: bool = False) -> tuple[dict, dict[str, list[CheckRecord]]]:
+    """Run every strategy's checker over the same claims; returns (report, records). With
+    ``adapt``, each strategy's records go through batch calibration in order, as ``batch``'s do.
 
     One strategy over all claims, then the next: the strategies share one model, and run
     claim by claim a strategy would find the previous strategy's prompt for the same claim in
@@ -137,7 +139,13 @@ def evaluate(claims: list[LabeledClaim], checkers: dict[str, object], *, cache=N
             records[name].append(cached_check(checker, Claim(id=item.id, text=item.claim), cache, key))
             if on_claim:
                 on_claim()
+        if adapt:
+            calibrate = BatchCalibration(checker.stages.conclude.calibration, checker.stages.conclude.bar)
+            records[name] = [r for record in records[name] for r in calibrate(record)] + calibrate.finish()
     report = {"labels": labels, "strategies": {n: score(claims, recs, labels) for n, recs in records.items()}}
+    for name, recs in records.items():
+        adapted = [r.adaptation.claims for r in recs if getattr(r, "adaptation", None) is not None]
+        report["strategies"][name]["adapted"] = len(adapted)
     return report, records
 
 
@@ -186,14 +194,17 @@ def run_eval(claims_file: Path, strategy: str, limit: int | None, load, *, on_to
     strategies = strategy_pipelines(settings, names, load, profile=profile)
     checkers = {name: checker for name, (checker, _) in strategies.items()}
     cache, keys = strategy_cache(strategies, no_cache, profile)
-    result, records = evaluate(claims, checkers, cache=cache, cache_keys=keys, on_claim=on_claim)
+    result, records = evaluate(claims, checkers, cache=cache, cache_keys=keys, on_claim=on_claim,
+                               adapt=settings.adapt == "batch")
     first = next(iter(checkers.values()))
     result.update({"claims_file": str(claims_file), "model": first.model.info.name,
                    "settings": {"k": settings.k, "sentences": settings.sentences, "selection": settings.selection,
                                 "labels": settings.labels.value,
                                 "reader": first.stages.read.reader.name,
                                 "router": "fitted" if first.stages.route.router else "thresholds",
-                                "alpha": settings.alpha, "beta": settings.beta, "consistency": settings.consistency}})
+                                "alpha": settings.alpha, "beta": settings.beta, "consistency": settings.consistency,
+                                "adapt": settings.adapt, "escalate_below": settings.escalate_below,
+                                "escalate_keep": settings.escalate_keep}})
     return result, records
 
 
