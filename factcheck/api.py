@@ -87,7 +87,7 @@ class Checker:
     def batch_calibration(self, seen=()) -> BatchCalibration | None:
         """The run's batch calibration (None with ``adapt="none"``); ``seen``: readings an
         earlier run already wrote. Needs no model: the profile's map and the run's bar."""
-        if self.settings.adapt == "none":
+        if not self.settings.adapts:
             return None
         return BatchCalibration(self.profile.fitted.calibration, self.profile.abstention_bar(self.settings),
                                 seen=seen)

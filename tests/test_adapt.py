@@ -98,3 +98,12 @@ def test_batch_adapts_from_fifty_readings_up_and_says_so(monkeypatch, tmp_path):
     assert {r["verdict"] for r in rows} == {"REFUTED"} and all(r["adaptation"] is None for r in rows)
     # the batch's lean divided out: the claims that lean least to REFUTED now read SUPPORTED
     assert {r["id"] for r in records if r["verdict"] == "SUPPORTED"} == {str(i + 1) for i in range(0, 60, 3)}
+
+
+def test_auto_adapts_binary_batches_only():
+    # measured leaving each domain out: batch calibration helped the binary ranking and cost
+    # three-label batches that were not balanced across labels (docs/results.md)
+    from factcheck.config.settings import Settings
+
+    assert Settings(labels="binary").adapts and not Settings().adapts
+    assert Settings(adapt="batch").adapts and not Settings(labels="binary", adapt="none").adapts

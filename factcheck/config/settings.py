@@ -70,8 +70,14 @@ class Settings(BaseModel):
     escalate_below: float | None = Field(default=None, ge=0.0, le=1.0)
     escalate_keep: Literal["second", "pooled", "surer"] = "pooled"
     # label-free adaptation to the batch's domain (reading/adapt.py): batch calibration in batch
-    # and eval, once 50 claims are read from evidence; none: verdicts as the profile reads them
-    adapt: Literal["batch", "none"] = "batch"
+    # and eval, once 50 claims are read from evidence; auto: with binary labels only (where it
+    # measured best, docs/results.md); none: verdicts as the profile reads them
+    adapt: Literal["auto", "batch", "none"] = "auto"
+
+    @property
+    def adapts(self) -> bool:
+        """Whether batch and eval apply batch calibration."""
+        return self.adapt == "batch" or (self.adapt == "auto" and self.labels is LabelSet.BINARY)
     # TOML fitted by factcheck calibrate; None: the one found by the model's identity (profile.py)
     profile: Path | None = None
     # answer only when sure: a verdict under this confidence is kept but marked abstained, or

@@ -195,7 +195,7 @@ def run_eval(claims_file: Path, strategy: str, limit: int | None, load, *, on_to
     checkers = {name: checker for name, (checker, _) in strategies.items()}
     cache, keys = strategy_cache(strategies, no_cache, profile)
     result, records = evaluate(claims, checkers, cache=cache, cache_keys=keys, on_claim=on_claim,
-                               adapt=settings.adapt == "batch")
+                               adapt=settings.adapts)
     first = next(iter(checkers.values()))
     result.update({"claims_file": str(claims_file), "model": first.model.info.name,
                    "settings": {"k": settings.k, "sentences": settings.sentences, "selection": settings.selection,
