@@ -7,7 +7,13 @@ import pytest
 from typer.testing import CliRunner
 
 from factcheck.cli import app
-from factcheck.reading.adapt import BatchCalibration, mean_distribution, prior_shift, shifted, unadapted
+from factcheck.reading.adapt import (
+    BatchCalibration,
+    mean_distribution,
+    prior_shift,
+    shifted,
+    unadapted,
+)
 from factcheck.schema import Basis, CheckRecord, Label, Route
 
 from .fakes import FakeModel
