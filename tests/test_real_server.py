@@ -184,7 +184,7 @@ def test_batch_with_two_workers_survives_sigkill(server, fm2_index, data, tmp_pa
     out = tmp_path / "out.jsonl"
     command = [sys.executable, "-P", "-m", "factcheck", "batch", str(claims), "-o", str(out), "--labels", "binary",
                "--index", str(fm2_index), "--route", "retrieve", "--api-base", server, "--api-key", SERVER_KEY,
-               "--workers", "2", "--no-cache"]
+               "--workers", "2", "--no-cache", "--adapt", "none"]  # as read: comparable with the in-process check
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     deadline = time.time() + 300

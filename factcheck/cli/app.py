@@ -186,7 +186,7 @@ def say_adaptation(adapt, records) -> None:
         say("adapted:", "", f"batch calibration adjusted {len(adapted)} verdicts read from evidence to this batch "
                              f"(its mean reading over {adapted[-1].adaptation.claims} claims divided out; {changed} "
                              f"changed label); --adapt none turns it off")
-    elif records:
+    elif adapt.readings:  # a run with no verdict read from evidence has nothing to adapt
         say("not adapted:", "", f"batch calibration needs {adapt.min_claims} claims read from evidence, this run had "
                                 f"{len(adapt.readings)}")
 
