@@ -49,8 +49,9 @@ def fm2_claims(data: Path, n: int) -> list[dict]:
 
 @pytest.mark.model
 def test_an_unsure_reading_escalates_on_the_real_model(real_model, data, tmp_path):
-    from factcheck import Checker
     from factcheck.retrievers.local_index import build_index
+
+    from factcheck import Checker
 
     build_index([str(data / "fm2" / "corpus_dev.jsonl")], tmp_path / "idx")
     claim = fm2_claims(data, 1)[0]["claim"]
@@ -70,9 +71,10 @@ def test_an_unsure_reading_escalates_on_the_real_model(real_model, data, tmp_pat
 
 @pytest.mark.model
 def test_batch_calibration_adapts_real_readings(real_model, data, tmp_path):
+    from factcheck.retrievers.local_index import build_index
+
     from factcheck import Checker
     from factcheck.reading.adapt import BatchCalibration, unadapted
-    from factcheck.retrievers.local_index import build_index
 
     build_index([str(data / "fm2" / "corpus_dev.jsonl")], tmp_path / "idx")
     claims = fm2_claims(data, 12)

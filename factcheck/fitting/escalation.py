@@ -16,9 +16,10 @@ from dataclasses import asdict, dataclass
 
 from ..runs.metrics import bootstrap, macro_f1
 from ..schema import LabelSet, label_names
+from .cv import folds
 from .replay import apply_section
 from .samples import Sample
-from .section import MIN_FIT_CLAIMS, fit_section, held_out_outcomes
+from .section import MIN_FIT_CLAIMS, fit_section
 
 ESCALATION_CLAIMS = 200  # per label set, stratified by gold label: an escalation reads ~2.6x a first reading
 BELOW = (0.5, 0.6, 0.7, 0.8, 0.9)  # confidences under which to escalate; 1.01 is "always"
@@ -65,26 +66,17 @@ def compare_escalation(samples: Sequence[Sample], label_set: LabelSet, reader: s
     strategies = [(None, None)] + [(b, k) for k in KEEPS for b in (*BELOW, 1.01)]
     outcomes: dict[tuple, list] = {key: [] for key in strategies}
 
-    def fit(held: set[int]) -> dict | None:
-        train = [s for s in usable if id(s) not in held]
-        if len(train) < MIN_FIT_CLAIMS:
-            return None
-        return fit_section(train, label_set, reader=reader, budget_fraction=budget_fraction, max_loss=max_loss)[0]
-
-    sections: list[tuple[list[Sample], dict]] = []
-
-    def keep_fit(held: set[int]) -> dict | None:
-        section = fit(held)
-        if section is not None:
-            sections.append(([s for s in usable if id(s) in held], section))
-        return section
-
-    if len(usable) < MIN_FIT_CLAIMS + 5 or held_out_outcomes(usable, label_set, keep_fit, "retrieve", seed) is None:
+    if len(usable) < MIN_FIT_CLAIMS + 5:
         return [], None
-    for fold, section in sections:
+    for fold in folds(len(usable), seed):
+        held = set(fold.tolist())
+        train = [s for i, s in enumerate(usable) if i not in held]
+        if len(train) < MIN_FIT_CLAIMS:
+            return [], None
+        section = fit_section(train, label_set, reader=reader, budget_fraction=budget_fraction, max_loss=max_loss)[0]
         for below, keep in strategies:
             varied = dict(section, escalate_below=below, escalate_keep=keep or "pooled")
-            outcomes[(below, keep)] += apply_section(fold, varied, label_set, "auto")
+            outcomes[(below, keep)] += apply_section([usable[i] for i in fold], varied, label_set, "auto")
     gold = [o.gold for o in outcomes[(None, None)]]
     once = [o.verdict for o in outcomes[(None, None)]]
 
