@@ -181,14 +181,13 @@ def say_adaptation(adapt, records) -> None:
     """On stderr, once a run: whether batch calibration adapted the verdicts, and from what."""
     adapted = [r for r in records if getattr(r, "adaptation", None) is not None]
     if adapted:
-        changed = sum(1 for r in adapted if r.label_probs and r.verdict is not max(
-            unadapted(r), key=unadapted(r).get))
+        changed = sum(1 for r in adapted if r.verdict is not max((read := unadapted(r)), key=read.get))
         say("adapted:", "", f"batch calibration adjusted {len(adapted)} verdicts read from evidence to this batch "
                              f"(its mean reading over {adapted[-1].adaptation.claims} claims divided out; {changed} "
                              f"changed label); --adapt none turns it off")
     elif adapt.readings:  # a run with no verdict read from evidence has nothing to adapt
         say("not adapted:", "", f"batch calibration needs {adapt.min_claims} claims read from evidence, this run had "
-                                f"{len(adapt.readings)}")
+                                f"{adapt.readings}")
 
 
 def note_without_evidence(settings) -> None:
