@@ -1,97 +1,201 @@
-"""Claim extraction measured on hand-labeled paragraphs (tests/fixtures/extraction): the
-claims `factcheck extract` finds against the facts each paragraph states.
+"""Claim extraction measured on hand-labeled paragraphs, today's release against an earlier one,
+side by side on the same documents, one model process at a time.
 
-    python3 benchmarks/bench_extract.py        # writes benchmarks/results/extract.json
+    python3 benchmarks/bench_extract.py --baseline ce58983   # writes benchmarks/results/extract.json
 
-Precision: extracted claims that state one of the paragraph's facts (hold all its words).
-Recall: facts stated by some extracted claim. Both for the claims as the model wrote them
-and as `extract` keeps them (duplicates merged; opinions, fragments and claims the sentence
-does not say dropped), with seconds per sentence. Bootstrap 95% intervals over the paragraphs.
+Two sets (tests/fixtures/extraction): ``paragraphs`` (12 paragraphs, 27 sentences: the rules
+were written from it) and ``heldout`` (12 paragraphs of other kinds of text, 52 sentences,
+every sentence labeled before any rule was tuned on it).
+
+- precision: claims that state one of the paragraph's facts (hold all its words);
+- recall: facts some claim states;
+- faithful: claims whose every content word is in their sentence or the two before it;
+- coverage (heldout): sentences that state a fact and gave a claim; "accounted": sentences
+  stating none that are listed as not checked, and with the labeled reason;
+- seconds per sentence, the whole extraction (model calls and rules) over every sentence.
+Bootstrap 95% intervals over the paragraphs (seed 0, 2,000 resamples). The baseline runs
+from a wheel of ``--baseline`` installed into a scratch folder, in a subprocess.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import random
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.append(str(ROOT))  # after site-packages: the installed factcheck, tests/ helpers from the checkout
+sys.path.append(str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-FIXTURE = ROOT / "tests" / "fixtures" / "extraction" / "paragraphs.jsonl"
+FIXTURES = ROOT / "tests" / "fixtures" / "extraction"
+SETS = {"paragraphs": FIXTURES / "paragraphs.jsonl", "heldout": FIXTURES / "heldout.jsonl"}
+
+# Run inside the baseline's environment: its extract_claims over every paragraph, as JSON.
+_BASELINE = """
+import json, sys, time
+from factcheck.claims import extract as extraction
+from factcheck.config.settings import resolve
+from factcheck.cost import Meter
+from factcheck.model.loader import open_model
+from factcheck.reading.gateway import ModelGateway
+from factcheck.schema import LabelSet
+gateway = ModelGateway(open_model(resolve({})), LabelSet.THREE)
+out = {}
+for line in sys.stdin:
+    row = json.loads(line)
+    start = time.perf_counter()
+    found = extraction.extract_claims(gateway, row["text"], row["id"], Meter())
+    found = getattr(found, "claims", found)
+    out[row["id"]] = {"seconds": time.perf_counter() - start,
+                      "claims": [{"claim": c.claim, "sentence": c.sentence} for c in found], "unchecked": []}
+print(json.dumps(out))
+"""
 
 
-def score(rows: list[dict], claims: dict[str, list[str]]) -> dict:
+def normal(text: str) -> str:
+    return " ".join(text.lstrip("-*+ ").split())
+
+
+def measure(rows: list[dict], runs: dict) -> dict:
+    """The figures for ``runs`` (per paragraph id: claims with their sentence, unchecked
+    sentences with their reason) on ``rows``."""
+    from factcheck.claims.extract import sentences
     from factcheck.text import terms
 
-    right = found = extracted = facts = 0
+    n = {k: 0 for k in ("claims", "right", "facts", "found", "faithful", "factual", "covered", "none",
+                        "listed", "reason_right", "sentences")}
     for row in rows:
-        wanted = [set(terms(" ".join(f))) for f in row["facts"]]
-        got = [set(terms(c)) for c in claims[row["id"]]]
-        extracted += len(got)
-        facts += len(wanted)
-        right += sum(any(w <= g for w in wanted) for g in got)
-        found += sum(any(w <= g for g in got) for w in wanted)
-    return {"precision": right / extracted if extracted else None, "recall": found / facts,
-            "claims": extracted, "facts": facts}
+        run = runs[row["id"]]
+        facts = [set(terms(" ".join(f))) for f in _facts(row)]
+        got = [set(terms(c["claim"])) for c in run["claims"]]
+        n["claims"] += len(got)
+        n["facts"] += len(facts)
+        n["right"] += sum(any(f <= g for f in facts) for g in got)
+        n["found"] += sum(any(f <= g for g in got) for f in facts)
+        split = [normal(s) for _, _, s in sentences(row["text"])]
+        n["sentences"] += len(split)
+        for c in run["claims"]:
+            at = split.index(normal(c["sentence"])) if normal(c["sentence"]) in split else 0
+            span = set(terms(" ".join(split[max(0, at - 2):at + 1])))
+            n["faithful"] += set(terms(c["claim"])) <= span
+        if "sentences" not in row:
+            continue
+        claimed = {normal(c["sentence"]) for c in run["claims"]}
+        listed = {normal(u["sentence"]): u["reason"] for u in run["unchecked"]}
+        for labeled in row["sentences"]:
+            text = normal(labeled["text"])
+            if labeled["reason"] is None:
+                n["factual"] += 1
+                n["covered"] += text in claimed
+            else:
+                n["none"] += 1
+                n["listed"] += text in listed
+                n["reason_right"] += listed.get(text) == labeled["reason"]
+    out = {"claims": n["claims"], "facts": n["facts"], "sentences": n["sentences"],
+           "precision": n["right"] / n["claims"] if n["claims"] else None, "recall": n["found"] / n["facts"],
+           "faithful": n["faithful"] / n["claims"] if n["claims"] else None}
+    if n["factual"]:
+        out.update(coverage=n["covered"] / n["factual"], factual_sentences=n["factual"],
+                   accounted=n["listed"] / n["none"], reason_right=n["reason_right"] / n["none"],
+                   sentences_without_fact=n["none"])
+    return out
 
 
-def interval(rows, claims, key: str, seed: int = 0, n: int = 1000) -> list[float]:
+def _facts(row: dict) -> list[list[str]]:
+    return row["facts"] if "facts" in row else [f for s in row["sentences"] for f in s["facts"]]
+
+
+def with_intervals(rows: list[dict], runs: dict, seed: int = 0, resamples: int = 2000) -> dict:
+    point = measure(rows, runs)
     rng = random.Random(seed)
-    values = []
-    for _ in range(n):
-        sample = [rng.choice(rows) for _ in rows]
-        value = score(sample, claims)[key]
-        if value is not None:
-            values.append(value)
-    values.sort()
-    return [values[int(0.025 * len(values))], values[int(0.975 * len(values)) - 1]]
+    draws: dict[str, list[float]] = {}
+    for _ in range(resamples):
+        sample = measure([rng.choice(rows) for _ in rows], runs)
+        for key, value in sample.items():
+            if isinstance(value, float):
+                draws.setdefault(key, []).append(value)
+    for key, values in draws.items():
+        values.sort()
+        point[f"{key}_ci"] = [round(values[int(0.025 * len(values))], 3), round(values[int(0.975 * len(values)) - 1], 3)]
+    return point
 
 
-def main() -> None:
-    from common import write
-
-    from factcheck.claims import extract as extraction
+def current(rows: list[dict]) -> dict:
+    from factcheck.claims.extract import extract_claims
     from factcheck.config.settings import resolve
     from factcheck.cost import Meter
     from factcheck.model.loader import open_model
     from factcheck.reading.gateway import ModelGateway
     from factcheck.schema import LabelSet
 
-    rows = [json.loads(line) for line in FIXTURE.open(encoding="utf-8")]
     gateway = ModelGateway(open_model(resolve({})), LabelSet.THREE)
-    checked, as_written = {}, {}
-    original = extraction._parse_claims
-    sentences = 0
-    start = time.perf_counter()
+    out = {}
     for row in rows:
-        written: list[str] = []
+        start = time.perf_counter()
+        found = extract_claims(gateway, row["text"], row["id"], Meter())
+        out[row["id"]] = {"seconds": time.perf_counter() - start, "generations": found.generations,
+                          "claims": [{"claim": c.claim, "sentence": c.sentence, "made": c.made} for c in found.claims],
+                          "unchecked": [{"sentence": u.sentence, "reason": u.reason} for u in found.unchecked]}
+    return out
 
-        def recording(answer: str) -> list[str]:
-            claims = original(answer)
-            written.extend(claims)
-            return claims
 
-        extraction._parse_claims = recording  # every claim the model wrote, before any check
-        try:
-            kept = extraction.extract_claims(gateway, row["text"], row["id"], Meter())
-        finally:
-            extraction._parse_claims = original
-        checked[row["id"]] = [c.claim for c in kept]
-        as_written[row["id"]] = written
-        sentences += sum(1 for _ in extraction.sentences(row["text"]))
-    seconds = time.perf_counter() - start
-    result = {"paragraphs": len(rows), "sentences": sentences, "seconds_per_sentence": seconds / sentences}
-    for name, claims in (("checked", checked), ("as_written", as_written)):
-        measured = score(rows, claims)
-        measured["precision_ci"] = interval(rows, claims, "precision")
-        measured["recall_ci"] = interval(rows, claims, "recall")
-        result[name] = measured
-    result["dropped"] = sum(map(len, as_written.values())) - sum(map(len, checked.values()))
-    result["claims"] = checked
+def baseline(rows: list[dict], revision: str) -> dict:
+    """``revision``'s extraction: a wheel of it installed into a scratch folder, run there."""
+    scratch = Path(tempfile.mkdtemp(prefix="extract-baseline-"))
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(scratch / "src"), revision],
+                   check=True, capture_output=True)
+    try:
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                        "--target", str(scratch / "site"), str(scratch / "src")], check=True)
+        env = dict(os.environ, PYTHONPATH=str(scratch / "site"))
+        done = subprocess.run([sys.executable, "-c", _BASELINE], input="".join(json.dumps(r) + "\n" for r in rows),
+                              capture_output=True, text=True, env=env, check=True, cwd=scratch)
+        return json.loads(done.stdout)
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(scratch / "src")],
+                       capture_output=True)
+
+
+def main() -> None:
+    from common import write
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", metavar="REV", help="an earlier release's commit to measure beside this one")
+    args = parser.parse_args()
+    sets = {name: [json.loads(line) for line in path.open(encoding="utf-8")] for name, path in SETS.items()}
+    everything = [r for rows in sets.values() for r in rows]
+    runs = {"current": current(everything)}
+    if args.baseline:
+        runs["baseline"] = baseline(everything, args.baseline)
+    result = {"baseline": args.baseline, "cpu": _cpu(), "sets": {}}
+    for name, rows in sets.items():
+        result["sets"][name] = {}
+        for which, run in runs.items():
+            figures = with_intervals(rows, run)
+            seconds = sum(run[r["id"]]["seconds"] for r in rows)
+            figures["seconds_per_sentence"] = round(seconds / figures["sentences"], 3)
+            if which == "current":
+                figures["generations"] = sum(run[r["id"]]["generations"] for r in rows)
+            result["sets"][name][which] = figures
+    if args.baseline:
+        for name in sets:
+            pair = result["sets"][name]
+            pair["speedup"] = round(pair["baseline"]["seconds_per_sentence"] / pair["current"]["seconds_per_sentence"], 2)
+    result["claims"] = {which: {r["id"]: run[r["id"]] for r in everything} for which, run in runs.items()}
     write("extract.json", result)
+
+
+def _cpu() -> str:
+    try:
+        return next(line.split(":", 1)[1].strip() for line in subprocess.run(
+            ["lscpu"], capture_output=True, text=True).stdout.splitlines() if line.startswith("Model name"))
+    except (OSError, StopIteration):
+        return "unknown"
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from .schema import (
     LabelSet,
     Passage,
     Route,
+    UncheckedRecord,
     parse_record,
 )
 from .version import __version__
@@ -38,5 +39,5 @@ from .version import __version__
 __all__ = [
     "CheckRecord", "Checker", "Claim", "ConfigError", "ErrorRecord", "FactcheckError", "IndexFormatError",
     "InputError", "Label", "LabelSet", "ModelError", "ModelNotInstalled", "Passage", "RetrievalError", "Route",
-    "Settings", "WebError", "__version__", "check", "parse_record",
+    "Settings", "UncheckedRecord", "WebError", "__version__", "check", "parse_record",
 ]

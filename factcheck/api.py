@@ -17,7 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from .claims.extract import ExtractedClaim, extract_claims
+from .claims.extract import (
+    ExtractedClaim,
+    Extraction,
+    UncheckedSentence,
+    extract_claims,
+)
 from .config.settings import Settings, resolve
 from .evidence.sources import check_sources
 from .model import LanguageModel, loader
@@ -25,9 +30,9 @@ from .pipeline import Pipeline, build_pipeline, configure
 from .profiles.profile import Profile
 from .reading.adapt import BatchCalibration
 from .runs.cache import ResultCache, cached_check, run_key
-from .schema import CheckRecord, Claim, ErrorRecord
+from .schema import CheckRecord, Claim, ErrorRecord, UncheckedRecord
 
-Record = CheckRecord | ErrorRecord
+Record = CheckRecord | ErrorRecord | UncheckedRecord
 
 
 class Checker:
@@ -93,15 +98,21 @@ class Checker:
                                 seen=seen)
 
     def extract(self, text: str, source: str = "<document>",
-                on_sentence: Callable[[int, int], None] | None = None) -> list[ExtractedClaim]:
-        """The check-worthy claims of a document, each with the span of its sentence."""
+                on_sentence: Callable[[int, int], None] | None = None) -> Extraction:
+        """Every sentence of a document accounted for, in order: its claims to check (each
+        with the span of its sentence), or why it gives none."""
         return extract_claims(self.pipeline.stages.gateway, text, source, on_sentence=on_sentence)
 
     def check_document(self, text: str, source: str = "<document>") -> list[Record]:
-        """Extract the document's claims and check each; every record carries its sentence
-        and offsets in ``extra`` (source, start, end, sentence), as ``batch --extract`` writes them."""
+        """Extract the document's claims and check each: a record per claim and an
+        UncheckedRecord per sentence that gives none, in document order; each carries its
+        sentence and offsets in ``extra`` (source, start, end, sentence), as ``batch --extract``
+        writes them."""
         records = []
-        for found in self.extract(text, source):
+        for found in self.extract(text, source).items:
+            if isinstance(found, UncheckedSentence):
+                records.append(unchecked_record(found))
+                continue
             record = self.check(Claim(id=found.id, text=found.claim))
             records.append(record.model_copy(update={"extra": document_fields(found)}))
         return records
@@ -127,9 +138,17 @@ class Checker:
         self.close()
 
 
-def document_fields(found: ExtractedClaim) -> dict:
-    """Where an extracted claim stands in its document: a record's ``extra``."""
-    return {"source": found.source, "start": found.start, "end": found.end, "sentence": found.sentence}
+def document_fields(found: ExtractedClaim | UncheckedSentence) -> dict:
+    """Where an extracted claim (or a sentence that gave none) stands in its document: a
+    record's ``extra``."""
+    fields = {"source": found.source, "start": found.start, "end": found.end, "sentence": found.sentence}
+    if isinstance(found, ExtractedClaim):
+        fields["extracted"] = found.made
+    return fields
+
+
+def unchecked_record(found: UncheckedSentence) -> UncheckedRecord:
+    return UncheckedRecord(id=found.id, claim=found.sentence, unchecked=found.reason, extra=document_fields(found))
 
 
 def _as_claim(claim: str | Claim, default_id: str) -> Claim:

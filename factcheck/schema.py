@@ -2,16 +2,18 @@
 
 A claim flows: Claim -> Assessment (assess) -> RouteDecision (route) -> passages
 (retrieve) -> Verdict (verify) -> CheckRecord (record). A claim that could not be checked
-is an ``ErrorRecord`` instead. Either is exactly what ``--json`` prints and what batch files
-hold (``Record``, told apart by ``error``: null on a CheckRecord, an object on an
-ErrorRecord; both carry the same keys on the wire); the cache stores CheckRecords only.
+is an ``ErrorRecord`` instead, and a sentence of a document that gives no claim to check is
+an ``UncheckedRecord`` (``batch --extract``). Each is exactly what ``--json`` prints and what
+batch files hold (``Record``, told apart by ``error``, an object on an ErrorRecord, and
+``unchecked``, the reason on an UncheckedRecord; all carry the same keys on the wire); the
+cache stores CheckRecords only.
 """
 
 from __future__ import annotations
 
 import math
 from enum import Enum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -252,6 +254,7 @@ class CheckRecord(_Record):
     warnings: list[str] = Field(default_factory=list)
     source_errors: list[str] = Field(default_factory=list)  # evidence sources that failed: "name: reason"
     error: None = None  # always null here: a claim that could not be checked is an ErrorRecord
+    unchecked: None = None  # always null here: a sentence that gave no claim is an UncheckedRecord
     from_cache: bool = False  # served from the result cache (timings are the original run's)
     # a digest of the model, the settings and the evidence sources the record was made with:
     # a batch resumes only records of the same (batch stamps it; None elsewhere)
@@ -269,16 +272,9 @@ class CheckRecord(_Record):
         return f"unsure: {self.verdict.value}" if self.abstained else self.verdict.value
 
 
-class ErrorRecord(_Record):
-    """A claim that could not be checked: bad input, or a model or source failure. On the
-    wire it carries every key of a CheckRecord too, empty (null, [] or {}), so a script reads
-    one shape whatever happened."""
-
-    id: str
-    claim: str
-    error: RecordError
-    settings_id: str | None = None
-    extra: dict[str, object] = Field(default_factory=dict)
+class _EveryKey(_Record):
+    """A record that is not a verdict. On the wire it carries every key of a CheckRecord too,
+    empty (null, [] or {}), so a script reads one shape whatever happened."""
 
     @model_validator(mode="before")
     @classmethod
@@ -293,6 +289,35 @@ class ErrorRecord(_Record):
         return {name: own[name] if name in own else _EMPTY[name] for name in CheckRecord.model_fields}
 
 
+class ErrorRecord(_EveryKey):
+    """A claim that could not be checked: bad input, or a model or source failure."""
+
+    id: str
+    claim: str
+    error: RecordError
+    settings_id: str | None = None
+    extra: dict[str, object] = Field(default_factory=dict)
+
+    unchecked: ClassVar[None] = None  # (a class attribute: records are told apart by these two)
+
+
+# Why a sentence of a document gave no claim to check (claims/sentences.py says which).
+UncheckedReason = Literal["opinion", "question", "instruction", "fragment", "no factual statement"]
+
+
+class UncheckedRecord(_EveryKey):
+    """A sentence of a document that gave no claim to check, and why: a report accounts for
+    every sentence. ``claim`` holds the sentence as written; ``extra`` where it stands."""
+
+    id: str
+    claim: str
+    unchecked: UncheckedReason
+    settings_id: str | None = None
+    extra: dict[str, object] = Field(default_factory=dict)
+
+    error: ClassVar[None] = None  # (a class attribute: records are told apart by these two)
+
+
 def _empty(name: str) -> Any:
     field = CheckRecord.model_fields[name]
     if field.is_required():
@@ -305,16 +330,19 @@ _EMPTY = {name: _empty(name) for name in CheckRecord.model_fields}
 
 
 def _record_kind(value: Any) -> str:
-    error = value.get("error") if isinstance(value, dict) else getattr(value, "error", None)
-    return "error" if error else "checked"
+    def get(key):
+        return value.get(key) if isinstance(value, dict) else getattr(value, key, None)
+
+    return "error" if get("error") else "unchecked" if get("unchecked") else "checked"
 
 
-# What a line of --json output or a batch file holds: a CheckRecord or an ErrorRecord.
-Record = Annotated[Union[Annotated[CheckRecord, Tag("checked")], Annotated[ErrorRecord, Tag("error")]],
+# What a line of --json output or a batch file holds.
+Record = Annotated[Union[Annotated[CheckRecord, Tag("checked")], Annotated[ErrorRecord, Tag("error")],
+                         Annotated[UncheckedRecord, Tag("unchecked")]],
                    Discriminator(_record_kind)]
 _RECORD = TypeAdapter(Record)
 
 
-def parse_record(text: str | bytes) -> CheckRecord | ErrorRecord:
+def parse_record(text: str | bytes) -> CheckRecord | ErrorRecord | UncheckedRecord:
     """One record from its JSON, as written by ``--json`` or ``batch``."""
     return _RECORD.validate_json(text)

@@ -16,7 +16,8 @@ import re
 from functools import cache
 
 WORD = re.compile(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
+# (not after an initial: "S. Karato", "John F. Kennedy")
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\s[A-Z]\.)(?<!^[A-Z]\.)\s+(?=[\"'(\[]?[A-Z0-9])")
 
 
 @cache

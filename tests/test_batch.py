@@ -346,3 +346,24 @@ def test_batch_prints_rows_on_stdout_but_keeps_files_resumable(fake, tmp_path):
     assert len(result.stdout.splitlines()) == 3
     refused = run(str(src), "--output-format", "csv", "-o", str(tmp_path / "o.csv"))
     assert refused.exit_code == 2 and "-o files are JSON Lines" in refused.stderr
+
+
+def test_extract_accounts_for_every_sentence_and_resumes(fake, tmp_path):
+    doc = tmp_path / "doc.md"
+    doc.write_text("# Notes\n\nThe Eiffel Tower is in Berlin. Is it open at night?\nWater is wet.\n")
+    out = tmp_path / "out.jsonl"
+    result = run("--extract", str(doc), "-o", str(out))
+    assert result.exit_code == 0, result.output  # a sentence that gives no claim is not an error
+    records = lines(out)
+    assert [(r["claim"], r["verdict"], r["unchecked"]) for r in records] == [
+        ("The Eiffel Tower is in Berlin.", "REFUTED", None), ("Is it open at night?", None, "question"),
+        ("Water is wet.", "SUPPORTED", None)]
+    question = records[1]
+    assert question["extra"]["sentence"] == "Is it open at night?" and question["error"] is None
+    assert doc.read_text()[question["extra"]["start"]:question["extra"]["end"]] == "Is it open at night?"
+    assert records[0]["extra"]["extracted"] == "as written"
+    assert "2 checked" in result.stderr and "1 sentences gave no claim to check" in result.stderr
+    again = run("--extract", str(doc), "-o", str(out))
+    assert again.exit_code == 0 and "3 already done" in again.stderr and len(lines(out)) == 3
+    rows = run("--extract", str(doc), "--output-format", "tsv", "--no-cache").stdout.splitlines()
+    assert rows[2].split("\t")[:2] == ["doc.md:40-60", "not checked: question"]

@@ -21,10 +21,17 @@ DOCUMENT = """# The Eiffel Tower and water
 
 The Eiffel Tower is in Paris. It was completed in 1925 for the World's Fair.
 The tower is made of wrought iron and is about 330 metres tall.
+Visit it in spring, when the queues are short.
 
 At standard pressure, pure water boils at 100 degrees Celsius.
 Pure water freezes at 50 degrees Celsius at standard pressure.
 """
+FACTUAL = ["The Eiffel Tower is in Paris.", "It was completed in 1925 for the World's Fair.",
+           "The tower is made of wrought iron and is about 330 metres tall.",
+           "At standard pressure, pure water boils at 100 degrees Celsius.",
+           "Pure water freezes at 50 degrees Celsius at standard pressure."]
+ADVICE = "Visit it in spring, when the queues are short."
+FALSE = ["It was completed in 1925 for the World's Fair.", "Pure water freezes at 50 degrees Celsius at standard pressure."]
 
 
 def factcheck(*args, cwd):
@@ -46,8 +53,22 @@ def report(tmp_path_factory, isolated_session):
     made = factcheck("report", "checked.jsonl", "-o", "report.html", cwd=folder)
     assert made.returncode == 0, made.stderr
     records = [json.loads(line) for line in (folder / "checked.jsonl").read_text().splitlines()]
-    assert len(records) >= 4  # the document's claims, extracted by the model
     return folder, records
+
+
+def test_every_factual_sentence_gives_a_claim_and_the_false_ones_are_refuted(report):
+    _, records = report
+    by_sentence = {}
+    for r in records:
+        by_sentence.setdefault(r["extra"]["sentence"], []).append(r)
+    assert sorted(by_sentence) == sorted(FACTUAL + [ADVICE])  # every sentence of the document, accounted for
+    assert [(r["claim"], r["unchecked"]) for r in records if r["unchecked"]] == [(ADVICE, "instruction")]
+    for sentence in FALSE:
+        assert {r["verdict"] for r in by_sentence[sentence]} == {"REFUTED"}, by_sentence[sentence]
+
+
+def claims_of(records):
+    return [r for r in records if not r["unchecked"]]
 
 
 def test_every_claim_is_marked_and_a_click_shows_its_evidence(report):
@@ -57,8 +78,8 @@ def test_every_claim_is_marked_and_a_click_shows_its_evidence(report):
     with browser.chromium() as page:
         page.get((folder / "report.html").as_uri())
         cards = page.find_elements(By.CSS_SELECTOR, "article.claim")
-        assert len(cards) == len(records)
-        spans = {(r["extra"]["start"], r["extra"]["end"]) for r in records}
+        assert len(cards) == len(claims_of(records))
+        spans = {(r["extra"]["start"], r["extra"]["end"]) for r in claims_of(records)}
         marks = page.find_elements(By.CSS_SELECTOR, "a.mark")
         assert len(marks) == len(spans)  # every claim's sentence is marked, once
         marked = {c for m in marks for c in m.get_attribute("data-claims").split()}
@@ -66,6 +87,9 @@ def test_every_claim_is_marked_and_a_click_shows_its_evidence(report):
         for mark in marks:  # the verdict in words, not colour alone
             assert any(w in mark.get_attribute("aria-label") for w in ("Supported", "Refuted", "Not enough info",
                                                                         "Not checked"))
+        unchecked = page.find_element(By.CSS_SELECTOR, "#document span.unchecked")  # in place, not as a verdict
+        assert unchecked.text.startswith(ADVICE) and "instruction" in unchecked.get_attribute("aria-label")
+        assert "1 sentence gave no claim to check (1 instruction)" in page.find_element(By.TAG_NAME, "header").text
         page.save_screenshot(str(folder / "report-desktop.png"))  # as it opens: the summary and the document
         _to_docs(folder / "report-desktop.png")
         first = marks[0]
@@ -98,7 +122,7 @@ def test_filters_and_search_hide_what_they_should(report):
         for card in page.find_elements(By.CSS_SELECTOR, "article.claim"):
             assert card.is_displayed() == ("eiffel" in card.get_attribute("data-text").lower())
         counted = page.find_element(By.ID, "shown-count").text
-        assert counted.endswith(f"of {len(records)} claims shown")
+        assert counted.endswith(f"of {len(claims_of(records))} claims shown")
         assert browser.requested_urls(page) == [(folder / "report.html").as_uri()]
 
 

@@ -70,8 +70,9 @@ def test_deep_route_records_hops(real_model, wiki):
 def test_extract_claims_from_a_real_paragraph(real_model):
     text = ("The Eiffel Tower was completed in 1889 for the World's Fair in Paris. "
             "It was designed by the engineering company of Gustave Eiffel. What a view it offers!")
-    claims = extract_claims(ModelGateway(real_model, LabelSet.THREE), text, "doc.txt")
-    assert claims
+    found = extract_claims(ModelGateway(real_model, LabelSet.THREE), text, "doc.txt")
+    claims = found.claims
+    assert claims and [u.reason for u in found.unchecked] == ["opinion"]  # "What a view it offers!"
     for claim in claims:
         assert text[claim.start:claim.end] == claim.sentence and claim.source == "doc.txt"
     assert any("1889" in c.claim for c in claims)

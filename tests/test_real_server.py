@@ -211,7 +211,8 @@ def test_batch_with_two_workers_survives_sigkill(server, fm2_index, data, tmp_pa
 
 def test_claims_are_extracted_through_the_server_under_its_grammar(server, tmp_path):
     doc = tmp_path / "doc.txt"
-    doc.write_text("The Eiffel Tower was completed in 1889 in Paris. It is about 330 metres tall.\n")
+    # the second sentence refers back past its opening word: the model is asked to resolve it
+    doc.write_text("The Eiffel Tower was completed in 1889 in Paris. Gustave Eiffel's company designed it.\n")
     proc = subprocess.run([sys.executable, "-P", "-m", "factcheck", "extract", "--json", str(doc), "--api-base", server,
                            "--api-key", SERVER_KEY],
                           capture_output=True, text=True, timeout=600)

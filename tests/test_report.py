@@ -221,3 +221,21 @@ def test_the_evidence_shown_for_a_verdict_is_what_bears_most_on_it():
 def test_the_report_says_how_confidence_was_made_in_words():
     page = render_html(from_records(records()), DOCUMENT)
     assert "calibrated True" not in page and "calibrated confidence" in page
+
+
+def test_a_sentence_that_gave_no_claim_is_marked_in_place_listed_and_counted():
+    from factcheck.schema import UncheckedRecord
+
+    rows = records()[:3] + [UncheckedRecord(id="u", claim="The Moon is made of cheese, say some.", unchecked="opinion",
+                                            extra=span_of("The Moon is made of cheese, say some."))]
+    rows[1] = rows[1].model_copy(update={"extra": span_of("Water boils at 100 degrees Celsius at sea level.")})
+    claims = from_records(rows)
+    page = render_html(claims, DOCUMENT)
+    assert re.search(r'<span class="unchecked" id="c-u"[^>]*title="Not checked: opinion"[^>]*>'
+                     r"The Moon is made of cheese, say some\.<span class=\"tag\"", page)
+    assert "3 claims." in page and "1 sentence gave no claim to check (1 opinion)" in page
+    assert page.count('<article class="claim') == 3  # cards are claims; the sentence is marked and listed
+    assert re.search(r'<ul id="unchecked-list"><li><a href="#c-u">The Moon is made of cheese', page)
+    md = render_markdown(claims)
+    assert "1 sentence gave no claim to check (1 opinion)" in md
+    assert "| u | – No claim to check (opinion) |  | The Moon is made of cheese, say some. |  |" in md

@@ -1,11 +1,21 @@
-"""Extract atomic, self-contained, check-worthy claims from prose, with source spans.
+"""Account for every sentence of a document: each one gives claims to check, or is listed
+with the reason it gives none.
 
-Documents are split into sentences with their character offsets. Each sentence (with the
-sentence before it as context, to resolve pronouns) goes to the model, which answers under
-a JSON grammar, so the output always parses. Every claim is then checked against its
-sentence (``supported``: a claim the document does not say is dropped) and merged with any
-claim of the same content words. Every claim points back to the sentence it came from:
-file, start and end offsets.
+Documents are split into sentences with their character offsets. Rules (claims/sentences.py)
+decide what each sentence is; the model is asked only where a sentence states several facts
+or refers back past its opening word:
+- a question, an instruction, an opinion, a fragment or a sentence with no factual statement
+  is listed, with that reason, and not checked;
+- a sentence that plainly states a fact is the claim, as written, a leading "It" or "She"
+  made the name it stands for, and split where "and" or ";" joins a second predicate or
+  clause (no generation);
+- any other sentence goes to the model (with the sentences before it, for pronouns), under a
+  JSON grammar. A claim it writes is kept only when the document says it: every content
+  word in the sentence or the two before it, most in the sentence. When nothing it wrote is
+  kept, or what is kept leaves much of the sentence out, the sentence is checked as written.
+So whether a sentence is checked never rests on a generation: CPUs that differ in the last
+digit give the same sentences checked. Every claim points back to its sentence: file, start
+and end offsets.
 """
 
 from __future__ import annotations
@@ -13,22 +23,33 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from ..cost import Meter
 from ..files import read_user_text
 from ..reading.gateway import ModelGateway
+from ..schema import UncheckedReason
 from ..text import sentence_spans, terms
+from .sentences import (
+    is_statement,
+    needs_model,
+    resolved,
+    split_clauses,
+    subject,
+    unchecked_reason,
+)
 
 _LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
-MIN_WORDS = 4
 MAX_CLAIM_TOKENS = 160
-# A claim is kept only where the document says it (checked, not trusted): most of its content
-# words are in its own sentence, and nearly all in that sentence with the one before it (which
-# resolves "it" and "the company"). Measured on tests/fixtures/extraction (docs/results.md).
+CONTEXT_SENTENCES = 2  # the sentences before one, for what its pronouns stand for
+# A claim the model wrote is kept only where the document says it: at least this share of
+# its content words in its own sentence, and all of them in the sentence or the ones before.
 MIN_IN_SENTENCE = 0.5
-MIN_IN_SPAN = 0.75
+# The claims kept for a sentence must hold at least this share of its content words; less,
+# and the sentence is checked as written (recall first: a fact the model left out is lost).
+MIN_COVERED = 0.6
 
 
 @dataclass
@@ -39,9 +60,44 @@ class ExtractedClaim:
     start: int
     end: int
     sentence: str
+    # as written (a leading pronoun made its name), split into clauses by rule, or by the model
+    made: Literal["as written", "split", "by the model"] = "as written"
 
     def to_json(self) -> dict:
         return self.__dict__.copy()
+
+
+@dataclass
+class UncheckedSentence:
+    """A sentence that gives no claim to check, and why."""
+
+    id: str
+    sentence: str
+    source: str
+    start: int
+    end: int
+    reason: UncheckedReason
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "source": self.source, "start": self.start, "end": self.end,
+                "sentence": self.sentence, "unchecked": self.reason}
+
+
+@dataclass
+class Extraction:
+    """A document's sentences accounted for, in order: claims, and sentences not checked."""
+
+    items: list[ExtractedClaim | UncheckedSentence] = field(default_factory=list)
+    sentences: int = 0
+    generations: int = 0  # sentences the model was asked to split
+
+    @property
+    def claims(self) -> list[ExtractedClaim]:
+        return [i for i in self.items if isinstance(i, ExtractedClaim)]
+
+    @property
+    def unchecked(self) -> list[UncheckedSentence]:
+        return [i for i in self.items if isinstance(i, UncheckedSentence)]
 
 
 def sentences(text: str) -> Iterator[tuple[int, int, str]]:
@@ -86,57 +142,78 @@ def _parse_claims(text: str) -> list[str]:
     return [" ".join(str(c).split()) for c in claims if isinstance(c, str) and str(c).strip()]
 
 
-# A checkable claim speaks of the world, not of the writer or what ought to be; and it is a
-# statement, not a name or a date alone (a few words, some of them lower-case).
-_PERSONAL = re.compile(r"\b(?:I|we|We|my|My|our|Our|us|me|should|must|ought|opinion|worth it)\b"
-                       r"|\b(?i:best|worst|greatest|favou?rite|interesting|amazing|wonderful|terrible|boring|beautiful)"
-                       r"\b(?!-)")
-_LOWER_WORD = re.compile(r"\b[a-z][a-z'-]*\b")
-
-
-def is_claim(text: str) -> bool:
-    """Whether ``text`` reads as a checkable statement: not an opinion or wish, not a fragment."""
-    return len(text.split()) >= 3 and len(_LOWER_WORD.findall(text)) >= 2 and not _PERSONAL.search(text)
-
-
 def supported(claim: str, sentence: str, context: str) -> bool:
-    """Whether the document says ``claim``: its content words are found in ``sentence``
-    (and, for references it resolves, the sentence before). A claim the model added from its
-    own knowledge, or one it made of an opinion, fails."""
+    """Whether the document says ``claim``: every content word of it in ``sentence`` or the
+    ``context`` before it (where the names its pronouns stand for are), most in the sentence.
+    A claim the model added from its own knowledge ("a symbol of Paris") fails."""
     words = set(terms(claim))
     if not words:
         return False
-    own, near = set(terms(sentence)), set(terms(context))
-    return (len(words & own) / len(words) >= MIN_IN_SENTENCE
-            and len(words & (own | near)) / len(words) >= MIN_IN_SPAN)
+    own = set(terms(sentence))
+    return len(words & own) / len(words) >= MIN_IN_SENTENCE and words <= own | set(terms(context))
+
+
+def covered(claims: list[str], sentence: str) -> float:
+    """The share of the sentence's content words the claims hold."""
+    own = set(terms(sentence))
+    return len(own & {t for c in claims for t in terms(c)}) / len(own) if own else 1.0
 
 
 def extract_claims(gateway: ModelGateway, text: str, source: str, meter: Meter | None = None,
-                   on_sentence: Callable[[int, int], None] | None = None) -> list[ExtractedClaim]:
-    """The document's check-worthy claims, each supported by its sentence, each once.
+                   on_sentence: Callable[[int, int], None] | None = None) -> Extraction:
+    """Every sentence of the document accounted for: its claims, or why it gives none.
     ``on_sentence(done, total)`` reports progress."""
     meter = meter or Meter()
-    found: list[ExtractedClaim] = []
-    seen: set[frozenset[str]] = set()
-    previous = ""
+    found = Extraction()
     spans = list(sentences(text))
+    found.sentences = len(spans)
+    before: list[str] = []  # the sentences so far, as written
+    referent: str | None = None  # the last name a sentence was about, for a leading "It"
+    name = Path(source).name
+    claimed = 0
     for number, (start, end, sentence) in enumerate(spans, start=1):
-        if len(sentence.split()) >= MIN_WORDS and not sentence.endswith("?"):
-            with meter.stage("extract"):
-                answer = gateway.write("extract_claims", meter, context=previous or "(start of the document)",
-                                     sentence=sentence, max_tokens=MAX_CLAIM_TOKENS, grammar="claims")
-            for claim in _parse_claims(answer):
-                key = frozenset(terms(claim))
-                if key in seen or not is_claim(claim) or not supported(claim, sentence, previous):
-                    continue  # said already, an opinion or a fragment, or not said by the document
-                seen.add(key)
-                found.append(ExtractedClaim(id=f"{Path(source).name}:{start}-{end}#{len(found) + 1}",
-                                            claim=claim, source=source, start=start, end=end,
-                                            sentence=sentence))
-        previous = sentence
+        reason = unchecked_reason(sentence)
+        if reason is not None:
+            found.items.append(UncheckedSentence(f"{name}:{start}-{end}", sentence, source, start, end, reason))
+        else:
+            as_written = resolved(sentence, referent)
+            claims = split_clauses(as_written) if as_written else []
+            made = "split" if len(claims) > 1 else "as written"
+            if as_written is None or any(needs_model(part, split=len(claims) > 1) for part in claims):
+                context = " ".join(before[-CONTEXT_SENTENCES:])
+                written = _rewrite(gateway, meter, sentence, context)
+                found.generations += 1
+                kept = _dedupe([c for c in written if is_statement(c) and supported(c, sentence, context)])
+                if kept and covered(kept, sentence) >= MIN_COVERED:
+                    claims, made = kept, "by the model"
+            for claim in claims or [sentence]:  # a pronoun no rule resolves, nor the model: as written
+                claimed += 1
+                found.items.append(ExtractedClaim(f"{name}:{start}-{end}#{claimed}", claim, source,
+                                                  start, end, sentence, made))
+            referent = subject(as_written or "") or referent
+        before.append(sentence)
         if on_sentence:
             on_sentence(number, len(spans))
     return found
+
+
+def _rewrite(gateway: ModelGateway, meter: Meter, sentence: str, context: str) -> list[str]:
+    with meter.stage("extract"):
+        answer = gateway.write("extract_claims", meter, context=context or "(start of the document)",
+                               sentence=sentence, max_tokens=MAX_CLAIM_TOKENS, grammar="claims")
+    return _parse_claims(answer)
+
+
+def _dedupe(claims: list[str]) -> list[str]:
+    """Each claim once: a claim with the content words of one before it is the same claim."""
+    seen: set[frozenset[str]] = set()
+    out = []
+    for claim in claims:
+        key = frozenset(terms(claim))
+        if key not in seen:
+            seen.add(key)
+            out.append(claim)
+    return out
 
 
 def read_document(name: str) -> str:

@@ -28,6 +28,7 @@ class InputItem:
     source: str
     extra: dict = field(default_factory=dict)
     error: str | None = None
+    unchecked: str | None = None  # a document's sentence that gave no claim: why (written as an UncheckedRecord)
 
 
 def detect_format(name: str, explicit: str | None) -> str:

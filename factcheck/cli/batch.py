@@ -10,11 +10,12 @@ from typing import Annotated, Optional
 import typer
 
 from ..api import Checker, document_fields
-from ..claims.extract import read_document
+from ..claims.extract import ExtractedClaim, read_document
 from ..claims.inputs import FORMATS, InputItem, read_items
 from ..errors import EXIT_OK, EXIT_USAGE, InputError
 from ..runs.batch import Output, check_resumable, run_batch
 from ..runs.cache import settings_id
+from ..schema import CheckRecord
 from .activity import Activity
 from .app import (
     app,
@@ -88,7 +89,7 @@ def batch(
         def on_record(record) -> None:
             made.append(record)
             progress.advance(record)
-            if not record.error and record.source_errors:  # an outage is news; errors are counted in the summary
+            if isinstance(record, CheckRecord) and record.source_errors:  # an outage is news; errors are counted in the summary
                 say_problems(record)
 
         adapt = checker.batch_calibration(seen=[r.reading for r in output.recorded.values() if r.reading])
@@ -110,7 +111,8 @@ def batch(
 
 
 def _extracted_items(checker: Checker, documents: list[str]) -> list[InputItem]:
-    """The claims of each document, as batch items that carry their sentence and offsets."""
+    """Every sentence of each document as batch items: its claims, or the sentence and why it
+    gives none; each carries the sentence and its offsets."""
     items = []
     for name in documents:
         text = read_document(name)
@@ -118,7 +120,9 @@ def _extracted_items(checker: Checker, documents: list[str]) -> list[InputItem]:
         with Activity(0, show=showing_progress(), what="extracting") as activity:
             found = checker.extract(text, source, on_sentence=lambda done, total: activity.say(
                 f"extracting claims from {source}: sentence {done} of {total}…"))
-        items += [InputItem(claim.id, claim.claim, 0, claim.source, extra=document_fields(claim)) for claim in found]
+        items += [InputItem(i.id, i.claim, 0, i.source, extra=document_fields(i)) if isinstance(i, ExtractedClaim)
+                  else InputItem(i.id, i.sentence, 0, i.source, extra=document_fields(i), unchecked=i.reason)
+                  for i in found.items]
     return items
 
 
@@ -129,7 +133,11 @@ def extract(
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object per claim.")] = False,
     *, flags: dict,
 ) -> None:
-    """Extract atomic, self-contained, check-worthy claims, each with its source span."""
+    """Extract self-contained, check-worthy claims, each with its source span.
+
+    Every sentence is accounted for: one that gives no claim is said on stderr with the
+    reason (opinion, question, instruction, fragment, no factual statement); with --json it
+    is a line of its own, with "unchecked" the reason."""
     texts = [(name, read_document(name)) for name in documents]
     checker = Checker(resolve_settings(flags), cache=False, load=load_model)
     with Activity(0, show=showing_progress(), what="extracting") as activity:
@@ -139,10 +147,13 @@ def extract(
             source = "<stdin>" if name == "-" else name
             progress = lambda done, total, source=source: activity.say(  # noqa: E731
                 f"extracting claims from {source}: sentence {done} of {total}…")
-            claims = checker.extract(text, source, on_sentence=progress)
+            found = checker.extract(text, source, on_sentence=progress)
             with activity.between():
-                for claim in claims:
+                for item in found.items:
                     if json_out:
-                        print(json.dumps(claim.to_json()), flush=True)
-                    else:
-                        print(f"{claim.source}:{claim.start}-{claim.end}\t{claim.claim}", flush=True)
+                        print(json.dumps(item.to_json()), flush=True)
+                    elif isinstance(item, ExtractedClaim):
+                        print(f"{item.source}:{item.start}-{item.end}\t{item.claim}", flush=True)
+                    elif not terminal().quiet:
+                        typer.echo(f"{item.source}:{item.start}-{item.end}: not checked ({item.reason}): "
+                                   f"{item.sentence}", err=True)

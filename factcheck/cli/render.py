@@ -160,7 +160,8 @@ def print_summary(summary) -> None:
     console.print(
         f"{'interrupted: ' if summary.interrupted else ''}{summary.checked} checked "
         f"({summary.cached} from cache), {summary.errors} errors, {summary.skipped} already done; "
-        f"verdicts: {verdicts}; routes: {routes}; {summary.seconds:.1f} s, "
+        + (f"{summary.unchecked} sentences gave no claim to check; " if summary.unchecked else "")
+        + f"verdicts: {verdicts}; routes: {routes}; {summary.seconds:.1f} s, "
         f"{summary.prompt_tokens} prompt + {summary.generated_tokens} generated tokens",
         soft_wrap=True)
 

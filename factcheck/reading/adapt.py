@@ -127,7 +127,7 @@ class BatchCalibration:
 
 def reads_evidence(record) -> bool:
     """A record whose verdict was read from evidence: what batch calibration adapts."""
-    return record.error is None and record.basis is Basis.EVIDENCE and bool(record.label_probs)
+    return isinstance(record, CheckRecord) and record.basis is Basis.EVIDENCE and bool(record.label_probs)
 
 
 def unadapted(record: CheckRecord) -> dict[Label, float]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..files import read_user_text
-from ..schema import CheckRecord, ErrorRecord, parse_record
+from ..schema import CheckRecord, ErrorRecord, UncheckedRecord, parse_record
 
 
 class Verdict(str, Enum):
@@ -21,30 +21,39 @@ class Verdict(str, Enum):
     REFUTED = "refuted"
     NOT_ENOUGH_INFO = "nei"
     ERROR = "error"
+    UNCHECKED = "unchecked"  # a sentence of the document that gave no claim to check
 
     @property
     def word(self) -> str:
-        return {"supported": "Supported", "refuted": "Refuted", "nei": "Not enough info", "error": "Not checked"}[self.value]
+        return {"supported": "Supported", "refuted": "Refuted", "nei": "Not enough info", "error": "Not checked",
+                "unchecked": "No claim to check"}[self.value]
 
     @property
     def icon(self) -> str:
-        return {"supported": "\u2713", "refuted": "\u2717", "nei": "?", "error": "!"}[self.value]
+        return {"supported": "\u2713", "refuted": "\u2717", "nei": "?", "error": "!", "unchecked": "\u2013"}[self.value]
 
 
+# The verdicts of claims (a sentence that gave none is not one)
+CLAIM_VERDICTS = (Verdict.SUPPORTED, Verdict.REFUTED, Verdict.NOT_ENOUGH_INFO, Verdict.ERROR)
 # Which verdict a span shows when several claims share it: the one most in need of an editor.
-SEVERITY = (Verdict.REFUTED, Verdict.ERROR, Verdict.NOT_ENOUGH_INFO, Verdict.SUPPORTED)
+SEVERITY = (Verdict.REFUTED, Verdict.ERROR, Verdict.NOT_ENOUGH_INFO, Verdict.SUPPORTED, Verdict.UNCHECKED)
 
 
 @dataclass
 class ReportClaim:
-    record: CheckRecord | ErrorRecord
+    record: CheckRecord | ErrorRecord | UncheckedRecord
     verdict: Verdict
     span: tuple[int, int] | None = None  # character offsets in the source document
     source: str | None = None  # the document the claim was extracted from
 
     @property
     def confidence(self) -> float | None:
-        return None if isinstance(self.record, ErrorRecord) else self.record.confidence
+        return self.record.confidence if isinstance(self.record, CheckRecord) else None
+
+    @property
+    def is_claim(self) -> bool:
+        """A claim (checked, or that failed), not a sentence that gave none."""
+        return self.verdict is not Verdict.UNCHECKED
 
     @property
     def unsure(self) -> bool:
@@ -57,9 +66,11 @@ class ReportClaim:
         return f"Unsure, leans {self.verdict.word.lower()}" if self.unsure else self.verdict.word
 
 
-def verdict_of(record: CheckRecord | ErrorRecord) -> Verdict:
+def verdict_of(record: CheckRecord | ErrorRecord | UncheckedRecord) -> Verdict:
     if isinstance(record, ErrorRecord):
         return Verdict.ERROR
+    if isinstance(record, UncheckedRecord):
+        return Verdict.UNCHECKED
     return {"SUPPORTED": Verdict.SUPPORTED, "REFUTED": Verdict.REFUTED}.get(record.verdict.value, Verdict.NOT_ENOUGH_INFO)
 
 
@@ -106,7 +117,10 @@ def locate(claims: list[ReportClaim], document: str) -> None:
 
 def summary(claims: list[ReportClaim]) -> dict:
     """Counts per verdict, the claims most likely wrong first (refuted, most confident first),
-    the claims that could not be checked, and the models and settings the records name."""
+    the claims that could not be checked, the sentences that gave no claim (with the count of
+    each reason), and the models and settings the records name."""
+    unchecked = [c for c in claims if not c.is_claim]
+    claims = [c for c in claims if c.is_claim]
     counts = Counter(c.verdict for c in claims)
     refuted = sorted((c for c in claims if c.verdict is Verdict.REFUTED), key=lambda c: -(c.confidence or 0))
     checked = [c.record for c in claims if isinstance(c.record, CheckRecord)]
@@ -115,13 +129,24 @@ def summary(claims: list[ReportClaim]) -> dict:
     settings = sorted({json.dumps({"reader": r.reader, "selection": r.selection, "calibrated": r.calibrated,
                                    "profile": r.profile, "adapted": r.adaptation is not None}, sort_keys=True)
                        for r in checked})
-    return {"total": len(claims), "counts": {v: counts.get(v, 0) for v in Verdict}, "most_likely_wrong": refuted,
+    return {"total": len(claims), "counts": {v: counts.get(v, 0) for v in CLAIM_VERDICTS}, "most_likely_wrong": refuted,
+            "unchecked": unchecked, "unchecked_reasons": Counter(c.record.unchecked for c in unchecked),
             "unsure": sum(c.unsure for c in claims),
             "not_checked": [c for c in claims if c.verdict is Verdict.ERROR], "models": models,
             "settings": [json.loads(s) for s in settings]}
 
 
-def from_records(records: list[CheckRecord | ErrorRecord]) -> list[ReportClaim]:
+def unchecked_in_words(facts: dict) -> str:
+    """ "2 sentences gave no claim to check (1 opinion, 1 question)", or "" when none."""
+    reasons = facts["unchecked_reasons"]
+    if not reasons:
+        return ""
+    n = sum(reasons.values())
+    why = ", ".join(f"{count} {reason}" for reason, count in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+    return f"{n} sentence{'s' if n != 1 else ''} gave no claim to check ({why})"
+
+
+def from_records(records: list[CheckRecord | ErrorRecord | UncheckedRecord]) -> list[ReportClaim]:
     """The claims of records a run has just made (``check --report``, ``batch --report``)."""
     out = []
     for record in records:

@@ -11,7 +11,15 @@ from importlib import resources
 from urllib.parse import quote
 
 from ..schema import CheckRecord, ErrorRecord
-from .claims import SEVERITY, ReportClaim, Verdict, locate, settings_in_words, summary
+from .claims import (
+    SEVERITY,
+    ReportClaim,
+    Verdict,
+    locate,
+    settings_in_words,
+    summary,
+    unchecked_in_words,
+)
 
 # Nothing may load: no network, no fonts, no images but inline ones.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
@@ -38,8 +46,9 @@ def render(claims: list[ReportClaim], document: str | None = None, title: str = 
     if located:
         body.append(f'<article id="document" aria-label="The document, claims marked">{_marked(document, claims, ids)}'
                     "</article>")
-    body.append('<section id="claims" aria-label="Claims">' + "".join(_card(c, ids[id(c)]) for c in claims))
-    if document is not None and (missing := [c for c in claims if not c.span]):
+    cards = [c for c in claims if c.is_claim]  # a sentence that gave no claim is marked, and listed above
+    body.append('<section id="claims" aria-label="Claims">' + "".join(_card(c, ids[id(c)]) for c in cards))
+    if document is not None and (missing := [c for c in cards if not c.span]):
         body.append(f'<p class="muted">{len(missing)} claim(s) could not be placed in the document '
                     "(it has changed since they were extracted, or they came from elsewhere).</p>")
     body.append("</section></main>")
@@ -74,7 +83,11 @@ def _summary(facts: dict, ids) -> str:
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     unsure = (f' {facts["unsure"]} of them unsure: under the confidence bar, kept as a leaning.'
               if facts["unsure"] else "")
-    return (f'<p>{facts["total"]} claims.{unsure}</p><ul class="counts" aria-label="Claims by verdict">{counts}</ul>'
+    unchecked = unchecked_in_words(facts)
+    unchecked = (f' <span class="unchecked-count">{escape(unchecked)}: marked <span class="unchecked">like this</span> '
+                 "in the document.</span>") if unchecked else ""
+    return (f'<p>{facts["total"]} claims.{unsure}{unchecked}</p>'
+            f'<ul class="counts" aria-label="Claims by verdict">{counts}</ul>'
             f'<p class="muted">Model: {models}. Settings: {settings or "none named"}. Made {when} by factcheck.</p>')
 
 
@@ -89,13 +102,17 @@ def _attention(facts: dict, ids) -> str:
         items = "".join(f'<li><a href="#{ids[id(c)]}">{escape(_cut(c.record.claim or "(empty)", 160))}</a>: '
                         f"{escape(c.record.error.reason)}</li>" for c in facts["not_checked"][:10])
         parts.append(f"<h2>Could not be checked</h2><ul>{items}</ul>")
+    if facts["unchecked"]:
+        items = "".join(f'<li><a href="#{ids[id(c)]}">{escape(_cut(c.record.claim, 160))}</a> '
+                        f'<span class="muted">({escape(c.record.unchecked)})</span></li>' for c in facts["unchecked"])
+        parts.append(f'<h2>Sentences not checked ({len(facts["unchecked"])})</h2><ul id="unchecked-list">{items}</ul>')
     return "".join(parts) + "</section>"
 
 
 def _controls(facts: dict) -> str:
     boxes = "".join(f'<label><input type="checkbox" checked data-verdict="{v.value}"> '
                     f'<span class="icon" aria-hidden="true">{v.icon}</span> {v.word}</label>'
-                    for v in Verdict if facts["counts"][v])
+                    for v, n in facts["counts"].items() if n)
     return ('<section id="controls" aria-label="Filters"><fieldset><legend class="muted">Show</legend>'
             f"{boxes}"
             '<label>confidence at least <input type="range" id="min-confidence" min="0" max="100" value="0"> '
@@ -105,7 +122,8 @@ def _controls(facts: dict) -> str:
 
 
 def _marked(document: str, claims: list[ReportClaim], ids) -> str:
-    """The document with each claimed span a link to its claims, its worst verdict in words."""
+    """The document with each claimed span a link to its claims, its worst verdict in words,
+    and each sentence that gave no claim marked as such, with the reason."""
     by_span: dict[tuple[int, int], list[ReportClaim]] = {}
     for c in claims:
         if c.span:
@@ -113,6 +131,14 @@ def _marked(document: str, claims: list[ReportClaim], ids) -> str:
     out, cursor = [], 0
     for (start, end), group in sorted(by_span.items()):
         if start < cursor:  # overlaps a span already marked: its claims are listed beside it
+            continue
+        if not group[0].is_claim:
+            why = escape(group[0].record.unchecked)
+            out.append(escape(document[cursor:start]))
+            out.append(f'<span class="unchecked" id="{ids[id(group[0])]}" tabindex="0" title="Not checked: {why}" '
+                       f'aria-label="No claim to check ({why}): {escape(_cut(document[start:end], 80))}">'
+                       f'{escape(document[start:end])}<span class="tag" aria-hidden="true">\u2013 {why}</span></span>')
+            cursor = end
             continue
         worst = min((c.verdict for c in group), key=SEVERITY.index)
         label = "; ".join(f"{c.word}" + (f" {c.confidence:.2f}" if c.confidence is not None else "")

@@ -4,16 +4,18 @@ HTML that Markdown renderers pass through."""
 
 from __future__ import annotations
 
-from ..schema import ErrorRecord
+from ..schema import ErrorRecord, UncheckedRecord
 from ..text import markdown_text
-from .claims import ReportClaim, Verdict, summary
+from .claims import ReportClaim, Verdict, summary, unchecked_in_words
 
 
 def render(claims: list[ReportClaim], title: str = "Fact-check report") -> str:
     facts = summary(claims)
     lines = [f"# {markdown_text(title)}", "", f"{facts['total']} claims: " + ", ".join(
         f"{v.icon} {v.word} **{n}**" for v, n in facts["counts"].items() if n) + "."
-        + (f" {facts['unsure']} of them unsure (under the confidence bar, kept as a leaning)." if facts["unsure"] else ""),
+        + (f" {facts['unsure']} of them unsure (under the confidence bar, kept as a leaning)." if facts["unsure"] else "")
+        + (f" {unchecked_in_words(facts)}: in the table as {Verdict.UNCHECKED.icon} {Verdict.UNCHECKED.word}."
+           if facts["unchecked"] else ""),
         ""]
     if facts["models"]:
         lines += ["Model: " + ", ".join(markdown_text(m) for m in facts["models"]) + ".", ""]
@@ -30,6 +32,10 @@ def render(claims: list[ReportClaim], title: str = "Fact-check report") -> str:
     lines += ["## Claims", "", "| # | verdict | confidence | claim | evidence it rests on |", "|---|---|---|---|---|"]
     for c in claims:
         r = c.record
+        if isinstance(r, UncheckedRecord):
+            lines.append(f"| {markdown_text(r.id)} | {Verdict.UNCHECKED.icon} {Verdict.UNCHECKED.word} ({r.unchecked}) |  "
+                         f"| {markdown_text(r.claim, 300)} |  |")
+            continue
         if isinstance(r, ErrorRecord):
             lines.append(f"| {markdown_text(r.id)} | {Verdict.ERROR.icon} {Verdict.ERROR.word} |  | {markdown_text(r.claim or '', 300)} "
                          f"| {markdown_text(r.error.reason, 200)} |")

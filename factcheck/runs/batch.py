@@ -23,7 +23,7 @@ from ..claims.inputs import InputItem
 from ..errors import InputError
 from ..reading.adapt import BatchCalibration, reads_evidence, unadapted
 from ..record import error_record
-from ..schema import CheckRecord, Claim, parse_record
+from ..schema import CheckRecord, Claim, UncheckedRecord, parse_record
 from .cache import ResultCache, cacheable, cached_check
 from .output import RecordWriter
 
@@ -33,6 +33,7 @@ class BatchSummary:
     checked: int = 0
     errors: int = 0
     skipped: int = 0  # already in the output file
+    unchecked: int = 0  # a document's sentences that gave no claim to check
     cached: int = 0
     verdicts: Counter = field(default_factory=Counter)
     routes: Counter = field(default_factory=Counter)
@@ -44,6 +45,9 @@ class BatchSummary:
     def add(self, record: CheckRecord) -> None:
         if record.error is not None:
             self.errors += 1
+            return
+        if record.unchecked is not None:
+            self.unchecked += 1
             return
         self.checked += 1
         self.cached += record.from_cache
@@ -220,6 +224,8 @@ def run_batch(items: Iterable[InputItem], checker, output: Output, *, cache: Res
             claim = Claim(id=item.id, text=item.text)
             if item.error:
                 result: CheckRecord | Future = error_record(claim, item.error, line=item.line, source=item.source)
+            elif item.unchecked:
+                result = UncheckedRecord(id=item.id, claim=item.text, unchecked=item.unchecked)
             elif pool is None:
                 result = cached_check(checker, claim, cache, cache_key)
             elif cache is not None and (hit := cache.get(ResultCache.key(claim.text.strip(), cache_key))):

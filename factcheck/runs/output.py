@@ -14,7 +14,7 @@ import os
 import sys
 from typing import TextIO
 
-from ..schema import CheckRecord, ErrorRecord
+from ..schema import CheckRecord, ErrorRecord, UncheckedRecord
 from ..text import markdown_text
 
 FORMATS = ("table", "json", "tsv", "csv", "markdown")
@@ -98,7 +98,7 @@ class RecordWriter:
     def _out(self) -> TextIO:
         return self.stream or sys.stdout
 
-    def write(self, r: CheckRecord | ErrorRecord) -> None:
+    def write(self, r: CheckRecord | ErrorRecord | UncheckedRecord) -> None:
         if self.fmt == "json":
             self._out().write(r.model_dump_json() + "\n")
             self._out().flush()
@@ -131,6 +131,8 @@ class RecordWriter:
         claim = Text(_cut(r.claim or "(empty)", CLAIM_CHARS))
         if r.error:
             table.add_row(Text(r.id), claim, Text("ERROR", style="bold red"), "", "", Text(r.error.reason), "")
+        elif r.unchecked:
+            table.add_row(Text(r.id), claim, Text("not checked", style="dim"), "", "", Text(r.unchecked, style="dim"), "")
         else:
             word, colour = confidence_word(r.confidence)
             verdict = r.verdict.value
@@ -166,6 +168,8 @@ class RecordWriter:
         if r.error:
             head.append("ERROR", style="bold red")
             head.append(f"  {r.error.reason}")
+        elif r.unchecked:
+            head.append(f"not checked: {r.unchecked}", style="dim")
         else:
             word, colour = confidence_word(r.confidence)
             head.append(r.verdict_text, style="dim" if r.abstained else f"bold {_STYLE.get(r.verdict.value, '')}")
@@ -177,7 +181,7 @@ class RecordWriter:
 
         self.console.print(head, overflow="fold")
         self.console.print(Padding(Text(_cut(r.claim or "(empty)", CLAIM_CHARS)), (0, 0, 0, 3)))
-        if not r.error:
+        if not r.error and not r.unchecked:
             self.console.print(Padding(self._evidence_cell(r, 200), (0, 0, 0, 3)))
         self.console.print()
 
@@ -191,9 +195,9 @@ class RecordWriter:
         body = Text()
         if len(f"{r.id}. {r.claim}") > title_room:  # the whole claim, since the title is cut
             body.append(f"claim: {_cut(r.claim, 4 * CLAIM_CHARS)}\n\n")
-        if r.error:
-            body.append("ERROR ", style="bold red")
-            body.append(r.error.reason)
+        if r.error or r.unchecked:
+            body.append("ERROR " if r.error else "not checked: ", style="bold red" if r.error else "dim")
+            body.append(r.error.reason if r.error else r.unchecked)
             self.console.print(Panel(body, title=title, title_align="left"))
             return
         word, colour = confidence_word(r.confidence)
@@ -244,10 +248,13 @@ class RecordWriter:
         out.flush()
 
 
-def flat_row(r: CheckRecord | ErrorRecord) -> list[str]:
-    """One claim as plain fields, in ``FLAT_COLUMNS`` order."""
+def flat_row(r: CheckRecord | ErrorRecord | UncheckedRecord) -> list[str]:
+    """One claim as plain fields, in ``FLAT_COLUMNS`` order (a sentence that gave no claim:
+    "not checked: <why>" as its verdict)."""
     if isinstance(r, ErrorRecord):
         return [r.id, "", "", "", "", r.claim or "", "", "", "", r.error.reason]
+    if isinstance(r, UncheckedRecord):
+        return [r.id, f"not checked: {r.unchecked}", "", "", "", r.claim, "", "", "", ""]
     shown = deciding(r)[:SHOWN_SENTENCES]
     return [
         r.id, r.verdict_text, f"{r.confidence:.3f}", r.route.value, r.basis.value, r.claim or "",
