@@ -21,6 +21,7 @@ from .claims.extract import (
     ExtractedClaim,
     Extraction,
     UncheckedSentence,
+    each_sentence,
     extract_claims,
 )
 from .config.settings import Settings, resolve
@@ -102,6 +103,11 @@ class Checker:
         """Every sentence of a document accounted for, in order: its claims to check (each
         with the span of its sentence), or why it gives none."""
         return extract_claims(self.pipeline.stages.gateway, text, source, on_sentence=on_sentence)
+
+    def extract_each(self, text: str, source: str = "<document>") -> Iterator[tuple[int, int, list]]:
+        """(number, total, its claims or the UncheckedSentence) for each sentence of a
+        document, as soon as it is extracted: what ``batch --extract`` checks as it goes."""
+        return each_sentence(self.pipeline.stages.gateway, text, source)
 
     def check_document(self, text: str, source: str = "<document>") -> list[Record]:
         """Extract the document's claims and check each: a record per claim and an

@@ -15,9 +15,14 @@ from .passages import Document, split_passages
 
 def rank_pages(query: str, pages: list[Document], source: str, k: int, max_words: int = 100) -> list[Passage]:
     """Split ``pages`` into passages and return the ``k`` best for ``query`` by BM25."""
+    return rank_passages(query, [p for page in pages for p in split_passages(page, source=source, max_words=max_words)],
+                         k)
+
+
+def rank_passages(query: str, passages: list[Passage], k: int) -> list[Passage]:
+    """The ``k`` best of ``passages`` for ``query`` by BM25 over just these passages."""
     import bm25s
 
-    passages = [p for page in pages for p in split_passages(page, source=source, max_words=max_words)]
     query_words = terms(query)
     if not passages or not query_words:
         return []

@@ -367,3 +367,18 @@ def test_extract_accounts_for_every_sentence_and_resumes(fake, tmp_path):
     assert again.exit_code == 0 and "3 already done" in again.stderr and len(lines(out)) == 3
     rows = run("--extract", str(doc), "--output-format", "tsv", "--no-cache").stdout.splitlines()
     assert rows[2].split("\t")[:2] == ["doc.md:40-60", "not checked: question"]
+
+
+def test_extract_checks_each_sentence_as_its_claims_arrive(fake, tmp_path, monkeypatch):
+    from factcheck.claims import extract as extraction
+
+    events = []
+    rewrite, read = extraction._rewrite, fake.next_token
+    monkeypatch.setattr(extraction, "_rewrite", lambda *a: events.append("extract") or rewrite(*a))
+    monkeypatch.setattr(fake, "next_token", lambda *a, **k: events.append("read") or read(*a, **k))
+    doc = tmp_path / "doc.md"
+    doc.write_text("The Eiffel Tower is in Berlin. Later, he returned to Alameda to live with his mother.\n")
+    result = run("--extract", str(doc), "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert "read" in events[:events.index("extract")]  # the first claim was checked before the second was extracted
+    assert len(result.stdout.splitlines()) == 2

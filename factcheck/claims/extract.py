@@ -163,18 +163,37 @@ def extract_claims(gateway: ModelGateway, text: str, source: str, meter: Meter |
                    on_sentence: Callable[[int, int], None] | None = None) -> Extraction:
     """Every sentence of the document accounted for: its claims, or why it gives none.
     ``on_sentence(done, total)`` reports progress."""
-    meter = meter or Meter()
     found = Extraction()
+    for number, total, items in each_sentence(gateway, text, source, meter):
+        found.sentences = total
+        found.generations += items.asked
+        found.items.extend(items)
+        if on_sentence:
+            on_sentence(number, total)
+    return found
+
+
+class _Outcome(list):
+    """One sentence's items; ``asked``: the model was asked to split it."""
+
+    asked = False
+
+
+def each_sentence(gateway: ModelGateway, text: str, source: str,
+                  meter: Meter | None = None) -> Iterator[tuple[int, int, _Outcome]]:
+    """(number, total, its items) for each sentence in order, as soon as it is extracted: a
+    batch checks the first claims while later sentences wait."""
+    meter = meter or Meter()
     spans = list(sentences(text))
-    found.sentences = len(spans)
     before: list[str] = []  # the sentences so far, as written
     referent: str | None = None  # the last name a sentence was about, for a leading "It"
     name = Path(source).name
     claimed = 0
     for number, (start, end, sentence) in enumerate(spans, start=1):
+        outcome = _Outcome()
         reason = unchecked_reason(sentence)
         if reason is not None:
-            found.items.append(UncheckedSentence(f"{name}:{start}-{end}", sentence, source, start, end, reason))
+            outcome.append(UncheckedSentence(f"{name}:{start}-{end}", sentence, source, start, end, reason))
         else:
             as_written = resolved(sentence, referent)
             claims = split_clauses(as_written) if as_written else []
@@ -182,19 +201,17 @@ def extract_claims(gateway: ModelGateway, text: str, source: str, meter: Meter |
             if as_written is None or any(needs_model(part, split=len(claims) > 1) for part in claims):
                 context = " ".join(before[-CONTEXT_SENTENCES:])
                 written = _rewrite(gateway, meter, sentence, context)
-                found.generations += 1
+                outcome.asked = True
                 kept = _dedupe([c for c in written if is_statement(c) and supported(c, sentence, context)])
                 if kept and covered(kept, sentence) >= MIN_COVERED:
                     claims, made = kept, "by the model"
             for claim in claims or [sentence]:  # a pronoun no rule resolves, nor the model: as written
                 claimed += 1
-                found.items.append(ExtractedClaim(f"{name}:{start}-{end}#{claimed}", claim, source,
-                                                  start, end, sentence, made))
+                outcome.append(ExtractedClaim(f"{name}:{start}-{end}#{claimed}", claim, source, start, end,
+                                              sentence, made))
             referent = subject(as_written or "") or referent
         before.append(sentence)
-        if on_sentence:
-            on_sentence(number, len(spans))
-    return found
+        yield number, len(spans), outcome
 
 
 def _rewrite(gateway: ModelGateway, meter: Meter, sentence: str, context: str) -> list[str]:

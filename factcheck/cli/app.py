@@ -192,7 +192,7 @@ def say_adaptation(adapt, records) -> None:
 
 def note_without_evidence(settings) -> None:
     """Once a run, on a terminal: without a source the verdict is the model's own guess."""
-    if not (settings.index or settings.web) and showing_progress():
+    if not (settings.index or settings.zim or settings.web) and showing_progress():
         say("note:", "yellow", "no evidence source, so verdicts rest on the model's own knowledge (near chance "
              "for the default model): add --index DIR (see factcheck index build) or --web wikipedia")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -78,12 +79,19 @@ def batch(
             raise InputError("no claims in the input: nothing to check")
         check_resumable(output, items, identity)
     started = time.perf_counter()  # the run's time includes extraction
+    streamed = False
     if extract:  # extraction needs the model; a run answered from the cache does not
-        items = _extracted_items(checker, inputs)
-        check_resumable(output, items, identity)
+        documents = [(name, read_document(name)) for name in inputs]  # a bad file fails before the model loads
+        if output.recorded:  # resuming: the claims must be known first, to match the file's
+            items = list(_extracted_items(checker, documents))
+            check_resumable(output, items, identity)
+        else:  # each sentence checked as soon as its claims are out: the first verdict comes early
+            items, streamed = _extracted_items(checker, documents), True
 
-    with BatchProgress(len(items), len(output.done & {i.id for i in items}), show=showing_progress()) as progress, \
-            Activity(len(items), show=False) as activity:  # the bar shows progress; this takes Ctrl-C
+    total = None if streamed else len(items)
+    done = 0 if streamed else len(output.done & {i.id for i in items})
+    with BatchProgress(total, done, show=showing_progress()) as progress, \
+            Activity(total or 0, show=False) as activity:  # the bar shows progress; this takes Ctrl-C
         made = []
 
         def on_record(record) -> None:
@@ -110,20 +118,17 @@ def batch(
     raise typer.Exit(1 if summary.errors else EXIT_OK)
 
 
-def _extracted_items(checker: Checker, documents: list[str]) -> list[InputItem]:
-    """Every sentence of each document as batch items: its claims, or the sentence and why it
-    gives none; each carries the sentence and its offsets."""
-    items = []
-    for name in documents:
-        text = read_document(name)
+def _extracted_items(checker: Checker, documents: list[tuple[str, str]]) -> Iterator[InputItem]:
+    """Every sentence of each document as batch items, as it is extracted: its claims, or the
+    sentence and why it gives none; each carries the sentence and its offsets."""
+    for name, text in documents:
         source = "<stdin>" if name == "-" else name
-        with Activity(0, show=showing_progress(), what="extracting") as activity:
-            found = checker.extract(text, source, on_sentence=lambda done, total: activity.say(
-                f"extracting claims from {source}: sentence {done} of {total}…"))
-        items += [InputItem(i.id, i.claim, 0, i.source, extra=document_fields(i)) if isinstance(i, ExtractedClaim)
-                  else InputItem(i.id, i.sentence, 0, i.source, extra=document_fields(i), unchecked=i.reason)
-                  for i in found.items]
-    return items
+        for _, _, found in checker.extract_each(text, source):
+            for i in found:
+                if isinstance(i, ExtractedClaim):
+                    yield InputItem(i.id, i.claim, 0, i.source, extra=document_fields(i))
+                else:
+                    yield InputItem(i.id, i.sentence, 0, i.source, extra=document_fields(i), unchecked=i.reason)
 
 
 @app.command()

@@ -28,6 +28,8 @@ _SETTINGS = {
                "three (SUPPORTED/REFUTED/NOT_ENOUGH_INFO) or binary (SUPPORTED/REFUTED). Env FACTCHECK_LABELS."),
     "index": (list[Path], ("--index", "-i",), "DIR",
               "Local index folder (from 'factcheck index build'); repeatable. Env FACTCHECK_INDEX."),
+    "zim": (list[Path], ("--zim",), "FILE",
+            "Kiwix ZIM archive (offline Wikipedia, e.g. wikipedia_en_all_nopic.zim), read in process; repeatable. Env FACTCHECK_ZIM."),
     "web": (str, ("--web",), "wikipedia|searxng",
             "Web source: wikipedia or searxng. Env FACTCHECK_WEB."),
     "web_url": (str, ("--web-url",), "URL",
@@ -74,7 +76,7 @@ ReportOpt = Annotated[Optional[Path], typer.Option(
     "--report", metavar="PATH", show_default=False,
     help="Also write a fact-check report: HTML, or Markdown for a .md name (factcheck report).")]
 MODEL_OPTIONS = ("model", "gpu_layers", "threads", "ctx", "api_base", "api_key", "api_model", "config")
-SOURCE_OPTIONS = ("index", "web", "web_url", "k", "selection", "if_sources_fail")
+SOURCE_OPTIONS = ("index", "zim", "web", "web_url", "k", "selection", "if_sources_fail")
 ROUTING_OPTIONS = ("consistency", "alpha", "beta", "route", "max_hops", "escalate_below", "profile")
 SURE_OPTIONS = ("min_confidence", "target_accuracy")
 ADAPT_OPTIONS = ("adapt",)

@@ -70,7 +70,7 @@ def print_passages(passages: list[Passage], *, json_out: bool) -> None:
 class BatchProgress:
     """A progress bar with rate and ETA on stderr, only when stderr is a terminal."""
 
-    def __init__(self, total: int, already_done: int, label: str = "checking", show: bool | None = None) -> None:
+    def __init__(self, total: int | None, already_done: int, label: str = "checking", show: bool | None = None) -> None:
         from rich.console import Console
 
         self._console = Console(stderr=True)

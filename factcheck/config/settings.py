@@ -44,6 +44,7 @@ class Settings(BaseModel):
     labels: LabelSet = LabelSet.THREE
     # evidence sources
     index: list[Path] = Field(default_factory=list)  # local BM25 index folders
+    zim: list[Path] = Field(default_factory=list)  # Kiwix ZIM archives (offline Wikipedia), read in process
     web: Literal["wikipedia", "searxng"] | None = None
     web_url: str | None = None  # MediaWiki api.php or SearXNG base URL
     web_timeout: float = Field(default=15.0, gt=0)
@@ -105,7 +106,7 @@ def _read_env() -> dict[str, Any]:
     for name in Settings.model_fields:
         if (raw := os.environ.get(ENV_PREFIX + name.upper())) not in (None, ""):
             # list settings take os.pathsep-separated values, like PATH
-            values[name] = raw.split(os.pathsep) if name == "index" else raw
+            values[name] = raw.split(os.pathsep) if name in ("index", "zim") else raw
     return values
 
 

@@ -1,4 +1,4 @@
-"""Turn settings into evidence sources: local indexes and a web source."""
+"""Turn settings into evidence sources: local indexes, ZIM archives and a web source."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ..retrievers import Retriever
 
 
 def open_sources(settings: Settings) -> list[Retriever]:
-    """Local indexes first, then the web source, in the order they were given. With
+    """Local indexes first, then ZIM archives, then the web source, in the order they were given. With
     evidence chosen by meaning, an index built with vectors is searched by meaning as well
     as by words (measured: docs/experiments.md, "Search by meaning")."""
 
@@ -24,6 +24,10 @@ def open_sources(settings: Settings) -> list[Retriever]:
         sources.append(index)
         if settings.selection == "meaning" and index.vectors is not None:
             sources.append(IndexByMeaning(index))
+    for path in settings.zim:
+        from factcheck.retrievers.zim import ZimArchive
+
+        sources.append(ZimArchive(path.expanduser()))
     if settings.web:
         from urllib.parse import urlsplit
 

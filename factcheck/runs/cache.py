@@ -27,7 +27,7 @@ from ..schema import CheckRecord
 # added later is keyed by default rather than forgotten (the model is keyed by its SHA-256,
 # indexes by their manifests, the profile by the values it contributes and its bytes).
 # (if_sources_fail: a record made while a source failed is never cached.)
-_NOT_KEYED = {"model", "threads", "gpu_layers", "index", "profile", "web_timeout", "api_key", "api_timeout",
+_NOT_KEYED = {"model", "threads", "gpu_layers", "index", "zim", "profile", "web_timeout", "api_key", "api_timeout",
               "if_sources_fail", "adapt"}  # adaptation acts on records after the cache
 
 
@@ -36,7 +36,8 @@ def default_path() -> Path:
 
 
 def sources_identity(settings: Settings) -> list[str]:
-    """Index contents (by manifest), so a rebuilt index gets new keys. Web endpoints are keyed
+    """Index contents (by manifest), so a rebuilt index gets new keys, and ZIM archives by
+    their UUID. Web endpoints are keyed
     as settings (``web``, ``web_url``), not here."""
     identity = []
     for folder in settings.index:
@@ -45,7 +46,21 @@ def sources_identity(settings: Settings) -> list[str]:
             identity.append(hashlib.sha256(manifest.read_bytes()).hexdigest())
         except OSError:
             identity.append(str(folder))
+    for archive in settings.zim:  # a ZIM by its UUID, not its path: a moved file keeps its records
+        identity.append(f"zim:{zim_uuid(archive.expanduser()) or archive}")
     return identity
+
+
+def zim_uuid(path) -> str | None:
+    """A ZIM archive's UUID, read from its header (bytes 8-24) without opening it."""
+    import uuid
+
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(24)
+    except OSError:
+        return None
+    return str(uuid.UUID(bytes=header[8:24])) if len(header) == 24 and header[:4] == b"ZIM\x04" else None
 
 
 def settings_key(settings: Settings, model_sha256: str, profile: Profile | None = None,

@@ -51,10 +51,11 @@ def marks_tell(r: CheckRecord) -> bool:
 
 
 def by_document(evidence) -> list[tuple[str, list]]:
-    """Sentences grouped under their document (its title and source named once)."""
+    """Sentences grouped under their document (its title, source and link named once)."""
     groups: dict[str, list] = {}
     for e in evidence:
-        groups.setdefault(f"{e.title or e.doc_id} [{e.source}]", []).append(e)
+        link = f" {e.doc_id}" if e.doc_id.startswith(("http://", "https://")) and e.title else ""
+        groups.setdefault(f"{e.title or e.doc_id} [{e.source}]{link}", []).append(e)
     return list(groups.items())
 
 
