@@ -121,20 +121,23 @@ class Fetcher:
 
     def get(self, url: str, params: dict | None = None, *, trusted: bool = False) -> Response:
         """GET ``url`` (with ``params``); ``trusted`` skips the private-address check for
-        the first hop (a base URL the user configured), never for redirects."""
+        the first hop (a base URL the user configured) and for redirects that stay on its
+        scheme, host and port (a kiwix-serve on loopback redirecting within itself), never
+        for redirects elsewhere."""
         full = str(httpx.URL(url, params=params)) if params else url
         check_url(full, allow_private=self.options.allow_private or trusted)
         if (hit := self._cached(full)) is not None:
             return hit
-        response = self._get_with_retries(full)
+        response = self._get_with_retries(full, _origin(full) if trusted else None)
         self._store(response, full)
         return response
 
-    def _get_with_retries(self, url: str) -> Response:
-        return with_retries(lambda: self._follow(url), retries=self.options.retries, backoff=self.options.backoff,
-                            max_wait=self.options.max_retry_after, give_up=lambda problem: WebError(f"{url}: {problem}"))
+    def _get_with_retries(self, url: str, trusted_origin: tuple | None = None) -> Response:
+        return with_retries(lambda: self._follow(url, trusted_origin), retries=self.options.retries,
+                            backoff=self.options.backoff, max_wait=self.options.max_retry_after,
+                            give_up=lambda problem: WebError(f"{url}: {problem}"))
 
-    def _follow(self, url: str) -> Response:
+    def _follow(self, url: str, trusted_origin: tuple | None = None) -> Response:
         current = url
         for _ in range(self.options.max_redirects + 1):
             status, headers, body = self._one(current)
@@ -143,7 +146,7 @@ class Fetcher:
                 if not location:
                     raise WebError(f"{current}: redirect without a Location header")
                 current = urljoin(current, location)
-                check_url(current, allow_private=self.options.allow_private)
+                check_url(current, allow_private=self.options.allow_private or _origin(current) == trusted_origin)
                 continue
             if (again := retry_for_status(status, headers, current)) is not None:
                 raise again
@@ -170,6 +173,11 @@ class Fetcher:
                 return response.status_code, response.headers, b"".join(chunks)
         except httpx.HTTPError as exc:
             raise retry_for_transport(exc) or WebError(f"{url}: {type(exc).__name__}: {exc}") from None
+
+
+def _origin(url: str) -> tuple:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port
 
 
 def _charset(content_type: str) -> str:

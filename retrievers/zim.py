@@ -11,16 +11,20 @@ Xapian full-text index. What libzim's search does shapes the queries:
   their passages ranked with BM25 (bm25s), as the web sources rank pages;
 - searching is not thread-safe: a lock serialises it (batch workers share a source).
 A ZIM without a full-text index is searched by title suggestions alone, said once on stderr.
-Articles are parsed once per run, by path."""
+Articles are parsed once per run, by path; with a cache folder, a search's passages are kept
+on disk under the archive's UUID, so a rerun reads neither the archive nor the HTML again."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import sys
 import threading
 from pathlib import Path
 
 from factcheck.errors import InputError, RetrievalError
+from factcheck.files import write_atomic
 from factcheck.schema import Passage
 from factcheck.text import content_words
 
@@ -33,6 +37,7 @@ _ENTITY = re.compile(r"(?:[A-Z][\w'’.-]*|[0-9]{3,4})(?:\s+(?:(?:of|the|de|von|
                      r"(?:[A-Z][\w'’.-]*|[0-9]+))*")
 MAX_QUERY_WORDS = 6  # libzim ANDs them all: more rarely matches anything
 MAX_RELAXATIONS = 4
+SEARCH_VERSION = "1"  # of the queries and the cleaning: cached searches of another are not reused
 
 
 def entities(text: str) -> list[str]:
@@ -45,10 +50,93 @@ def entities(text: str) -> list[str]:
     return sorted(found, key=lambda n: -len(n.split()))
 
 
-class ZimArchive(Retriever):
-    """One ZIM file. ``articles``: how many articles a search reads."""
+class ArchiveSearch(Retriever):
+    """What the two ways of reading a ZIM share (this one in process, kiwix.py through
+    kiwix-serve): the queries, the passages made of the articles, their ranking and the
+    on-disk cache. A reader supplies title suggestions, full-text search and articles."""
 
-    def __init__(self, path: Path, articles: int = 4) -> None:
+    articles = 4
+    name = "zim"
+    fulltext = True
+    cache: Path | None = None
+    label = ""  # the archive as stderr names it
+
+    def suggest(self, text: str, count: int) -> list[str]:
+        raise NotImplementedError
+
+    def fulltext_search(self, query: str, count: int) -> list[str]:
+        raise NotImplementedError
+
+    def article(self, path: str) -> tuple[str, Article] | None:
+        """(the passage id prefix, the article) of ``path``, or None when it is no article."""
+        raise NotImplementedError
+
+    def link(self, path: str, article: Article) -> str | None:
+        raise NotImplementedError
+
+    def resolve(self, path: str) -> str | None:
+        """The path of the article ``path`` is or redirects to (None: not there)."""
+        return path
+
+    # -- search ---------------------------------------------------------------------------
+    def search(self, query: str, k: int) -> list[Passage]:
+        stored = self._cached(query, k)
+        if stored is not None:
+            return stored
+        passages = self._search(query, k)
+        if self.cache is not None:
+            write_atomic(self._cache_file(query, k), json.dumps([p.model_dump(mode="json") for p in passages]))
+        return passages
+
+    def _cache_file(self, query: str, k: int) -> Path:
+        key = hashlib.sha256(f"{SEARCH_VERSION}\n{self.articles}\n{k}\n{query}".encode()).hexdigest()
+        return self.cache / key[:2] / f"{key}.json"
+
+    def _cached(self, query: str, k: int) -> list[Passage] | None:
+        if self.cache is None:
+            return None
+        try:
+            return [Passage.model_validate(p) for p in json.loads(self._cache_file(query, k).read_text())]
+        except (OSError, ValueError):
+            return None  # not there, or torn: search again
+
+    def _search(self, query: str, k: int) -> list[Passage]:
+        read = [(path, found) for path in self.paths(query) if (found := self.article(path))]
+        passages, seen = [], set()
+        for path, (prefix, article) in read:
+            link = self.link(path, article)
+            for passage in split_passages(article.document(prefix), source=self.name):
+                if passage.text not in seen:  # two articles of one text (a ZIM may hold both) count once
+                    seen.add(passage.text)
+                    passages.append(passage.model_copy(update={"doc_id": link or passage.doc_id}))
+        return rank_passages(query, passages, k)
+
+    def paths(self, query: str) -> list[str]:
+        """The articles to read for ``query``: its named entities' titles, then full-text
+        matches of its content words, relaxed until something matches; each once."""
+        found: list[str] = []
+        for name in entities(query)[:3]:
+            found += self.suggest(name, 2)
+        words = list(dict.fromkeys(content_words(query)))[:MAX_QUERY_WORDS]
+        if self.fulltext:
+            for size in range(len(words), max(0, len(words) - MAX_RELAXATIONS), -1):
+                if hits := self.fulltext_search(" ".join(words[:size]), self.articles):
+                    found += hits
+                    break
+        else:
+            if not getattr(self, "_said_no_index", False):
+                self._said_no_index = True
+                print(f"factcheck: {self.label} has no full-text index: searching article titles only",
+                      file=sys.stderr)
+            found += self.suggest(" ".join(words), self.articles)
+        return list(dict.fromkeys(p for p in map(self.resolve, found) if p))[: self.articles]
+
+
+class ZimArchive(ArchiveSearch):
+    """One ZIM file, read in process. ``articles``: how many articles a search reads;
+    ``cache_dir``: where searches are kept (under the archive's UUID), None for none."""
+
+    def __init__(self, path: Path, articles: int = 4, cache_dir: Path | None = None) -> None:
         from libzim.reader import (
             Archive,  # imported here: a run without --zim never loads it
         )
@@ -65,11 +153,12 @@ class ZimArchive(Retriever):
         self.uuid = str(self.archive.uuid)
         self.date = self._metadata("Date")
         self.name = f"zim:{path.name}" + (f" ({self.date})" if self.date else "")
+        self.label = path.name
         self.fulltext = self.archive.has_fulltext_index
-        self._language = _wikipedia_language(self._metadata("Name"))
-        self._lock = threading.Lock()
-        self._read: dict[str, tuple[str, Article] | None] = {}  # path -> (its passage id prefix, article)
-        self._said_no_index = False
+        self.language = wikipedia_language(self._metadata("Name"))
+        self._lock = threading.Lock()  # libzim's searchers are not thread-safe
+        self._read: dict[str, tuple[str, Article] | None] = {}  # path -> parsed, once a run
+        self.cache = cache_dir / self.uuid if cache_dir is not None else None
 
     def _metadata(self, key: str) -> str:
         try:
@@ -77,83 +166,58 @@ class ZimArchive(Retriever):
         except (RuntimeError, KeyError):
             return ""
 
-    # -- search ---------------------------------------------------------------------------
-    def search(self, query: str, k: int) -> list[Passage]:
+    def _search(self, query: str, k: int) -> list[Passage]:
         try:
             with self._lock:
-                paths = self.paths(query)
-                read = [(path, found) for path in paths if (found := self._article(path))]
+                return super()._search(query, k)
         except RuntimeError as exc:  # a damaged cluster: this search fails, the run goes on
             raise RetrievalError(f"{self.name}: {_first_line(exc)}") from None
-        passages, seen = [], set()
-        for path, (prefix, article) in read:
-            link = article.link or self._link(path)
-            for passage in split_passages(article.document(prefix), source=self.name):
-                if passage.text not in seen:  # two articles of one text (a ZIM may hold both) count once
-                    seen.add(passage.text)
-                    passages.append(passage.model_copy(update={"doc_id": link or passage.doc_id}))
-        return rank_passages(query, passages, k)
 
-    def paths(self, query: str) -> list[str]:
-        """The articles to read for ``query``: its named entities' titles, then full-text
-        matches of its content words, relaxed until something matches; each once."""
-        from libzim.search import Query, Searcher
+    def suggest(self, text: str, count: int) -> list[str]:
         from libzim.suggestion import SuggestionSearcher
 
-        found: list[str] = []
-        suggest = SuggestionSearcher(self.archive)
-        for name in entities(query)[:3]:
-            found += list(suggest.suggest(name).getResults(0, 2))
-        words = list(dict.fromkeys(content_words(query)))[:MAX_QUERY_WORDS]
-        if self.fulltext:
-            searcher = Searcher(self.archive)
-            for size in range(len(words), max(0, len(words) - MAX_RELAXATIONS), -1):
-                hits = list(searcher.search(Query().set_query(" ".join(words[:size]))).getResults(0, self.articles))
-                if hits:
-                    found += hits
-                    break
-        else:
-            if not self._said_no_index:
-                self._said_no_index = True
-                print(f"factcheck: {self.path.name} has no full-text index: searching article titles only",
-                      file=sys.stderr)
-            found += list(suggest.suggest(" ".join(words)).getResults(0, self.articles))
-        return list(dict.fromkeys(p for p in map(self._resolve, found) if p))[: self.articles]
+        return list(SuggestionSearcher(self.archive).suggest(text).getResults(0, count))
 
-    def _resolve(self, path: str) -> str | None:
-        """The path of the article ``path`` is or redirects to (two titles of one article
-        are read once)."""
+    def fulltext_search(self, query: str, count: int) -> list[str]:
+        from libzim.search import Query, Searcher
+
+        return list(Searcher(self.archive).search(Query().set_query(query)).getResults(0, count))
+
+    def resolve(self, path: str) -> str | None:
         try:
             entry = self.archive.get_entry_by_path(path)
         except KeyError:
             return None
         return entry.get_redirect_entry().path if entry.is_redirect else entry.path
 
-    def _article(self, path: str) -> tuple[str, Article] | None:
+    def article(self, path: str) -> tuple[str, Article] | None:
         if path not in self._read:
-            self._read[path] = self._parse(path)
+            entry = self.archive.get_entry_by_path(path)  # a path paths() resolved
+            item = entry.get_item()
+            found = None
+            if item.mimetype.startswith("text/html"):
+                article = read_article(bytes(item.content).decode("utf-8", "replace"), title=entry.title)
+                found = (f"{self.uuid[:8]}:{entry.path}", article) if article.blocks else None
+            self._read[path] = found
         return self._read[path]
 
-    def _parse(self, path: str) -> tuple[str, Article] | None:
-        entry = self.archive.get_entry_by_path(path)  # a path paths() resolved
-        item = entry.get_item()
-        if not item.mimetype.startswith("text/html"):
-            return None
-        article = read_article(bytes(item.content).decode("utf-8", "replace"), title=entry.title)
-        return (f"{self.uuid[:8]}:{entry.path}", article) if article.blocks else None
-
-    def _link(self, path: str) -> str | None:
-        """The Wikipedia URL of an article, from the archive's name ("wikipedia_en_…")."""
-        if not self._language:
-            return None
-        from urllib.parse import quote
-
-        return f"https://{self._language}.wikipedia.org/wiki/{quote(path.removeprefix('A/'))}"
+    def link(self, path: str, article: Article) -> str | None:
+        return article.link or wikipedia_link(self.language, path)
 
 
-def _wikipedia_language(name: str) -> str | None:
+def wikipedia_language(name: str) -> str | None:
+    """The language of a Wikipedia archive from its name ("wikipedia_en_all_nopic": en)."""
     parts = name.split("_")
     return parts[1] if len(parts) > 2 and parts[0] == "wikipedia" and parts[1].isalpha() else None
+
+
+def wikipedia_link(language: str | None, path: str) -> str | None:
+    """The Wikipedia URL of an article of a Wikipedia archive."""
+    if not language:
+        return None
+    from urllib.parse import quote
+
+    return f"https://{language}.wikipedia.org/wiki/{quote(path.removeprefix('A/'))}"
 
 
 def _first_line(exc: Exception) -> str:

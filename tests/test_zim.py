@@ -208,3 +208,108 @@ def test_the_real_model_checks_claims_against_the_real_wikipedia_zim(tmp_path, i
         assert used and used[0]["title"] == "Ray Charles"
         assert used[0]["doc_id"] == "https://en.wikipedia.org/wiki/Ray_Charles"
         assert used[0]["source"] == "zim:wikipedia_en_ray_charles.zim (2020-03-31)"
+
+
+# -- kiwix-serve: the same archive through a real server -----------------------------------
+
+@pytest.fixture(scope="module")
+def kiwix(tmp_path_factory):
+    """A real kiwix-serve on loopback serving the Wikipedia ZIM and a second book."""
+    import socket
+    import subprocess
+    import time
+
+    import httpx
+
+    if not shutil.which("kiwix-serve"):
+        pytest.skip("kiwix-serve is not installed (Debian's kiwix-tools; .ci/run installs it)")
+    other = build_zim(tmp_path_factory.mktemp("kiwix") / "test_en_all.zim", ARTICLES)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(["kiwix-serve", "--address", "127.0.0.1", "--port", str(port), str(RAY), str(other)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(f"{url}/catalog/v2/entries", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def kiwix_source(url, book="wikipedia_en_ray_charles", cache=None):
+    from factcheck.retrievers.http import Fetcher, WebOptions
+    from factcheck.retrievers.kiwix import KiwixServe
+
+    return KiwixServe(Fetcher(WebOptions(cache_dir=cache)), url, book)
+
+
+def test_kiwix_serve_gives_the_passages_the_archive_gives_in_process(kiwix):
+    served = kiwix_source(kiwix)
+    assert served.name == "kiwix:wikipedia_en_ray_charles (2020-03-31)" and served.fulltext
+    claim = "Ray Charles was born in Albany, Georgia."
+    here, there = ZimArchive(RAY).search(claim, 5), served.search(claim, 5)
+    assert [p.text for p in there] == [p.text for p in here]
+    assert [p.doc_id for p in there] == [p.doc_id for p in here]
+    assert there[0].doc_id == "https://en.wikipedia.org/wiki/Ray_Charles" and there[0].source == served.name
+    # a title that redirects (on the server: to another URL of the same loopback host) is read as its article
+    assert served.article("A/Modern_Sounds_In_Country_And_Western_Music")[0].endswith(
+        ":A/Modern_Sounds_in_Country_and_Western_Music")
+
+
+def test_a_server_with_several_books_needs_one_named(kiwix):
+    from factcheck.retrievers.http import Fetcher, WebOptions
+    from factcheck.retrievers.kiwix import KiwixServe
+
+    with pytest.raises(InputError, match="serves 2 books .*name one with --kiwix-book NAME"):
+        KiwixServe(Fetcher(WebOptions()), kiwix)
+    with pytest.raises(InputError, match="serves no book 'nope'"):
+        kiwix_source(kiwix, "nope")
+    other = kiwix_source(kiwix, "test_en_all")
+    best = other.search("Belém Tower was completed in 1519", 1)[0]
+    assert best.title == "Belém Tower" and best.doc_id.startswith(kiwix)  # no Wikipedia page: the server's
+
+
+def test_a_rerun_is_served_from_the_response_cache(kiwix, tmp_path):
+    first = kiwix_source(kiwix, cache=tmp_path)
+    claim = "Cry was written by Churchill Kohlman."
+    passages = first.search(claim, 3)
+    again = kiwix_source(kiwix, cache=tmp_path)
+    before = again.fetcher.requests
+    assert again.search(claim, 3) == passages and again.fetcher.requests == before
+
+
+@pytest.mark.model
+def test_the_real_model_checks_through_kiwix_serve(kiwix, isolated_session):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-P", "-m", "factcheck", "check", "--json", "--no-cache", "--web", "kiwix",
+                           "--web-url", kiwix, "--kiwix-book", "wikipedia_en_ray_charles",
+                           "Ray Charles was born in Paris, France."], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1, proc.stderr  # REFUTED
+    record = json.loads(proc.stdout)
+    assert record["verdict"] == "REFUTED" and record["evidence"][0]["source"].startswith("kiwix:wikipedia_en_ray_charles")
+
+
+def test_searches_are_kept_under_the_archives_uuid_and_counted(tmp_path, monkeypatch, isolated_cache):
+    from factcheck.runs.cache import ResultCache
+
+    first = ZimArchive(RAY, cache_dir=tmp_path / "zim")
+    claim = "Ray Charles was born in Albany, Georgia."
+    passages = first.search(claim, 3)
+    assert list((tmp_path / "zim").iterdir()) == [tmp_path / "zim" / first.uuid]
+    rerun = ZimArchive(RAY, cache_dir=tmp_path / "zim")
+    monkeypatch.setattr(rerun, "paths", lambda query: pytest.fail("searched the archive again"))
+    assert rerun.search(claim, 3) == passages
+    from .fakes import FakeModel
+
+    monkeypatch.setattr("factcheck.model.loader.open_model", lambda settings, progress=None: FakeModel())
+    result = CliRunner().invoke(app, ["check", "--zim", str(RAY), "--route", "retrieve", claim])
+    assert result.exit_code in (0, 1), result.output
+    assert ResultCache().info()["zim_searches"] >= 1
+    assert "ZIM searches: " in CliRunner().invoke(app, ["cache", "info"]).stdout

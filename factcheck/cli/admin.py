@@ -89,6 +89,7 @@ def cache_info(json_out: Annotated[bool, typer.Option("--json", help="Print JSON
     for name, what in (("models", "the assembled default model"), ("samples", "calibration samples"),
                        ("calibration-indexes", "calibration indexes"), ("web", "web responses")):
         print(f"{what}: {megabytes(info[name + '_bytes'])}")
+    print(f"ZIM searches: {info['zim_searches']} ({megabytes(info['zim_bytes'])}, kept by archive UUID)")
     print("(factcheck cache clear empties the results; the other folders can be deleted by hand)")
 
 

@@ -30,10 +30,12 @@ _SETTINGS = {
               "Local index folder (from 'factcheck index build'); repeatable. Env FACTCHECK_INDEX."),
     "zim": (list[Path], ("--zim",), "FILE",
             "Kiwix ZIM archive (offline Wikipedia, e.g. wikipedia_en_all_nopic.zim), read in process; repeatable. Env FACTCHECK_ZIM."),
-    "web": (str, ("--web",), "wikipedia|searxng",
-            "Web source: wikipedia or searxng. Env FACTCHECK_WEB."),
+    "web": (str, ("--web",), "wikipedia|searxng|kiwix",
+            "Web source: wikipedia, searxng, or kiwix (a kiwix-serve serving ZIM archives). Env FACTCHECK_WEB."),
     "web_url": (str, ("--web-url",), "URL",
-                "MediaWiki api.php URL (default English Wikipedia) or SearXNG base URL. Env FACTCHECK_WEB_URL."),
+                "MediaWiki api.php URL (default English Wikipedia), SearXNG or kiwix-serve base URL. Env FACTCHECK_WEB_URL."),
+    "kiwix_book": (str, ("--kiwix-book",), "NAME",
+                   "The book to search when the kiwix-serve at --web-url holds several (its name, e.g. wikipedia_en_all_nopic_2024-06). Env FACTCHECK_KIWIX_BOOK."),
     "k": (int, ("--k", "-k",), "N",
           "Passages retrieved per search (default: the profile's, 5 for three labels and 20 for binary with the default model); the best sentences of them are shown. Env FACTCHECK_K."),
     "selection": (str, ("--selection",), "words|meaning",
@@ -76,7 +78,7 @@ ReportOpt = Annotated[Optional[Path], typer.Option(
     "--report", metavar="PATH", show_default=False,
     help="Also write a fact-check report: HTML, or Markdown for a .md name (factcheck report).")]
 MODEL_OPTIONS = ("model", "gpu_layers", "threads", "ctx", "api_base", "api_key", "api_model", "config")
-SOURCE_OPTIONS = ("index", "zim", "web", "web_url", "k", "selection", "if_sources_fail")
+SOURCE_OPTIONS = ("index", "zim", "web", "web_url", "kiwix_book", "k", "selection", "if_sources_fail")
 ROUTING_OPTIONS = ("consistency", "alpha", "beta", "route", "max_hops", "escalate_below", "profile")
 SURE_OPTIONS = ("min_confidence", "target_accuracy")
 ADAPT_OPTIONS = ("adapt",)

@@ -45,8 +45,9 @@ class Settings(BaseModel):
     # evidence sources
     index: list[Path] = Field(default_factory=list)  # local BM25 index folders
     zim: list[Path] = Field(default_factory=list)  # Kiwix ZIM archives (offline Wikipedia), read in process
-    web: Literal["wikipedia", "searxng"] | None = None
-    web_url: str | None = None  # MediaWiki api.php or SearXNG base URL
+    web: Literal["wikipedia", "searxng", "kiwix"] | None = None
+    web_url: str | None = None  # MediaWiki api.php, SearXNG or kiwix-serve base URL
+    kiwix_book: str | None = None  # the book to search when a kiwix-serve holds several (its name or UUID)
     web_timeout: float = Field(default=15.0, gt=0)
     web_allow_private: bool = False  # let fetched pages and redirects reach private networks
     # when every source fails for a claim: an error record, or the model's own verdict (warned)

@@ -1,4 +1,5 @@
-"""Turn settings into evidence sources: local indexes, ZIM archives and a web source."""
+"""Turn settings into evidence sources: local indexes, ZIM archives and a web source
+(Wikipedia's API, SearXNG or a kiwix-serve)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def open_sources(settings: Settings) -> list[Retriever]:
     for path in settings.zim:
         from factcheck.retrievers.zim import ZimArchive
 
-        sources.append(ZimArchive(path.expanduser()))
+        sources.append(ZimArchive(path.expanduser(), cache_dir=cache_dir() / "zim"))
     if settings.web:
         from urllib.parse import urlsplit
 
@@ -39,6 +40,12 @@ def open_sources(settings: Settings) -> list[Retriever]:
                                      cache_dir=cache_dir() / "web"))
         if settings.web == "wikipedia":
             sources.append(MediaWiki(fetcher, settings.web_url or DEFAULT_API))
+        elif settings.web == "kiwix":
+            from factcheck.retrievers.kiwix import KiwixServe
+
+            if not settings.web_url:
+                raise InputError("--web kiwix needs --web-url, the base URL of a kiwix-serve (e.g. http://127.0.0.1:8080)")
+            sources.append(KiwixServe(fetcher, settings.web_url, settings.kiwix_book))
         else:
             if not settings.web_url:
                 raise InputError("--web searxng needs --web-url, the base URL of a SearXNG instance")

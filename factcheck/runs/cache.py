@@ -109,11 +109,13 @@ class ResultCache:
         size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.exists())
         integrity = self._db.execute("PRAGMA integrity_check").fetchone()[0]
         # the rest of the cache folder: the assembled default model (1.1 GB), calibration
-        # samples and indexes, web responses; `cache clear` removes results only
+        # samples and indexes, web responses, ZIM searches; `cache clear` removes results only
         others = {name: _folder_bytes(self.path.parent / name)
-                  for name in ("models", "samples", "calibration-indexes", "web")}
+                  for name in ("models", "samples", "calibration-indexes", "web", "zim")}
+        zim = self.path.parent / "zim"
         return {"path": str(self.path), "entries": entries, "bytes": size, "integrity": integrity,
-                **{f"{name}_bytes": n for name, n in others.items()}}
+                **{f"{name}_bytes": n for name, n in others.items()},
+                "zim_searches": sum(1 for _ in zim.rglob("*.json")) if zim.is_dir() else 0}
 
     def clear(self) -> int:
         removed = self._db.execute("DELETE FROM results").rowcount
