@@ -13,6 +13,7 @@ and names the page."""
 
 from __future__ import annotations
 
+import html
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -32,7 +33,6 @@ class Book:
     title: str
     uuid: str
     date: str
-    fulltext: bool
 
 
 class KiwixServe(ArchiveSearch):
@@ -50,7 +50,9 @@ class KiwixServe(ArchiveSearch):
         self.book = chosen
         self.name = f"kiwix:{chosen.name}" + (f" ({chosen.date})" if chosen.date else "")
         self.label = f"{chosen.name} at {self.base_url}"
-        self.fulltext = chosen.fulltext
+        # the catalog's "_ftindex" tag can say no for an archive that has one (libkiwix looks
+        # for an older layout): search, and fall back to titles when the server refuses
+        self.fulltext = True
         self.language = wikipedia_language(chosen.name)
         self._read: dict[str, tuple[str, Article] | None] = {}
 
@@ -71,7 +73,7 @@ class KiwixServe(ArchiveSearch):
             name = field("name") or href.rstrip("/").rsplit("/", 1)[-1]
             if name:
                 books.append(Book(name=name, title=field("title"), uuid=field("id").removeprefix("urn:uuid:"),
-                                  date=field("updated")[:10], fulltext="_ftindex:yes" in field("tags")))
+                                  date=field("updated")[:10]))
         return books
 
     def suggest(self, text: str, count: int) -> list[str]:
@@ -83,9 +85,15 @@ class KiwixServe(ArchiveSearch):
                 and isinstance(s.get("path"), str)][:count]
 
     def fulltext_search(self, query: str, count: int) -> list[str]:
-        text = self.fetcher.get(f"{self.base_url}/search", {"books.name": self.book.name, "pattern": query,
-                                                            "format": "xml", "pageLength": str(count)},
-                                trusted=True).text
+        try:
+            text = self.fetcher.get(f"{self.base_url}/search", {"books.name": self.book.name, "pattern": query,
+                                                                "format": "xml", "pageLength": str(count)},
+                                    trusted=True).text
+        except WebError as exc:
+            if ": HTTP 4" not in str(exc):
+                raise  # the server is down or failing: this search fails
+            self.fulltext = False  # it has no full-text index for this book: titles from now on
+            return self.suggest(query, count)
         try:
             feed = ElementTree.fromstring(text)
         except ElementTree.ParseError as exc:
@@ -93,7 +101,7 @@ class KiwixServe(ArchiveSearch):
         prefix = f"/{self.book.name}/"
         paths = []
         for item in feed.iter("item"):
-            link = (item.findtext("link") or "").strip()
+            link = html.unescape((item.findtext("link") or "").strip())  # kiwix-serve escapes "&" twice
             link = link[link.find(prefix):] if prefix in link else link
             if link.startswith(prefix):
                 paths.append(link[len(prefix):])
@@ -101,7 +109,11 @@ class KiwixServe(ArchiveSearch):
 
     def article(self, path: str) -> tuple[str, Article] | None:
         if path not in self._read:
-            response = self.fetcher.get(f"{self.base_url}/raw/{self.book.name}/content/{quote(path)}", trusted=True)
+            try:
+                response = self.fetcher.get(f"{self.base_url}/raw/{self.book.name}/content/{quote(path)}", trusted=True)
+            except WebError:  # one article the server cannot give (gone, too big): the others still count
+                self._read[path] = None
+                return None
             found = None
             if response.content_type.split(";")[0].strip().lower() == "text/html":
                 article = read_article(response.text)

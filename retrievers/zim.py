@@ -26,7 +26,7 @@ from pathlib import Path
 from factcheck.errors import InputError, RetrievalError
 from factcheck.files import write_atomic
 from factcheck.schema import Passage
-from factcheck.text import content_words
+from factcheck.text import content_words, stop_words
 
 from .base import Retriever
 from .passages import split_passages
@@ -36,18 +36,24 @@ from .wiki_html import Article, read_article
 _ENTITY = re.compile(r"(?:[A-Z][\w'’.-]*|[0-9]{3,4})(?:\s+(?:(?:of|the|de|von|van|and|for)\s+)?"
                      r"(?:[A-Z][\w'’.-]*|[0-9]+))*")
 MAX_QUERY_WORDS = 6  # libzim ANDs them all: more rarely matches anything
-MAX_RELAXATIONS = 4
+MAX_RELAXATIONS = 5  # down to a single word
 SEARCH_VERSION = "1"  # of the queries and the cleaning: cached searches of another are not reused
 
 
 def entities(text: str) -> list[str]:
-    """Runs of capitalised words ("Ray Charles", "Albany, Georgia" gives two), longest first."""
+    """Runs of capitalised words ("Ray Charles", "Albany, Georgia" gives two), longest first,
+    without an opening stop word ("The", "In", "Because") and a closing "'s"."""
     found = []
     for match in _ENTITY.finditer(text):
-        name = match.group(0).strip(" .")
-        if name and name.casefold() not in ("the", "a", "an", "it", "in", "on") and name not in found:
+        words = match.group(0).strip(" .").removesuffix("'s").removesuffix("’s").split()
+        while words and words[0].casefold() in stop_words():  # "The", "In", "Because": a sentence's opening
+            words.pop(0)
+        if match.start() == 0 and len(words) > 1:  # a sentence's first word is capitalised anyway
+            found.append(" ".join(words[1:]))       # ("Because Lionel Richie"): try without it too
+        name = " ".join(words)
+        if name and name[0].isupper() and name not in found:
             found.append(name)
-    return sorted(found, key=lambda n: -len(n.split()))
+    return sorted(dict.fromkeys(found), key=lambda n: -len(n.split()))
 
 
 class ArchiveSearch(Retriever):
@@ -115,13 +121,14 @@ class ArchiveSearch(Retriever):
         """The articles to read for ``query``: its named entities' titles, then full-text
         matches of its content words, relaxed until something matches; each once."""
         found: list[str] = []
-        for name in entities(query)[:3]:
+        for name in entities(query)[:4]:
             found += self.suggest(name, 2)
-        words = list(dict.fromkeys(content_words(query)))[:MAX_QUERY_WORDS]
+        words = list(dict.fromkeys(w.removesuffix("'s") for w in content_words(query)))[:MAX_QUERY_WORDS]
         if self.fulltext:
+            # every word, then fewer, until the articles are found (each query ANDs its words)
             for size in range(len(words), max(0, len(words) - MAX_RELAXATIONS), -1):
-                if hits := self.fulltext_search(" ".join(words[:size]), self.articles):
-                    found += hits
+                found += self.fulltext_search(" ".join(words[:size]), self.articles)
+                if len(set(found)) >= self.articles:
                     break
         else:
             if not getattr(self, "_said_no_index", False):

@@ -107,7 +107,8 @@ def test_a_whole_claim_that_matches_nothing_is_relaxed_until_something_does():
     zim = ZimArchive(RAY)
     claim = "The song Cry was written by Churchill Kohlman and recorded by many extraordinary zebras in 1951."
     assert "A/Cry_(Churchill_Kohlman_song)" in zim.paths(claim)
-    assert entities("Ray Charles was born in Albany, Georgia.") == ["Ray Charles", "Albany", "Georgia"]
+    assert entities("Ray Charles was born in Albany, Georgia.") == ["Ray Charles", "Charles", "Albany", "Georgia"]
+    assert entities("Because Lionel Richie sang.")[:2] == ["Because Lionel Richie", "Lionel Richie"]
 
 
 def test_an_archive_built_with_the_creator_is_searched_by_its_full_text(tmp_path):
