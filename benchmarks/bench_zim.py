@@ -1,20 +1,21 @@
 """Offline Wikipedia (ZIM archives) measured: quality against a local BM25 index of the same
 text, the in-process path against kiwix-serve, and how search scales with the archive.
 
-    python3 benchmarks/bench_zim.py            # writes benchmarks/results/zim.json
-    python3 benchmarks/bench_zim.py --accuracy # and runs factcheck eval on both sources (~10 min)
+    python3 benchmarks/bench_zim.py                    # quality and scale: benchmarks/results/zim.json
+    python3 benchmarks/bench_zim.py --parts accuracy   # factcheck eval with each source (~10 min)
 
 - Quality: FM2 dev's pooled Wikipedia sentences grouped by page (one article a page) are
   built into a ZIM with libzim's Creator (full-text index on) and into a local index
   (``factcheck index build``). On the 150 FM2 eval claims (benchmarks/out/splits), each
   source is searched with the claim: gold-page recall@k (a gold sentence's page among the
   top k passages' pages, k = 5 and 20) and seconds a claim for search, fetch and parsing.
-  With ``--accuracy``, ``factcheck eval`` on the same claims with each source (binary
+  With ``--parts accuracy``, ``factcheck eval`` on the same claims with each source (binary
   labels, the shipped profile), accuracy with bootstrap intervals and the paired difference.
 - Paths: the same searches through kiwix-serve (Debian's kiwix-tools) on loopback.
-- Scale: archives of 1,000 articles up to every corpus in ../shared (FM2 pages, SciFact and
-  Check-COVID abstracts), each searched in a fresh process: median search latency and peak
-  memory against article count.
+- Scale: archives of 1,000 pages, every corpus in ../shared as pages (FM2 pages, SciFact and
+  Check-COVID abstracts), and every sentence of them as an article of its own, each searched
+  in a fresh process: full-text search, title suggestions and whole searches (median and 90th
+  percentile), and the memory the open archive adds, against article count.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import shutil
 import socket
 import statistics
@@ -36,8 +36,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from common import DATA, write  # noqa: E402
 
+from factcheck.text import split_sentences  # noqa: E402
+
 WORK = ROOT / "benchmarks" / "out" / "zim"
 CLAIMS = ROOT / "benchmarks" / "out" / "splits" / "fm2_eval.jsonl"
+RESULTS_FILE = ROOT / "benchmarks" / "results" / "zim.json"
 
 
 def fm2_pages() -> dict[str, list[str]]:
@@ -160,36 +163,58 @@ def kiwix_serve(zim: Path):
     return server, url
 
 
-# Searched in a fresh process per archive: latency of each search, and the process's peak memory
+# Searched in a fresh process per archive: the full-text search alone, title suggestions alone,
+# a whole search (queries, reading four articles, ranking), and the memory the archive adds
 _SCALE = """
-import json, resource, statistics, sys, time
+import json, statistics, sys, time
 from pathlib import Path
-from factcheck.retrievers.zim import ZimArchive
-zim = ZimArchive(Path(sys.argv[1]))
+from factcheck.retrievers.zim import ZimArchive, entities
+from factcheck.text import content_words
+def rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
 queries = json.loads(sys.stdin.read())
-times = []
-for q in queries:
-    start = time.perf_counter()
-    zim.search(q, 20)
-    times.append(time.perf_counter() - start)
-print(json.dumps({"articles": zim.archive.article_count, "median_s": statistics.median(times),
-                  "p90_s": sorted(times)[int(0.9 * len(times))],
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+before = rss_mb()
+zim = ZimArchive(Path(sys.argv[1]))
+def timed(call, items):
+    times = []
+    for item in items:
+        start = time.perf_counter()
+        call(item)
+        times.append(time.perf_counter() - start)
+    return {"median_ms": 1000 * statistics.median(times), "p90_ms": 1000 * sorted(times)[int(0.9 * len(times))]}
+words = [" ".join(list(dict.fromkeys(content_words(q)))[:3]) for q in queries]
+names = [(entities(q) or [q.split()[0]])[0] for q in queries]
+out = {"articles": zim.archive.article_count, "fulltext": timed(lambda w: zim.fulltext_search(w, 4), words),
+       "suggest": timed(lambda n: zim.suggest(n, 2), names), "search": timed(lambda q: zim.search(q, 20), queries)}
+out["rss_added_mb"] = rss_mb() - before
+print(json.dumps(out))
 """
 
 
 def scale(rows) -> list[dict]:
+    """Archives of growing size: 1,000 pages, every corpus in ../shared as pages, and every
+    sentence and abstract of them as an article of its own."""
     pages = all_pages()
     titles = list(pages)
     random.Random(0).shuffle(titles)
-    out = []
+    sentences = {}
+    for title in titles:
+        for n, text in enumerate(p for paragraph in pages[title] for p in split_sentences(paragraph)):
+            sentences[f"{title} ({n})"] = [text]
+    archives = [("pages_1000", {t: pages[t] for t in titles[:1000]}), (f"pages_{len(titles)}", pages),
+                (f"sentences_{len(sentences)}", sentences)]
     queries = json.dumps([r["claim"] for r in rows[:60]])
-    for size in (1000, 3000, len(titles)):
-        zim = build_zim(WORK / f"scale_{size}.zim", {t: pages[t] for t in titles[:size]}, f"scale_{size}")
+    out = []
+    for name, articles in archives:
+        start = time.perf_counter()
+        zim = build_zim(WORK / f"scale_{name}.zim", articles, f"scale_{name}")
+        built = time.perf_counter() - start
         done = subprocess.run([sys.executable, "-c", _SCALE, str(zim)], input=queries, capture_output=True, text=True,
                               check=True)
         measured = json.loads(done.stdout)
-        measured["file_mb"] = zim.stat().st_size / 2**20
+        measured.update(file_mb=zim.stat().st_size / 2**20, build_s=built)
         out.append(measured)
     return out
 
@@ -200,7 +225,7 @@ def accuracy(zim: Path, index: Path, limit: int | None) -> dict:
     for name, flags in (("zim", ["--zim", str(zim)]), ("index", ["--index", str(index)])):
         report = WORK / f"eval_{name}"
         shutil.rmtree(report, ignore_errors=True)
-        command = [sys.executable, "-m", "factcheck", "eval", str(CLAIMS), *flags, "--labels", "binary",
+        command = [sys.executable, "-m", "factcheck", "eval", str(CLAIMS), *flags, "--strategy", "auto",
                    "--ctx", "2048", "--no-cache", "--report", str(report)] + (["--limit", str(limit)] if limit else [])
         start = time.perf_counter()
         subprocess.run(command, check=True, capture_output=True)
@@ -211,9 +236,10 @@ def accuracy(zim: Path, index: Path, limit: int | None) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--accuracy", action="store_true", help="also run factcheck eval with each source")
+    parser.add_argument("--parts", default="quality,scale", help="quality, scale, accuracy (comma-separated)")
     parser.add_argument("--limit", type=int, help="eval on the first N claims only")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
 
     from factcheck.retrievers.http import Fetcher, WebOptions
     from factcheck.retrievers.kiwix import KiwixServe
@@ -224,24 +250,44 @@ def main() -> None:
     zim = build_zim(WORK / "fm2_dev_pages.zim", pages, "fm2_dev_pages")
     index = build_index(WORK / "fm2_dev_pages-index", pages)
     rows, titles = claims()
-    result = {"cpu": _cpu(), "pages": len(pages), "claims": len(rows)}
-    result["quality"] = {"index": recall_and_time(LocalIndex(index), rows, titles),
-                         "zim": recall_and_time(ZimArchive(zim), rows, titles)}
-    if shutil.which("kiwix-serve"):
-        server, url = kiwix_serve(zim)
-        try:
-            served = KiwixServe(Fetcher(WebOptions()), url)
-            result["quality"]["kiwix-serve"] = recall_and_time(served, rows, titles)
-            same = sum([p.text for p in ZimArchive(zim).search(r["claim"], 20)] ==
-                       [p.text for p in served.search(r["claim"], 20)] for r in rows[:50])
-            result["paths_same_passages"] = f"{same} of 50"
-        finally:
-            server.terminate()
-    result["scale"] = scale(rows)
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    if args.accuracy:
+    saved = RESULTS_FILE.read_text() if RESULTS_FILE.exists() else "{}"
+    result = {**json.loads(saved), "cpu": _cpu(), "pages": len(pages), "claims": len(rows)}
+    if "quality" in parts:
+        result["quality"] = {"index": recall_and_time(LocalIndex(index), rows, titles),
+                             "zim": recall_and_time(ZimArchive(zim), rows, titles)}
+        if shutil.which("kiwix-serve"):
+            server, url = kiwix_serve(zim)
+            try:
+                served = KiwixServe(Fetcher(WebOptions()), url)
+                result["quality"]["kiwix-serve"] = recall_and_time(served, rows, titles)
+                same = sum([p.text for p in ZimArchive(zim).search(r["claim"], 20)] ==
+                           [p.text for p in served.search(r["claim"], 20)] for r in rows)
+                result["paths_same_passages"] = f"{same} of {len(rows)}"
+            finally:
+                server.terminate()
+    if "scale" in parts:
+        result["scale"] = scale(rows)
+    if "accuracy" in parts:
         result["accuracy"] = accuracy(zim, index, args.limit)
+    if all((WORK / f"eval_{name}" / "records_auto.jsonl").exists() for name in ("zim", "index")):
+        result["accuracy_paired"] = paired()
     write("zim.json", result)
+
+
+def paired(seed: int = 0, resamples: int = 2000) -> dict:
+    """Accuracy with the ZIM minus with the index, on the same claims: a paired bootstrap."""
+    gold = {r["id"]: r["label"] for r in map(json.loads, CLAIMS.open())}
+    right = {}
+    for name in ("zim", "index"):
+        for line in (WORK / f"eval_{name}" / "records_auto.jsonl").open():
+            record = json.loads(line)
+            right.setdefault(record["id"], {})[name] = record.get("verdict") == gold.get(record["id"])
+    both = [(r["zim"], r["index"]) for r in right.values() if len(r) == 2]
+    rng = random.Random(seed)
+    draws = sorted(sum(z - i for z, i in (rng.choice(both) for _ in both)) / len(both) for _ in range(resamples))
+    return {"claims": len(both), "zim": sum(z for z, _ in both) / len(both), "index": sum(i for _, i in both) / len(both),
+            "difference": sum(z - i for z, i in both) / len(both),
+            "difference_ci": [round(draws[int(0.025 * resamples)], 3), round(draws[int(0.975 * resamples) - 1], 3)]}
 
 
 def _cpu() -> str:

@@ -314,3 +314,14 @@ def test_searches_are_kept_under_the_archives_uuid_and_counted(tmp_path, monkeyp
     assert result.exit_code in (0, 1), result.output
     assert ResultCache().info()["zim_searches"] >= 1
     assert "ZIM searches: " in CliRunner().invoke(app, ["cache", "info"]).stdout
+
+
+def test_a_damaged_article_fails_its_search_only(monkeypatch):
+    from factcheck.errors import RetrievalError
+
+    zim = ZimArchive(RAY)
+    monkeypatch.setattr(zim, "article", lambda path: (_ for _ in ()).throw(RuntimeError("Error parsing cluster.\nmore")))
+    with pytest.raises(RetrievalError, match=r"^zim:wikipedia_en_ray_charles.zim \(2020-03-31\): Error parsing cluster.$"):
+        zim.search("Ray Charles was born in Georgia.", 3)
+    monkeypatch.undo()
+    assert zim.search("Ray Charles was born in Georgia.", 3)  # the archive still answers other searches

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 from factcheck.retrievers.http import Fetcher, WebOptions
+from factcheck.retrievers.kiwix import KiwixServe
 from factcheck.retrievers.local_index import IndexByMeaning, LocalIndex
 from factcheck.retrievers.mediawiki import DEFAULT_API, MediaWiki
 from factcheck.retrievers.searxng import SearXNG
+from factcheck.retrievers.zim import ZimArchive
 
 from ..config.paths import cache_dir
 from ..config.settings import Settings
@@ -26,8 +28,6 @@ def open_sources(settings: Settings) -> list[Retriever]:
         if settings.selection == "meaning" and index.vectors is not None:
             sources.append(IndexByMeaning(index))
     for path in settings.zim:
-        from factcheck.retrievers.zim import ZimArchive
-
         sources.append(ZimArchive(path.expanduser(), cache_dir=cache_dir() / "zim"))
     if settings.web:
         from urllib.parse import urlsplit
@@ -41,8 +41,6 @@ def open_sources(settings: Settings) -> list[Retriever]:
         if settings.web == "wikipedia":
             sources.append(MediaWiki(fetcher, settings.web_url or DEFAULT_API))
         elif settings.web == "kiwix":
-            from factcheck.retrievers.kiwix import KiwixServe
-
             if not settings.web_url:
                 raise InputError("--web kiwix needs --web-url, the base URL of a kiwix-serve (e.g. http://127.0.0.1:8080)")
             sources.append(KiwixServe(fetcher, settings.web_url, settings.kiwix_book))
