@@ -81,8 +81,8 @@ class KiwixServe(ArchiveSearch):
                                                              "count": str(count)}, trusted=True).json()
         if not isinstance(data, list):
             raise WebError(f"{self.base_url}/suggest: unexpected response (not a list)")
-        return [s["path"] for s in data if isinstance(s, dict) and s.get("kind") == "path"
-                and isinstance(s.get("path"), str)][:count]
+        return [html.unescape(s["path"]) for s in data if isinstance(s, dict) and s.get("kind") == "path"
+                and isinstance(s.get("path"), str)][:count]  # kiwix-serve escapes the paths as HTML
 
     def fulltext_search(self, query: str, count: int) -> list[str]:
         try:
