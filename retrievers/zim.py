@@ -5,7 +5,7 @@ Xapian full-text index. What libzim's search does shapes the queries:
 - its query parser ANDs every term (stemmed, stop words out), so a whole claim often matches
   nothing: the claim's named entities are looked up as titles (title suggestions), and its
   content words are searched together, then with the last ones dropped, step by step, until
-  something matches;
+  the articles a search reads are found;
 - results are entry paths, with no score and no snippet: the top articles are fetched, read
   as clean text (wiki_html.py: infobox rows as sentences, no references or navigation) and
   their passages ranked with BM25 (bm25s), as the web sources rank pages;
@@ -66,6 +66,7 @@ class ArchiveSearch(Retriever):
     fulltext = True
     cache: Path | None = None
     label = ""  # the archive as stderr names it
+    _said_no_index = False
 
     def suggest(self, text: str, count: int) -> list[str]:
         raise NotImplementedError
@@ -131,7 +132,7 @@ class ArchiveSearch(Retriever):
                 if len(set(found)) >= self.articles:
                     break
         else:
-            if not getattr(self, "_said_no_index", False):
+            if not self._said_no_index:
                 self._said_no_index = True
                 print(f"factcheck: {self.label} has no full-text index: searching article titles only",
                       file=sys.stderr)

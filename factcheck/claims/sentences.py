@@ -61,16 +61,16 @@ makes meant met paid put ran rose runs said says sat saw seen sent set shows sho
 took taken told thought won wrote written""".split())
 _CLAUSE_JOIN = re.compile(r";|,\s+(?:and|but|while|whereas|which|who|whose|where|when|although|though|so)\b"
                           r"|\band (?:is|was|are|were|has|had|have|will|can)\b|\bbut\b")
-_LEADING_PRONOUN = re.compile(r"^(?:(It|He|She|They)|(Its|His|Her|Their))\b\s*", )
+_LEADING_PRONOUN = re.compile(r"^(?:(It|He|She|They)|(Its|His|Her|Their))\b\s*")
 _LATER_PRONOUN = re.compile(r"\b(?:it|he|him|she|they|them)\b")
 _NAME_WORD = re.compile(r"^(?:[A-Z0-9À-Þ\"“][^\s]*|of|the|and|in|de|la|le|von|van|for|on|at|&|[\"“”'])$")
 MIN_WORDS = 3  # fewer is a fragment ("Highly recommended.")
 # A longer sentence with no verb the rules know is a fragment only without "to <verb>" ("Crews
 # expect to reopen one lane"): recall first, the rules know few verbs.
 MAX_FRAGMENT_WORDS = 6
-# Longer sentences that join clauses state several facts: the model splits them. Shorter
-# ones ("The tower is made of wrought iron and is about 330 metres tall.") are checked as
-# written: a model call costs seconds on a slow CPU, and the sentence says no more than itself.
+# A longer sentence that joins clauses the rules do not split (", which", ", who") goes to the
+# model; a shorter one is checked as written: a model call costs seconds on a slow CPU, and the
+# sentence says no more than itself.
 MAX_PLAIN_WORDS = 30
 
 
