@@ -25,7 +25,7 @@ from .claims.extract import (
     extract_claims,
 )
 from .config.settings import Settings, resolve
-from .evidence.sources import check_sources
+from .evidence.sources import check_sources, readable_archives
 from .model import LanguageModel, loader
 from .pipeline import Pipeline, build_pipeline, configure
 from .profiles.profile import Profile
@@ -44,7 +44,9 @@ class Checker:
     (``config``, else the usual one) and the environment, as the CLI resolves its flags.
     ``cache``: answer repeated claims from the result cache (and store new verdicts there).
     ``load``: how the model is loaded (the CLI's shows progress); ``on_load`` is called with
-    the pipeline once it is built. A bad index or URL raises here, before any model loads."""
+    the pipeline once it is built. A bad index or URL raises here, before any model loads; a
+    ZIM archive that cannot be read is left out and named in ``unreadable`` (raised when it was
+    the only source)."""
 
     def __init__(self, settings: Settings | None = None, *, config: Path | None = None, cache: bool = True,
                  load: Callable[[Settings], LanguageModel] | None = None,
@@ -57,6 +59,7 @@ class Checker:
         self.profile: Profile
         self.settings, self.profile = configure(settings)
         self.profile.abstention_bar(self.settings)  # a bar the profile cannot give fails before any claim
+        self.settings, self.unreadable = readable_archives(self.settings)
         check_sources(self.settings)
         self.cache_key = run_key(self.settings, self.profile)
         self.cache = ResultCache() if cache else None

@@ -325,3 +325,21 @@ def test_a_damaged_article_fails_its_search_only(monkeypatch):
         zim.search("Ray Charles was born in Georgia.", 3)
     monkeypatch.undo()
     assert zim.search("Ray Charles was born in Georgia.", 3)  # the archive still answers other searches
+
+
+def test_a_bad_archive_beside_a_good_one_is_named_and_the_claims_go_on(isolated_cache, monkeypatch, tmp_path):
+    from .fakes import FakeModel
+
+    monkeypatch.setattr("factcheck.model.loader.open_model", lambda settings, progress=None: FakeModel())
+    bad = ZIMS / "invalid.smaller_than_header.zim"
+    result = CliRunner().invoke(app, ["check", "--json", "--zim", str(bad), "--zim", str(RAY), "--route", "retrieve",
+                                      "Ray Charles was born in Albany, Georgia."])
+    assert result.exit_code == 2  # the claim was checked; a source on the command line was bad
+    record = json.loads(result.stdout)
+    assert record["verdict"] and record["evidence"][0]["source"].startswith("zim:wikipedia_en_ray_charles.zim")
+    errors = [line for line in result.stderr.splitlines() if "not a readable ZIM archive" in line]
+    assert len(errors) == 1 and "invalid.smaller_than_header.zim" in errors[0] and "other sources" in errors[0]
+    claims = tmp_path / "claims.txt"
+    claims.write_text("Ray Charles was born in Albany, Georgia.\nCry is a song.\n")
+    batch = CliRunner().invoke(app, ["batch", str(claims), "--zim", str(bad), "--zim", str(RAY), "--no-cache"])
+    assert batch.exit_code == 2 and len(batch.stdout.splitlines()) == 2

@@ -231,6 +231,8 @@ def open_checker(flags: dict, *, no_cache: bool = False) -> Checker:
     note_without_evidence(settings)
     checker = Checker(settings, cache=not no_cache, load=load_model,
                       on_load=lambda _pipeline: note_uncalibrated(checker.settings, checker.profile))
+    for problem in checker.unreadable:  # the run goes on with the other sources, and exits 2
+        say("error:", "red", f"{problem}; checking with the other sources")
     return checker
 
 

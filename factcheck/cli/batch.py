@@ -56,8 +56,9 @@ def batch(
 ) -> None:
     """Check every claim of files or stdin; one JSON record per claim, resumable.
 
-    Exit codes: 0 every claim checked; 1 some records are errors; 2 usage error or no claim
-    could be checked; 3 model or runtime error; 130 interrupted (the output is complete up
+    Exit codes: 0 every claim checked; 1 some records are errors; 2 usage error, no claim
+    could be checked, or an unreadable --zim (left out: the other sources were searched);
+    3 model or runtime error; 130 interrupted (the output is complete up
     to the last record and the next run resumes)."""
 
     if fmt is not None and fmt not in FORMATS:
@@ -113,8 +114,8 @@ def batch(
         print_summary(summary)
     if summary.interrupted:
         raise typer.Exit(130)
-    if summary.errors and not summary.checked and not summary.skipped:
-        raise typer.Exit(EXIT_USAGE)
+    if (summary.errors and not summary.checked and not summary.skipped) or checker.unreadable:
+        raise typer.Exit(EXIT_USAGE)  # nothing checked, or a source named on the command line was bad
     raise typer.Exit(1 if summary.errors else EXIT_OK)
 
 

@@ -103,7 +103,8 @@ def check(
         say("stopped:", "yellow", f"{len(records)} of {len(items)} claims checked")
         raise typer.Exit(130)
     code = exit_code_for(records)
-    raise typer.Exit(EXIT_OK if exit_zero and code == EXIT_NOT_SUPPORTED else code)
+    code = EXIT_OK if exit_zero and code == EXIT_NOT_SUPPORTED else code
+    raise typer.Exit(max(code, EXIT_USAGE) if checker.unreadable else code)  # a source named on the command line was bad
 
 
 def _results_file(path: Path | None):
