@@ -382,3 +382,15 @@ def test_extract_checks_each_sentence_as_its_claims_arrive(fake, tmp_path, monke
     assert result.exit_code == 0, result.output
     assert "read" in events[:events.index("extract")]  # the first claim was checked before the second was extracted
     assert len(result.stdout.splitlines()) == 2
+
+
+def test_the_extract_command_says_which_sentences_give_no_claim(fake, tmp_path):
+    doc = tmp_path / "doc.md"
+    doc.write_text("The Eiffel Tower is in Berlin. Is it open at night?\n")
+    plain = CliRunner().invoke(app, ["extract", str(doc)])
+    assert plain.exit_code == 0 and plain.stdout == f"{doc}:0-30\tThe Eiffel Tower is in Berlin.\n"
+    assert f"{doc}:31-51: not checked (question): Is it open at night?" in plain.stderr
+    rows = [json.loads(line) for line in CliRunner().invoke(app, ["extract", "--json", str(doc)]).stdout.splitlines()]
+    assert [(r.get("claim"), r.get("unchecked")) for r in rows] == [("The Eiffel Tower is in Berlin.", None),
+                                                                   (None, "question")]
+    assert rows[1]["sentence"] == "Is it open at night?" and rows[0]["made"] == "as written"
