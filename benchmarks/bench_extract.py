@@ -162,7 +162,7 @@ def baseline(rows: list[dict], revision: str) -> dict:
 
 
 def main() -> None:
-    from common import write
+    from common import cpu_name, write
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", metavar="REV", help="an earlier release's commit to measure beside this one")
@@ -172,7 +172,7 @@ def main() -> None:
     runs = {"current": current(everything)}
     if args.baseline:
         runs["baseline"] = baseline(everything, args.baseline)
-    result = {"baseline": args.baseline, "cpu": _cpu(), "sets": {}}
+    result = {"baseline": args.baseline, "cpu": cpu_name(), "sets": {}}
     for name, rows in sets.items():
         result["sets"][name] = {}
         for which, run in runs.items():
@@ -188,14 +188,6 @@ def main() -> None:
             pair["speedup"] = round(pair["baseline"]["seconds_per_sentence"] / pair["current"]["seconds_per_sentence"], 2)
     result["claims"] = {which: {r["id"]: run[r["id"]] for r in everything} for which, run in runs.items()}
     write("extract.json", result)
-
-
-def _cpu() -> str:
-    try:
-        return next(line.split(":", 1)[1].strip() for line in subprocess.run(
-            ["lscpu"], capture_output=True, text=True).stdout.splitlines() if line.startswith("Model name"))
-    except (OSError, StopIteration):
-        return "unknown"
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from common import DATA, write  # noqa: E402
+from common import DATA, cpu_name, write  # noqa: E402
 
 from factcheck.text import split_sentences  # noqa: E402
 
@@ -251,7 +251,7 @@ def main() -> None:
     index = build_index(WORK / "fm2_dev_pages-index", pages)
     rows, titles = claims()
     saved = RESULTS_FILE.read_text() if RESULTS_FILE.exists() else "{}"
-    result = {**json.loads(saved), "cpu": _cpu(), "pages": len(pages), "claims": len(rows)}
+    result = {**json.loads(saved), "cpu": cpu_name(), "pages": len(pages), "claims": len(rows)}
     if "quality" in parts:
         result["quality"] = {"index": recall_and_time(LocalIndex(index), rows, titles),
                              "zim": recall_and_time(ZimArchive(zim), rows, titles)}
@@ -288,14 +288,6 @@ def paired(seed: int = 0, resamples: int = 2000) -> dict:
     return {"claims": len(both), "zim": sum(z for z, _ in both) / len(both), "index": sum(i for _, i in both) / len(both),
             "difference": sum(z - i for z, i in both) / len(both),
             "difference_ci": [round(draws[int(0.025 * resamples)], 3), round(draws[int(0.975 * resamples) - 1], 3)]}
-
-
-def _cpu() -> str:
-    try:
-        return next(line.split(":", 1)[1].strip() for line in subprocess.run(
-            ["lscpu"], capture_output=True, text=True).stdout.splitlines() if line.startswith("Model name"))
-    except (OSError, StopIteration):
-        return "unknown"
 
 
 if __name__ == "__main__":

@@ -54,6 +54,17 @@ def mean(values) -> float:
     return round(statistics.mean(values), 3) if values else 0.0
 
 
+def cpu_name() -> str:
+    """The CPU's model name as ``lscpu`` gives it: speeds are reported with it."""
+    import subprocess
+
+    try:
+        return next(line.split(":", 1)[1].strip() for line in subprocess.run(
+            ["lscpu"], capture_output=True, text=True).stdout.splitlines() if line.startswith("Model name"))
+    except (OSError, StopIteration):
+        return "unknown"
+
+
 def write(name: str, result: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")

@@ -20,12 +20,13 @@ from pathlib import Path
 from .claims.extract import (
     ExtractedClaim,
     Extraction,
+    SentenceOutcome,
     UncheckedSentence,
     each_sentence,
     extract_claims,
 )
 from .config.settings import Settings, resolve
-from .evidence.sources import check_sources, readable_archives
+from .evidence.sources import check_sources
 from .model import LanguageModel, loader
 from .pipeline import Pipeline, build_pipeline, configure
 from .profiles.profile import Profile
@@ -59,8 +60,7 @@ class Checker:
         self.profile: Profile
         self.settings, self.profile = configure(settings)
         self.profile.abstention_bar(self.settings)  # a bar the profile cannot give fails before any claim
-        self.settings, self.unreadable = readable_archives(self.settings)
-        check_sources(self.settings)
+        self.settings, self.unreadable = check_sources(self.settings)
         self.cache_key = run_key(self.settings, self.profile)
         self.cache = ResultCache() if cache else None
         self._load = load or loader.open_model  # looked up now: tests put a scripted model there
@@ -107,9 +107,9 @@ class Checker:
         with the span of its sentence), or why it gives none."""
         return extract_claims(self.pipeline.stages.gateway, text, source, on_sentence=on_sentence)
 
-    def extract_each(self, text: str, source: str = "<document>") -> Iterator[tuple[int, int, list]]:
-        """(number, total, its claims or the UncheckedSentence) for each sentence of a
-        document, as soon as it is extracted: what ``batch --extract`` checks as it goes."""
+    def extract_each(self, text: str, source: str = "<document>") -> Iterator[SentenceOutcome]:
+        """Each sentence of a document, as soon as it is extracted (its claims, or the
+        UncheckedSentence): what ``batch --extract`` checks as it goes."""
         return each_sentence(self.pipeline.stages.gateway, text, source)
 
     def check_document(self, text: str, source: str = "<document>") -> list[Record]:

@@ -276,6 +276,11 @@ class _EveryKey(_Record):
     """A record that is not a verdict. On the wire it carries every key of a CheckRecord too,
     empty (null, [] or {}), so a script reads one shape whatever happened."""
 
+    id: str
+    claim: str
+    settings_id: str | None = None
+    extra: dict[str, object] = Field(default_factory=dict)
+
     @model_validator(mode="before")
     @classmethod
     def _drop_empty_keys(cls, data: Any) -> Any:
@@ -292,11 +297,7 @@ class _EveryKey(_Record):
 class ErrorRecord(_EveryKey):
     """A claim that could not be checked: bad input, or a model or source failure."""
 
-    id: str
-    claim: str
     error: RecordError
-    settings_id: str | None = None
-    extra: dict[str, object] = Field(default_factory=dict)
 
     unchecked: ClassVar[None] = None  # (a class attribute: records are told apart by these two)
 
@@ -309,11 +310,7 @@ class UncheckedRecord(_EveryKey):
     """A sentence of a document that gave no claim to check, and why: a report accounts for
     every sentence. ``claim`` holds the sentence as written; ``extra`` where it stands."""
 
-    id: str
-    claim: str
     unchecked: UncheckedReason
-    settings_id: str | None = None
-    extra: dict[str, object] = Field(default_factory=dict)
 
     error: ClassVar[None] = None  # (a class attribute: records are told apart by these two)
 

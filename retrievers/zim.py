@@ -21,6 +21,8 @@ import json
 import re
 import sys
 import threading
+from abc import abstractmethod
+from functools import cached_property
 from pathlib import Path
 
 from factcheck.errors import InputError, RetrievalError
@@ -68,18 +70,21 @@ class ArchiveSearch(Retriever):
     label = ""  # the archive as stderr names it
     _said_no_index = False
 
+    @abstractmethod
     def suggest(self, text: str, count: int) -> list[str]:
-        raise NotImplementedError
+        """The paths of up to ``count`` articles whose titles match ``text``."""
 
+    @abstractmethod
     def fulltext_search(self, query: str, count: int) -> list[str]:
-        raise NotImplementedError
+        """The paths of up to ``count`` articles holding every word of ``query``."""
 
+    @abstractmethod
     def article(self, path: str) -> tuple[str, Article] | None:
         """(the passage id prefix, the article) of ``path``, or None when it is no article."""
-        raise NotImplementedError
 
+    @abstractmethod
     def link(self, path: str, article: Article) -> str | None:
-        raise NotImplementedError
+        """Where a person can read the article."""
 
     def resolve(self, path: str) -> str | None:
         """The path of the article ``path`` is or redirects to (None: not there)."""
@@ -182,14 +187,25 @@ class ZimArchive(ArchiveSearch):
             raise RetrievalError(f"{self.name}: {_first_line(exc)}") from None
 
     def suggest(self, text: str, count: int) -> list[str]:
-        from libzim.suggestion import SuggestionSearcher
-
-        return list(SuggestionSearcher(self.archive).suggest(text).getResults(0, count))
+        return list(self._suggester.suggest(text).getResults(0, count))
 
     def fulltext_search(self, query: str, count: int) -> list[str]:
-        from libzim.search import Query, Searcher
+        from libzim.search import Query
 
-        return list(Searcher(self.archive).search(Query().set_query(query)).getResults(0, count))
+        return list(self._searcher.search(Query().set_query(query)).getResults(0, count))
+
+    @cached_property
+    def _searcher(self):
+        """One searcher for the archive's life: opening the Xapian index is the costly part."""
+        from libzim.search import Searcher
+
+        return Searcher(self.archive)
+
+    @cached_property
+    def _suggester(self):
+        from libzim.suggestion import SuggestionSearcher
+
+        return SuggestionSearcher(self.archive)
 
     def resolve(self, path: str) -> str | None:
         try:

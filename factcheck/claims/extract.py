@@ -164,25 +164,30 @@ def extract_claims(gateway: ModelGateway, text: str, source: str, meter: Meter |
     """Every sentence of the document accounted for: its claims, or why it gives none.
     ``on_sentence(done, total)`` reports progress."""
     found = Extraction()
-    for number, total, items in each_sentence(gateway, text, source, meter):
-        found.sentences = total
-        found.generations += items.asked
-        found.items.extend(items)
+    for sentence in each_sentence(gateway, text, source, meter):
+        found.sentences = sentence.total
+        found.generations += sentence.asked
+        found.items.extend(sentence.items)
         if on_sentence:
-            on_sentence(number, total)
+            on_sentence(sentence.number, sentence.total)
     return found
 
 
-class _Outcome(list):
-    """One sentence's items; ``asked``: the model was asked to split it."""
+@dataclass
+class SentenceOutcome:
+    """What one sentence gave: its claims, or the UncheckedSentence; ``asked``: whether the
+    model was asked to split it."""
 
-    asked = False
+    number: int
+    total: int
+    items: list[ExtractedClaim | UncheckedSentence] = field(default_factory=list)
+    asked: bool = False
 
 
 def each_sentence(gateway: ModelGateway, text: str, source: str,
-                  meter: Meter | None = None) -> Iterator[tuple[int, int, _Outcome]]:
-    """(number, total, its items) for each sentence in order, as soon as it is extracted: a
-    batch checks the first claims while later sentences wait."""
+                  meter: Meter | None = None) -> Iterator[SentenceOutcome]:
+    """Each sentence's outcome in order, as soon as it is extracted: a batch checks the first
+    claims while later sentences wait."""
     meter = meter or Meter()
     spans = list(sentences(text))
     before: list[str] = []  # the sentences so far, as written
@@ -190,10 +195,10 @@ def each_sentence(gateway: ModelGateway, text: str, source: str,
     name = Path(source).name
     claimed = 0
     for number, (start, end, sentence) in enumerate(spans, start=1):
-        outcome = _Outcome()
+        outcome = SentenceOutcome(number, len(spans))
         reason = unchecked_reason(sentence)
         if reason is not None:
-            outcome.append(UncheckedSentence(f"{name}:{start}-{end}", sentence, source, start, end, reason))
+            outcome.items.append(UncheckedSentence(f"{name}:{start}-{end}", sentence, source, start, end, reason))
         else:
             as_written = resolved(sentence, referent)
             claims = split_clauses(as_written) if as_written else []
@@ -207,11 +212,11 @@ def each_sentence(gateway: ModelGateway, text: str, source: str,
                     claims, made = kept, "by the model"
             for claim in claims or [sentence]:  # a pronoun no rule resolves, nor the model: as written
                 claimed += 1
-                outcome.append(ExtractedClaim(f"{name}:{start}-{end}#{claimed}", claim, source, start, end,
-                                              sentence, made))
+                outcome.items.append(ExtractedClaim(f"{name}:{start}-{end}#{claimed}", claim, source, start, end,
+                                                    sentence, made))
             referent = subject(as_written or "") or referent
         before.append(sentence)
-        yield number, len(spans), outcome
+        yield outcome
 
 
 def _rewrite(gateway: ModelGateway, meter: Meter, sentence: str, context: str) -> list[str]:

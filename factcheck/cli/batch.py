@@ -124,8 +124,8 @@ def _extracted_items(checker: Checker, documents: list[tuple[str, str]]) -> Iter
     sentence and why it gives none; each carries the sentence and its offsets."""
     for name, text in documents:
         source = "<stdin>" if name == "-" else name
-        for _, _, found in checker.extract_each(text, source):
-            for i in found:
+        for sentence in checker.extract_each(text, source):
+            for i in sentence.items:
                 if isinstance(i, ExtractedClaim):
                     yield InputItem(i.id, i.claim, 0, i.source, extra=document_fields(i))
                 else:

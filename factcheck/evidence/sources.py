@@ -51,10 +51,11 @@ def open_sources(settings: Settings) -> list[Retriever]:
     return sources
 
 
-def readable_archives(settings: Settings) -> tuple[Settings, list[str]]:
-    """``settings`` without the ZIM archives that cannot be read, and a line naming each: the
-    run goes on with the other sources. With no other source left, the first one's error is
-    raised (exit 2): there would be nothing to check against."""
+def check_sources(settings: Settings) -> tuple[Settings, list[str]]:
+    """Open and close every source once: a bad index or URL fails now, before any claim, even
+    in a run that the result cache answers whole. A ZIM archive that cannot be read is left
+    out and named: returns the settings without it and a line for each. With no source left,
+    the first one's error is raised (exit 2): there would be nothing to check against."""
     readable, problems = [], []
     for path in settings.zim:
         try:
@@ -62,16 +63,11 @@ def readable_archives(settings: Settings) -> tuple[Settings, list[str]]:
             readable.append(path)
         except InputError as exc:
             problems.append(str(exc))
+    for source in open_sources(settings.model_copy(update={"zim": []})):
+        source.close()
     if not problems:
         return settings, []
     remaining = settings.model_copy(update={"zim": readable})
     if not (remaining.index or remaining.zim or remaining.web):
         raise InputError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
     return remaining, problems
-
-
-def check_sources(settings: Settings) -> None:
-    """Open and close every source: a bad index or URL fails now, before any claim, even in a
-    run that the result cache answers whole."""
-    for source in open_sources(settings):
-        source.close()
