@@ -22,7 +22,6 @@ import re
 import sys
 import threading
 from abc import abstractmethod
-from functools import cached_property
 from pathlib import Path
 
 from factcheck.errors import InputError, RetrievalError
@@ -171,6 +170,7 @@ class ZimArchive(ArchiveSearch):
         self.language = wikipedia_language(self._metadata("Name"))
         self._lock = threading.Lock()  # libzim's searchers are not thread-safe
         self._read: dict[str, tuple[str, Article] | None] = {}  # path -> parsed, once a run
+        self._searcher = self._suggester = None  # opened on first use, under the lock
         self.cache = cache_dir / self.uuid if cache_dir is not None else None
 
     def _metadata(self, key: str) -> str:
@@ -187,25 +187,18 @@ class ZimArchive(ArchiveSearch):
             raise RetrievalError(f"{self.name}: {_first_line(exc)}") from None
 
     def suggest(self, text: str, count: int) -> list[str]:
+        if self._suggester is None:
+            from libzim.suggestion import SuggestionSearcher
+
+            self._suggester = SuggestionSearcher(self.archive)
         return list(self._suggester.suggest(text).getResults(0, count))
 
     def fulltext_search(self, query: str, count: int) -> list[str]:
-        from libzim.search import Query
+        from libzim.search import Query, Searcher
 
+        if self._searcher is None:  # one for the archive's life: opening the Xapian index is the costly part
+            self._searcher = Searcher(self.archive)
         return list(self._searcher.search(Query().set_query(query)).getResults(0, count))
-
-    @cached_property
-    def _searcher(self):
-        """One searcher for the archive's life: opening the Xapian index is the costly part."""
-        from libzim.search import Searcher
-
-        return Searcher(self.archive)
-
-    @cached_property
-    def _suggester(self):
-        from libzim.suggestion import SuggestionSearcher
-
-        return SuggestionSearcher(self.archive)
 
     def resolve(self, path: str) -> str | None:
         try:
