@@ -3,14 +3,15 @@ side by side on the same documents, one model process at a time.
 
     python3 benchmarks/bench_extract.py --baseline ce58983   # writes benchmarks/results/extract.json
 
-Two sets (tests/fixtures/extraction): ``paragraphs`` (12 paragraphs, 27 sentences: the rules
-were written from it) and ``heldout`` (12 paragraphs of other kinds of text, 52 sentences,
-every sentence labeled before any rule was tuned on it).
+Hand-labeled sets (tests/fixtures/extraction): ``paragraphs`` (12 paragraphs, 27 sentences:
+the rules were written from it), ``heldout`` (12 paragraphs of other kinds of text, 52
+sentences, every sentence labeled before any rule was written) and ``heldout_more`` (12 more,
+49 sentences, labeled before any rule ran on them); ``heldout_all`` is the two together.
 
 - precision: claims that state one of the paragraph's facts (hold all its words);
 - recall: facts some claim states;
 - faithful: claims whose every content word is in their sentence or the two before it;
-- coverage (heldout): sentences that state a fact and gave a claim; "accounted": sentences
+- coverage (held-out sets): sentences that state a fact and gave a claim; "accounted": sentences
   stating none that are listed as not checked, and with the labeled reason;
 - seconds per sentence, the whole extraction (model calls and rules) over every sentence.
 Bootstrap 95% intervals over the paragraphs (seed 0, 2,000 resamples). The baseline runs
