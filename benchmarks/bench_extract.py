@@ -102,9 +102,9 @@ def measure(rows: list[dict], runs: dict) -> dict:
            "precision": n["right"] / n["claims"] if n["claims"] else None, "recall": n["found"] / n["facts"],
            "faithful": n["faithful"] / n["claims"] if n["claims"] else None}
     if n["factual"]:
-        out.update(coverage=n["covered"] / n["factual"], factual_sentences=n["factual"],
-                   accounted=n["listed"] / n["none"], reason_right=n["reason_right"] / n["none"],
-                   sentences_without_fact=n["none"])
+        out.update(coverage=n["covered"] / n["factual"], factual_sentences=n["factual"], sentences_without_fact=n["none"])
+    if n["none"]:  # (a resample can hold none)
+        out.update(accounted=n["listed"] / n["none"], reason_right=n["reason_right"] / n["none"])
     return out
 
 
